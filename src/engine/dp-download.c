@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "dp-download.h"
+#include "dp-error.h"
+#include "dp-http.h"
+#include "dp-transfer.h"
+
+/* Speed is averaged over this window: long enough to be steady, short
+ * enough to follow a change of mirror speed within seconds. */
+#define SPEED_WINDOW_US (3 * G_USEC_PER_SEC)
+#define MAX_SAMPLES 64
+
+typedef struct
+{
+  gint64 time;
+  gint64 bytes;
+} Sample;
+
+struct _DpDownload
+{
+  GObject parent_instance;
+
+  /* Settings, main thread; copied into the transfer at start. */
+  char *url;
+  char *output;
+  char *directory;
+  guint segments;
+  guint stall_timeout;
+  guint retry_delay;
+
+  /* State as last reported, main thread. */
+  DpDownloadState state;
+  char *path;
+  gint64 size;
+  gint64 received;
+  guint connections;
+  GArray *segment_map;  /* of DpSegmentInfo */
+  Sample samples[MAX_SAMPLES];
+  guint n_samples;
+  double speed;
+
+  DpTransfer *transfer;
+  GCancellable *cancellable;  /* the caller's, if any */
+  gulong cancelled_id;
+};
+
+G_DEFINE_FINAL_TYPE (DpDownload, dp_download, G_TYPE_OBJECT)
+
+/* g_set_str() arrived in GLib 2.76. */
+static gboolean
+set_str (char       **str_pointer,
+         const char  *new_str)
+{
+  if (g_strcmp0 (*str_pointer, new_str) == 0)
+    return FALSE;
+  g_free (*str_pointer);
+  *str_pointer = g_strdup (new_str);
+  return TRUE;
+}
+
+enum {
+  PROP_0,
+  PROP_URL,
+  PROP_OUTPUT,
+  PROP_DIRECTORY,
+  PROP_SEGMENTS,
+  PROP_STALL_TIMEOUT,
+  PROP_RETRY_DELAY,
+  PROP_STATE,
+  PROP_PATH,
+  PROP_SIZE,
+  N_PROPS
+};
+
+enum {
+  PROGRESS,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void
+dp_download_dispose (GObject *object)
+{
+  DpDownload *self = DP_DOWNLOAD (object);
+
+  if (self->transfer != NULL)
+    dp_transfer_cancel (self->transfer);
+  if (self->cancellable != NULL)
+    g_cancellable_disconnect (self->cancellable, self->cancelled_id);
+  self->cancelled_id = 0;
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->transfer, dp_transfer_unref);
+
+  G_OBJECT_CLASS (dp_download_parent_class)->dispose (object);
+}
+
+static void
+dp_download_finalize (GObject *object)
+{
+  DpDownload *self = DP_DOWNLOAD (object);
+
+  g_free (self->url);
+  g_free (self->output);
+  g_free (self->directory);
+  g_free (self->path);
+  g_clear_pointer (&self->segment_map, g_array_unref);
+
+  G_OBJECT_CLASS (dp_download_parent_class)->finalize (object);
+}
+
+static void
+dp_download_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  DpDownload *self = DP_DOWNLOAD (object);
+
+  switch (prop_id)
+    {
+    case PROP_URL:
+      g_value_set_string (value, self->url);
+      break;
+    case PROP_OUTPUT:
+      g_value_set_string (value, self->output);
+      break;
+    case PROP_DIRECTORY:
+      g_value_set_string (value, self->directory);
+      break;
+    case PROP_SEGMENTS:
+      g_value_set_uint (value, self->segments);
+      break;
+    case PROP_STALL_TIMEOUT:
+      g_value_set_uint (value, self->stall_timeout);
+      break;
+    case PROP_RETRY_DELAY:
+      g_value_set_uint (value, self->retry_delay);
+      break;
+    case PROP_STATE:
+      g_value_set_int (value, self->state);
+      break;
+    case PROP_PATH:
+      g_value_set_string (value, self->path);
+      break;
+    case PROP_SIZE:
+      g_value_set_int64 (value, self->size);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dp_download_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  DpDownload *self = DP_DOWNLOAD (object);
+
+  switch (prop_id)
+    {
+    case PROP_URL:
+      self->url = g_value_dup_string (value);
+      break;
+    case PROP_OUTPUT:
+      dp_download_set_output (self, g_value_get_string (value));
+      break;
+    case PROP_DIRECTORY:
+      dp_download_set_directory (self, g_value_get_string (value));
+      break;
+    case PROP_SEGMENTS:
+      dp_download_set_segments (self, g_value_get_uint (value));
+      break;
+    case PROP_STALL_TIMEOUT:
+      dp_download_set_stall_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_RETRY_DELAY:
+      dp_download_set_retry_delay (self, g_value_get_uint (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dp_download_class_init (DpDownloadClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = dp_download_dispose;
+  object_class->finalize = dp_download_finalize;
+  object_class->get_property = dp_download_get_property;
+  object_class->set_property = dp_download_set_property;
+
+  properties[PROP_URL] =
+    g_param_spec_string ("url", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_OUTPUT] =
+    g_param_spec_string ("output", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DIRECTORY] =
+    g_param_spec_string ("directory", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SEGMENTS] =
+    g_param_spec_uint ("segments", NULL, NULL,
+                       DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS,
+                       DP_DOWNLOAD_DEFAULT_SEGMENTS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STALL_TIMEOUT] =
+    g_param_spec_uint ("stall-timeout", NULL, NULL, 1, 3600, 15,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RETRY_DELAY] =
+    g_param_spec_uint ("retry-delay", NULL, NULL, 1, 60000, 500,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STATE] =
+    g_param_spec_int ("state", NULL, NULL,
+                      DP_DOWNLOAD_STATE_IDLE, DP_DOWNLOAD_STATE_CANCELLED, DP_DOWNLOAD_STATE_IDLE,
+                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PATH] =
+    g_param_spec_string ("path", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SIZE] =
+    g_param_spec_int64 ("size", NULL, NULL, -1, G_MAXINT64, -1,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * DpDownload::progress:
+   *
+   * Emitted on the main context at most about ten times a second while
+   * bytes arrive, and once more when the download ends.
+   */
+  signals[PROGRESS] =
+    g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+dp_download_init (DpDownload *self)
+{
+  self->segments = DP_DOWNLOAD_DEFAULT_SEGMENTS;
+  self->stall_timeout = 15;
+  self->retry_delay = 500;
+  self->size = -1;
+  self->segment_map = g_array_new (FALSE, FALSE, sizeof (DpSegmentInfo));
+}
+
+/**
+ * dp_download_new:
+ * @url: the address to download
+ *
+ * Returns: (transfer full): a new download, not started
+ */
+DpDownload *
+dp_download_new (const char *url)
+{
+  return g_object_new (DP_TYPE_DOWNLOAD, "url", url, NULL);
+}
+
+const char *
+dp_download_get_url (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), NULL);
+  return self->url;
+}
+
+#define DEFINE_STRING_SETTER(field, PROP)                             \
+  void                                                                \
+  dp_download_set_##field (DpDownload *self,                          \
+                           const char *field)                         \
+  {                                                                   \
+    g_return_if_fail (DP_IS_DOWNLOAD (self));                         \
+    if (set_str (&self->field, field))                              \
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP]);   \
+  }                                                                   \
+  const char *                                                        \
+  dp_download_get_##field (DpDownload *self)                          \
+  {                                                                   \
+    g_return_val_if_fail (DP_IS_DOWNLOAD (self), NULL);               \
+    return self->field;                                               \
+  }
+
+#define DEFINE_UINT_SETTER(field, PROP)                               \
+  void                                                                \
+  dp_download_set_##field (DpDownload *self,                          \
+                           guint       value)                         \
+  {                                                                   \
+    GParamSpecUInt *spec = G_PARAM_SPEC_UINT (properties[PROP]);      \
+    g_return_if_fail (DP_IS_DOWNLOAD (self));                         \
+    value = CLAMP (value, spec->minimum, spec->maximum);              \
+    if (self->field != value)                                         \
+      {                                                               \
+        self->field = value;                                          \
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP]); \
+      }                                                               \
+  }                                                                   \
+  guint                                                               \
+  dp_download_get_##field (DpDownload *self)                          \
+  {                                                                   \
+    g_return_val_if_fail (DP_IS_DOWNLOAD (self), 0);                  \
+    return self->field;                                               \
+  }
+
+DEFINE_STRING_SETTER (output, PROP_OUTPUT)
+DEFINE_STRING_SETTER (directory, PROP_DIRECTORY)
+DEFINE_UINT_SETTER (segments, PROP_SEGMENTS)
+DEFINE_UINT_SETTER (stall_timeout, PROP_STALL_TIMEOUT)
+DEFINE_UINT_SETTER (retry_delay, PROP_RETRY_DELAY)
+
+DpDownloadState
+dp_download_get_state (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), DP_DOWNLOAD_STATE_IDLE);
+  return self->state;
+}
+
+/**
+ * dp_download_get_path:
+ *
+ * Returns: (nullable): the file the download is saved to, once known
+ */
+const char *
+dp_download_get_path (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), NULL);
+  return self->path;
+}
+
+/* Returns: the size in bytes, or -1 while unknown */
+gint64
+dp_download_get_size (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), -1);
+  return self->size;
+}
+
+gint64
+dp_download_get_received (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), 0);
+  return self->received;
+}
+
+/* Returns: bytes per second, averaged over the last few seconds */
+double
+dp_download_get_speed (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), 0);
+  return self->speed;
+}
+
+/* Returns: seconds left at the current speed, or -1 when unknown */
+gint64
+dp_download_get_eta (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), -1);
+
+  if (self->size < 0 || self->speed < 1.0)
+    return -1;
+  return (gint64) ((double) (self->size - self->received) / self->speed + 0.5);
+}
+
+guint
+dp_download_get_connections (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), 0);
+  return self->connections;
+}
+
+/**
+ * dp_download_dup_segments:
+ *
+ * Returns: (transfer full): a #GArray of #DpSegmentInfo sorted by start
+ */
+GArray *
+dp_download_dup_segments (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), NULL);
+  return g_array_copy (self->segment_map);
+}
+
+static void
+set_state (DpDownload      *self,
+           DpDownloadState  state)
+{
+  if (self->state == state)
+    return;
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+static void
+add_sample (DpDownload *self,
+            gint64      now,
+            gint64      bytes)
+{
+  const Sample *oldest;
+
+  if (self->n_samples == MAX_SAMPLES)
+    {
+      memmove (&self->samples[0], &self->samples[1], sizeof (Sample) * (MAX_SAMPLES - 1));
+      self->n_samples--;
+    }
+  self->samples[self->n_samples++] = (Sample) { now, bytes };
+
+  while (self->n_samples > 2 && now - self->samples[1].time >= SPEED_WINDOW_US)
+    {
+      memmove (&self->samples[0], &self->samples[1], sizeof (Sample) * (self->n_samples - 1));
+      self->n_samples--;
+    }
+
+  oldest = &self->samples[0];
+  if (now - oldest->time > 0 && bytes >= oldest->bytes)
+    self->speed = (double) (bytes - oldest->bytes) * G_USEC_PER_SEC / (double) (now - oldest->time);
+  else if (bytes < oldest->bytes)
+    {
+      /* The transfer started over (a server without ranges). */
+      self->n_samples = 0;
+      self->speed = 0;
+    }
+}
+
+static void
+update_from_transfer (DpDownload *self)
+{
+  DpTransferSnapshot snap;
+
+  if (self->transfer == NULL)
+    return;
+
+  dp_transfer_snapshot (self->transfer, &snap);
+
+  if (set_str (&self->path, snap.path))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PATH]);
+  if (self->size != snap.size)
+    {
+      self->size = snap.size;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIZE]);
+    }
+  self->received = snap.received;
+  self->connections = snap.connections;
+
+  g_array_set_size (self->segment_map, snap.segments->len);
+  for (guint i = 0; i < snap.segments->len; i++)
+    {
+      const DpSegment *seg = &g_array_index (snap.segments, DpSegment, i);
+      DpSegmentInfo *info = &g_array_index (self->segment_map, DpSegmentInfo, i);
+
+      info->start = seg->start;
+      info->pos = seg->pos;
+      info->end = MIN (seg->end, snap.size >= 0 ? snap.size : seg->pos);
+      info->active = seg->owner >= 0;
+    }
+
+  add_sample (self, g_get_monotonic_time (), snap.received);
+
+  if (self->state == DP_DOWNLOAD_STATE_CONNECTING || self->state == DP_DOWNLOAD_STATE_DOWNLOADING)
+    {
+      switch (snap.phase)
+        {
+        case DP_TRANSFER_PHASE_CONNECTING:
+          break;
+        case DP_TRANSFER_PHASE_TRANSFERRING:
+          set_state (self, DP_DOWNLOAD_STATE_DOWNLOADING);
+          break;
+        case DP_TRANSFER_PHASE_FINISHING:
+          set_state (self, DP_DOWNLOAD_STATE_FINISHING);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+
+  dp_transfer_snapshot_clear (&snap);
+}
+
+static void
+on_transfer_progress (gpointer data)
+{
+  g_autoptr(DpDownload) self = g_weak_ref_get (data);
+
+  if (self == NULL)
+    return;
+  update_from_transfer (self);
+  g_signal_emit (self, signals[PROGRESS], 0);
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+static void
+on_cancelled (GCancellable *cancellable,
+              DpTransfer   *transfer)
+{
+  dp_transfer_cancel (transfer);
+}
+
+static void
+on_transfer_done (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  DpDownload *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  path = g_task_propagate_pointer (G_TASK (result), &error);
+
+  update_from_transfer (self);
+  if (self->cancellable != NULL)
+    g_cancellable_disconnect (self->cancellable, self->cancelled_id);
+  self->cancelled_id = 0;
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->transfer, dp_transfer_unref);
+
+  self->speed = 0;
+  self->connections = 0;
+  if (path != NULL)
+    {
+      if (set_str (&self->path, path))
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PATH]);
+      set_state (self, DP_DOWNLOAD_STATE_FINISHED);
+    }
+  else if (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED))
+    set_state (self, DP_DOWNLOAD_STATE_CANCELLED);
+  else
+    set_state (self, DP_DOWNLOAD_STATE_FAILED);
+
+  g_signal_emit (self, signals[PROGRESS], 0);
+
+  if (error != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * dp_download_start_async:
+ * @self: a #DpDownload that is not running
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on the caller's main context when the download ends
+ * @user_data: data for @callback
+ *
+ * Starts the download in threads of its own. Progress is reported with
+ * #DpDownload::progress on the thread-default main context of the
+ * caller.
+ */
+void
+dp_download_start_async (DpDownload          *self,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTask) inner = NULL;
+  DpTransferConfig config = { 0 };
+  GWeakRef *weak;
+
+  g_return_if_fail (DP_IS_DOWNLOAD (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, dp_download_start_async);
+
+  if (self->transfer != NULL)
+    {
+      g_task_return_new_error (task, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                               _("The download is already running."));
+      return;
+    }
+
+  config.uri = dp_http_parse_url (self->url, &error);
+  if (config.uri == NULL)
+    {
+      set_state (self, DP_DOWNLOAD_STATE_FAILED);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (self->output == NULL && self->directory == NULL)
+    {
+      g_task_return_new_error (task, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                               _("Neither a file nor a folder to save to was given."));
+      dp_transfer_config_clear (&config);
+      return;
+    }
+
+  config.output = g_strdup (self->output);
+  config.directory = g_strdup (self->directory);
+  config.segments = self->segments;
+  config.min_segment = 1 << 20;
+  config.stall_timeout = self->stall_timeout;
+  config.retry_delay_ms = self->retry_delay;
+  config.max_attempts = 8;
+  config.allow_downgrade = FALSE;
+
+  weak = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (weak, self);
+  self->transfer = dp_transfer_new (&config, on_transfer_progress, weak, weak_ref_free);
+  dp_transfer_config_clear (&config);
+
+  self->received = 0;
+  self->n_samples = 0;
+  self->speed = 0;
+  set_state (self, DP_DOWNLOAD_STATE_CONNECTING);
+
+  if (cancellable != NULL)
+    {
+      self->cancellable = g_object_ref (cancellable);
+      self->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled),
+                                                  dp_transfer_ref (self->transfer),
+                                                  (GDestroyNotify) dp_transfer_unref);
+    }
+
+  inner = g_task_new (NULL, NULL, on_transfer_done, g_steal_pointer (&task));
+  dp_transfer_run (self->transfer, inner);
+}
+
+gboolean
+dp_download_start_finish (DpDownload    *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * dp_download_cancel:
+ *
+ * Stops every connection of a running download within moments. The
+ * partial file stays on disk.
+ */
+void
+dp_download_cancel (DpDownload *self)
+{
+  g_return_if_fail (DP_IS_DOWNLOAD (self));
+
+  if (self->transfer != NULL)
+    dp_transfer_cancel (self->transfer);
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define DP_DOWNLOAD_MIN_SEGMENTS 1
+#define DP_DOWNLOAD_MAX_SEGMENTS 64
+#define DP_DOWNLOAD_DEFAULT_SEGMENTS 8
+
+typedef enum
+{
+  DP_DOWNLOAD_STATE_IDLE,
+  DP_DOWNLOAD_STATE_CONNECTING,
+  DP_DOWNLOAD_STATE_DOWNLOADING,
+  DP_DOWNLOAD_STATE_FINISHING,
+  DP_DOWNLOAD_STATE_FINISHED,
+  DP_DOWNLOAD_STATE_FAILED,
+  DP_DOWNLOAD_STATE_CANCELLED,
+} DpDownloadState;
+
+/**
+ * DpSegmentInfo:
+ * @start: first byte of the segment
+ * @pos: bytes [@start, @pos) are on disk
+ * @end: end of the segment (exclusive)
+ * @active: a connection is working on it
+ *
+ * One extent of the file, for drawing a segment map.
+ */
+typedef struct
+{
+  gint64 start;
+  gint64 pos;
+  gint64 end;
+  gboolean active;
+} DpSegmentInfo;
+
+#define DP_TYPE_DOWNLOAD (dp_download_get_type ())
+G_DECLARE_FINAL_TYPE (DpDownload, dp_download, DP, DOWNLOAD, GObject)
+
+DpDownload      *dp_download_new               (const char *url);
+
+const char      *dp_download_get_url           (DpDownload *self);
+
+const char      *dp_download_get_output        (DpDownload *self);
+void             dp_download_set_output        (DpDownload *self,
+                                                const char *output);
+const char      *dp_download_get_directory     (DpDownload *self);
+void             dp_download_set_directory     (DpDownload *self,
+                                                const char *directory);
+guint            dp_download_get_segments      (DpDownload *self);
+void             dp_download_set_segments      (DpDownload *self,
+                                                guint       segments);
+guint            dp_download_get_stall_timeout (DpDownload *self);
+void             dp_download_set_stall_timeout (DpDownload *self,
+                                                guint       seconds);
+guint            dp_download_get_retry_delay   (DpDownload *self);
+void             dp_download_set_retry_delay   (DpDownload *self,
+                                                guint       milliseconds);
+
+DpDownloadState  dp_download_get_state         (DpDownload *self);
+const char      *dp_download_get_path          (DpDownload *self);
+gint64           dp_download_get_size          (DpDownload *self);
+gint64           dp_download_get_received      (DpDownload *self);
+double           dp_download_get_speed         (DpDownload *self);
+gint64           dp_download_get_eta           (DpDownload *self);
+guint            dp_download_get_connections   (DpDownload *self);
+GArray          *dp_download_dup_segments      (DpDownload *self);
+
+void             dp_download_start_async       (DpDownload          *self,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+gboolean         dp_download_start_finish      (DpDownload          *self,
+                                                GAsyncResult        *result,
+                                                GError             **error);
+void             dp_download_cancel            (DpDownload          *self);
+
+G_END_DECLS

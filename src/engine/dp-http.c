@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "dp-error.h"
+#include "dp-http.h"
+
+SoupSession *
+dp_http_session_new (guint connections,
+                     guint timeout_s)
+{
+  SoupSession *session;
+
+  /* Both limits are construct-only. One spare connection lets a probe or
+   * a retry open while every segment is busy. */
+  session = soup_session_new_with_options ("max-conns", connections + 2,
+                                           "max-conns-per-host", connections + 2,
+                                           "timeout", timeout_s,
+                                           "idle-timeout", 60,
+                                           "user-agent", PACKAGE_NAME "/" PACKAGE_VERSION " ",
+                                           NULL);
+  /* Compressed bodies have other offsets than the file; never decode. */
+  soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_DECODER);
+  return session;
+}
+
+SoupMessage *
+dp_http_message_new (const char *method,
+                     GUri       *uri,
+                     gint64      range_start,
+                     gint64      range_end,
+                     const char *if_range)
+{
+  SoupMessage *msg = soup_message_new_from_uri (method, uri);
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  soup_message_disable_feature (msg, SOUP_TYPE_CONTENT_DECODER);
+  soup_message_headers_replace (headers, "Accept-Encoding", "identity");
+
+  if (range_start >= 0)
+    {
+      soup_message_headers_set_range (headers, range_start, range_end);
+      if (if_range != NULL && *if_range != '\0')
+        soup_message_headers_replace (headers, "If-Range", if_range);
+    }
+
+  return msg;
+}
+
+static gboolean
+status_is_redirect (guint status)
+{
+  return status == 301 || status == 302 || status == 303 ||
+         status == 307 || status == 308;
+}
+
+GInputStream *
+dp_http_send (SoupSession   *session,
+              SoupMessage  **msg,
+              gboolean       allow_downgrade,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  for (guint hops = 0;; hops++)
+    {
+      g_autoptr(GInputStream) stream = NULL;
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(GUri) target = NULL;
+      g_autofree char *shown = NULL;
+      SoupMessage *next;
+      const char *location;
+      const char *scheme;
+      const char *method;
+      guint status;
+
+      stream = soup_session_send (session, *msg, cancellable, &local_error);
+      if (stream == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+
+      status = soup_message_get_status (*msg);
+      if (!status_is_redirect (status))
+        return g_steal_pointer (&stream);
+
+      location = soup_message_headers_get_one (soup_message_get_response_headers (*msg),
+                                               "Location");
+      if (location == NULL)
+        return g_steal_pointer (&stream);
+
+      /* Closing a stream that still has a body drops the connection; a
+       * redirect's body is tiny, so skip it to keep the connection. */
+      g_input_stream_skip (stream, 64 * 1024, cancellable, NULL);
+      g_input_stream_close (stream, NULL, NULL);
+
+      if (hops >= DP_MAX_REDIRECTS)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_TOO_MANY_REDIRECTS,
+                       _("The server redirected more than %d times. The address may be wrong."),
+                       DP_MAX_REDIRECTS);
+          return NULL;
+        }
+
+      target = g_uri_parse_relative (soup_message_get_uri (*msg), location,
+                                     SOUP_HTTP_URI_FLAGS, NULL);
+      scheme = target ? g_uri_get_scheme (target) : NULL;
+      if (target == NULL || scheme == NULL ||
+          (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0) ||
+          g_uri_get_host (target) == NULL || *g_uri_get_host (target) == '\0')
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_TOO_MANY_REDIRECTS,
+                       _("The server redirected to an address Downpour cannot follow."));
+          return NULL;
+        }
+
+      if (!allow_downgrade &&
+          g_ascii_strcasecmp (g_uri_get_scheme (soup_message_get_uri (*msg)), "https") == 0 &&
+          g_ascii_strcasecmp (scheme, "http") == 0)
+        {
+          shown = dp_http_uri_to_display (target);
+          g_set_error (error, DP_ERROR, DP_ERROR_TOO_MANY_REDIRECTS,
+                       _("The server redirected from a secure address to an insecure one (%s). "
+                         "Downpour refused to follow."), shown);
+          return NULL;
+        }
+
+      /* 303 turns anything but HEAD into GET; 301/302 traditionally do
+       * too for POST, which Downpour never sends. */
+      method = soup_message_get_method (*msg);
+      next = soup_message_new_from_uri (method, target);
+      soup_message_add_flags (next, SOUP_MESSAGE_NO_REDIRECT);
+      soup_message_disable_feature (next, SOUP_TYPE_CONTENT_DECODER);
+      {
+        SoupMessageHeaders *from = soup_message_get_request_headers (*msg);
+        SoupMessageHeaders *to = soup_message_get_request_headers (next);
+        SoupMessageHeadersIter iter;
+        const char *name, *value;
+
+        soup_message_headers_iter_init (&iter, from);
+        while (soup_message_headers_iter_next (&iter, &name, &value))
+          {
+            /* Never carry credentials to another host. */
+            if (g_ascii_strcasecmp (name, "Authorization") == 0 &&
+                g_strcmp0 (g_uri_get_host (target),
+                           g_uri_get_host (soup_message_get_uri (*msg))) != 0)
+              continue;
+            soup_message_headers_append (to, name, value);
+          }
+      }
+
+      g_object_unref (*msg);
+      *msg = next;
+    }
+}
+
+gboolean
+dp_http_status_is_transient (guint status)
+{
+  return status == 408 || status == 425 || status == 429 ||
+         (status >= 500 && status <= 599 && status != 501 && status != 505);
+}
+
+GError *
+dp_http_status_to_error (SoupMessage *msg)
+{
+  guint status = soup_message_get_status (msg);
+  const char *reason = soup_message_get_reason_phrase (msg);
+
+  if (reason == NULL || *reason == '\0')
+    reason = soup_status_get_phrase (status);
+  if (reason == NULL)
+    reason = "";
+
+  switch (status)
+    {
+    case 404:
+    case 410:
+      return g_error_new (DP_ERROR, DP_ERROR_NOT_FOUND,
+                          _("The server does not have this file (%u %s). Check the address."),
+                          status, reason);
+    case 401:
+    case 407:
+      return g_error_new (DP_ERROR, DP_ERROR_FORBIDDEN,
+                          _("The server wants a login for this file (%u %s)."),
+                          status, reason);
+    case 403:
+      return g_error_new (DP_ERROR, DP_ERROR_FORBIDDEN,
+                          _("The server refused access to this file (%u %s). "
+                            "The link may have expired."),
+                          status, reason);
+    case 416:
+      return g_error_new (DP_ERROR, DP_ERROR_CHANGED,
+                          _("The server cannot send the requested part of the file (%u %s). "
+                            "The file may have changed on the server."),
+                          status, reason);
+    default:
+      if (dp_http_status_is_transient (status))
+        return g_error_new (DP_ERROR, DP_ERROR_HTTP,
+                            _("The server is not available right now (%u %s). Try again later."),
+                            status, reason);
+      return g_error_new (DP_ERROR, DP_ERROR_HTTP,
+                          _("The server answered with an error (%u %s)."),
+                          status, reason);
+    }
+}
+
+GError *
+dp_http_translate_error (GError   *error,
+                         gboolean *transient)
+{
+  GError *ret;
+  gboolean again = FALSE;
+
+  if (error->domain == DP_ERROR)
+    {
+      if (transient)
+        *transient = FALSE;
+      return error;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    ret = g_error_new_literal (DP_ERROR, DP_ERROR_CANCELLED, _("The download was cancelled."));
+  else if (error->domain == G_TLS_ERROR ||
+           g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+    ret = g_error_new (DP_ERROR, DP_ERROR_TLS,
+                       _("The secure connection failed: %s. The server's certificate may be "
+                         "invalid, or someone may be intercepting the connection."),
+                       error->message);
+  else if (g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND))
+    ret = g_error_new (DP_ERROR, DP_ERROR_NETWORK,
+                       _("Could not find the server: %s. Check the address and your connection."),
+                       error->message);
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    {
+      ret = g_error_new (DP_ERROR, DP_ERROR_NETWORK,
+                         _("The server stopped sending data (timed out)."));
+      again = TRUE;
+    }
+  else
+    {
+      ret = g_error_new (DP_ERROR, DP_ERROR_NETWORK,
+                         _("The connection failed: %s."), error->message);
+      again = TRUE;
+    }
+
+  if (transient)
+    *transient = again;
+  g_error_free (error);
+  return ret;
+}
+
+char *
+dp_http_uri_to_display (GUri *uri)
+{
+  return g_uri_to_string_partial (uri, G_URI_HIDE_USERINFO | G_URI_HIDE_AUTH_PARAMS);
+}
+
+GUri *
+dp_http_parse_url (const char  *text,
+                   GError     **error)
+{
+  g_autofree char *trimmed = NULL;
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *scheme;
+  const char *host;
+
+  if (text == NULL || *(trimmed = g_strstrip (g_strdup (text))) == '\0')
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_URL,
+                           _("The address is empty."));
+      return NULL;
+    }
+
+  if (!g_utf8_validate (trimmed, -1, NULL))
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_URL,
+                           _("The address contains invalid characters."));
+      return NULL;
+    }
+
+  if (g_uri_peek_scheme (trimmed) == NULL)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_URL,
+                   _("“%s” is not a complete address. It must start with http:// or https://."),
+                   trimmed);
+      return NULL;
+    }
+
+  uri = g_uri_parse (trimmed, SOUP_HTTP_URI_FLAGS, &local_error);
+  if (uri == NULL)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_URL,
+                   _("“%s” is not a valid address: %s"), trimmed, local_error->message);
+      return NULL;
+    }
+
+  scheme = g_uri_get_scheme (uri);
+  if (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_UNSUPPORTED_SCHEME,
+                   _("Downpour cannot download “%s:” addresses; use http:// or https://."),
+                   scheme);
+      return NULL;
+    }
+
+  host = g_uri_get_host (uri);
+  if (host == NULL || *host == '\0')
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_URL,
+                   _("The address “%s” has no server name."), trimmed);
+      return NULL;
+    }
+
+  if (g_uri_get_fragment (uri) != NULL)
+    {
+      GUri *bare = soup_uri_copy (uri, SOUP_URI_FRAGMENT, NULL, SOUP_URI_NONE);
+
+      g_uri_unref (uri);
+      uri = bare;
+    }
+
+  return g_steal_pointer (&uri);
+}

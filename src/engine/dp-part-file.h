@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * The partial file a download writes into: one descriptor shared by all
+ * workers, written with pwrite(2) at absolute offsets, so there is no
+ * shared file position and no merge step. Every function may be called
+ * from any thread; dp_part_file_write() from several at once.
+ */
+typedef struct _DpPartFile DpPartFile;
+
+/**
+ * dp_part_file_open:
+ * @path: where the partial file lives, normally "NAME.part"
+ * @exclusive: fail with %DP_ERROR_EXISTS if @path exists
+ * @truncate: drop existing contents (no resume)
+ * @error: return location for a %DP_ERROR error
+ *
+ * Returns: (transfer full) (nullable): the open file
+ */
+DpPartFile *dp_part_file_open        (const char  *path,
+                                      gboolean     exclusive,
+                                      gboolean     truncate,
+                                      GError     **error);
+
+/* Reserves @size bytes on disk so that a full disk shows now, not after
+ * an hour of transfer. Where the file system cannot reserve space, checks
+ * the free space and sets the length instead. */
+gboolean    dp_part_file_preallocate (DpPartFile  *self,
+                                      gint64       size,
+                                      GError     **error);
+
+/* Writes all of @buf at @offset, whatever the other threads do. */
+gboolean    dp_part_file_write       (DpPartFile  *self,
+                                      gint64       offset,
+                                      const void  *buf,
+                                      gsize        len,
+                                      GError     **error);
+
+/* Sets the final length (for streams whose size was unknown). */
+gboolean    dp_part_file_truncate    (DpPartFile  *self,
+                                      gint64       size,
+                                      GError     **error);
+
+/* Flushes to disk, closes, renames to @final_path and flushes the
+ * folder, so that @final_path only ever holds a complete file. */
+gboolean    dp_part_file_commit      (DpPartFile  *self,
+                                      const char  *final_path,
+                                      GError     **error);
+
+const char *dp_part_file_get_path    (DpPartFile  *self);
+
+/* Closes the descriptor; the partial file stays for a later resume. */
+void        dp_part_file_free        (DpPartFile  *self);
+
+/* A %DP_ERROR error for errno @saved_errno while doing @what to @path. */
+GError     *dp_part_file_error_new   (int          saved_errno,
+                                      const char  *path);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DpPartFile, dp_part_file_free)
+
+G_END_DECLS

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "dp-scheduler.h"
+
+struct _DpScheduler
+{
+  gint64 size;
+  gint64 min_segment;
+  GArray *segments;  /* of DpSegment */
+};
+
+GArray *
+dp_plan_ranges (gint64 size,
+                guint  max_segments,
+                gint64 min_segment)
+{
+  GArray *ranges = g_array_new (FALSE, FALSE, sizeof (DpRange));
+  guint64 n;
+  guint64 base, extra, offset = 0;
+
+  g_return_val_if_fail (size >= 0, ranges);
+  g_return_val_if_fail (max_segments >= 1, ranges);
+  g_return_val_if_fail (min_segment >= 1, ranges);
+
+  if (size == 0)
+    return ranges;
+
+  /* As many segments as asked for, but none shorter than min_segment:
+   * a 3 MiB file is not worth 16 connections. */
+  n = MIN ((guint64) max_segments, (guint64) size / (guint64) min_segment);
+  n = MAX (n, 1);
+
+  /* The first (size % n) ranges get one byte more, so lengths differ by
+   * at most one and the last range ends exactly at size. */
+  base = (guint64) size / n;
+  extra = (guint64) size % n;
+
+  for (guint64 i = 0; i < n; i++)
+    {
+      DpRange r;
+      guint64 len = base + (i < extra ? 1 : 0);
+
+      r.start = (gint64) offset;
+      r.end = (gint64) (offset + len);
+      offset += len;
+      g_array_append_val (ranges, r);
+    }
+
+  g_assert (offset == (guint64) size);
+  return ranges;
+}
+
+DpScheduler *
+dp_scheduler_new (gint64 size,
+                  guint  max_segments,
+                  gint64 min_segment)
+{
+  DpScheduler *self = g_new0 (DpScheduler, 1);
+  g_autoptr(GArray) ranges = NULL;
+
+  self->size = size;
+  self->min_segment = MAX (min_segment, 1);
+  self->segments = g_array_new (FALSE, FALSE, sizeof (DpSegment));
+
+  ranges = dp_plan_ranges (size, MAX (max_segments, 1), self->min_segment);
+  for (guint i = 0; i < ranges->len; i++)
+    {
+      const DpRange *r = &g_array_index (ranges, DpRange, i);
+      DpSegment seg = { r->start, r->start, r->start, r->end, -1 };
+
+      g_array_append_val (self->segments, seg);
+    }
+
+  return self;
+}
+
+void
+dp_scheduler_free (DpScheduler *self)
+{
+  if (self == NULL)
+    return;
+  g_array_unref (self->segments);
+  g_free (self);
+}
+
+void
+dp_scheduler_reset_single (DpScheduler *self)
+{
+  DpSegment seg = { 0, 0, 0, self->size, -1 };
+
+  g_array_set_size (self->segments, 0);
+  if (self->size != 0)
+    g_array_append_val (self->segments, seg);
+}
+
+void
+dp_scheduler_set_size (DpScheduler *self,
+                       gint64       size)
+{
+  g_return_if_fail (self->segments->len <= 1);
+  g_return_if_fail (size >= 0);
+
+  self->size = size;
+  if (self->segments->len == 1)
+    {
+      DpSegment *seg = &g_array_index (self->segments, DpSegment, 0);
+
+      seg->end = size;
+      seg->pos = MIN (seg->pos, size);
+      seg->claim = seg->pos;
+      if (size == 0)
+        g_array_set_size (self->segments, 0);
+    }
+}
+
+void
+dp_scheduler_set_progress (DpScheduler *self,
+                           guint        index,
+                           gint64       pos)
+{
+  DpSegment *seg;
+
+  g_return_if_fail (index < self->segments->len);
+  seg = &g_array_index (self->segments, DpSegment, index);
+  seg->pos = CLAMP (pos, seg->start, seg->end);
+  seg->claim = seg->pos;
+}
+
+int
+dp_scheduler_acquire (DpScheduler *self,
+                      int          worker)
+{
+  int victim = -1;
+  gint64 victim_left = 0;
+
+  g_return_val_if_fail (worker >= 0, -1);
+
+  /* Prefer work nobody is doing: initial segments and those that a
+   * failed or retired connection handed back. */
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      DpSegment *seg = &g_array_index (self->segments, DpSegment, i);
+
+      if (seg->owner < 0 && seg->pos < seg->end)
+        {
+          seg->owner = worker;
+          return (int) i;
+        }
+    }
+
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      const DpSegment *seg = &g_array_index (self->segments, DpSegment, i);
+      gint64 left = seg->end - MAX (seg->pos, seg->claim);
+
+      if (left > victim_left)
+        {
+          victim = (int) i;
+          victim_left = left;
+        }
+    }
+
+  /* Steal the upper half, but only if both halves stay worth a
+   * connection; otherwise the owner finishes faster alone. */
+  if (victim >= 0 && victim_left / 2 >= self->min_segment)
+    {
+      DpSegment *old = &g_array_index (self->segments, DpSegment, victim);
+      gint64 mid = MAX (old->pos, old->claim) + (victim_left - victim_left / 2);
+      DpSegment seg = { mid, mid, mid, old->end, worker };
+
+      old->end = mid;
+      g_array_append_val (self->segments, seg);
+      return (int) self->segments->len - 1;
+    }
+
+  return -1;
+}
+
+void
+dp_scheduler_release (DpScheduler *self,
+                      guint        index)
+{
+  g_return_if_fail (index < self->segments->len);
+  g_array_index (self->segments, DpSegment, index).owner = -1;
+}
+
+gint64
+dp_scheduler_claim (DpScheduler *self,
+                    guint        index,
+                    gint64       n)
+{
+  DpSegment *seg;
+
+  g_return_val_if_fail (index < self->segments->len, 0);
+  g_return_val_if_fail (n >= 0, 0);
+
+  seg = &g_array_index (self->segments, DpSegment, index);
+  n = MIN (n, seg->end - seg->pos);
+  seg->claim = seg->pos + n;
+  return n;
+}
+
+void
+dp_scheduler_advance (DpScheduler *self,
+                      guint        index)
+{
+  DpSegment *seg;
+
+  g_return_if_fail (index < self->segments->len);
+
+  seg = &g_array_index (self->segments, DpSegment, index);
+  g_assert (seg->claim <= seg->end);
+  seg->pos = MAX (seg->pos, seg->claim);
+}
+
+const DpSegment *
+dp_scheduler_get_segment (DpScheduler *self,
+                          guint        index)
+{
+  g_return_val_if_fail (index < self->segments->len, NULL);
+  return &g_array_index (self->segments, DpSegment, index);
+}
+
+guint
+dp_scheduler_get_n_segments (DpScheduler *self)
+{
+  return self->segments->len;
+}
+
+gint64
+dp_scheduler_get_size (DpScheduler *self)
+{
+  return self->size;
+}
+
+gint64
+dp_scheduler_get_done (DpScheduler *self)
+{
+  gint64 done = 0;
+
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      const DpSegment *seg = &g_array_index (self->segments, DpSegment, i);
+      done += seg->pos - seg->start;
+    }
+  return done;
+}
+
+gboolean
+dp_scheduler_is_complete (DpScheduler *self)
+{
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      const DpSegment *seg = &g_array_index (self->segments, DpSegment, i);
+      if (seg->pos < seg->end)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+guint
+dp_scheduler_get_n_unowned (DpScheduler *self)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      const DpSegment *seg = &g_array_index (self->segments, DpSegment, i);
+      if (seg->owner < 0 && seg->pos < seg->end)
+        n++;
+    }
+  return n;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * Planning and scheduling of byte ranges. Pure logic: no I/O, no threads,
+ * no locking. The transfer code calls it with its own mutex held.
+ *
+ * A segment is the half-open range [start, end) of the file; bytes
+ * [start, pos) of it have been written, [pos, end) remain. Segments never
+ * overlap and together always cover [0, size) exactly once. When a
+ * connection runs out of work it takes the upper half of the largest
+ * remaining range: the owner's end moves down and a new segment starts
+ * there, so no byte is fetched twice.
+ */
+
+#define DP_MIN_SEGMENT_SIZE ((gint64) 1 << 20)
+
+typedef struct
+{
+  gint64 start;
+  gint64 end;
+} DpRange;
+
+typedef struct
+{
+  gint64 start;  /* first byte of the segment, fixed */
+  gint64 pos;    /* next byte to fetch: [start, pos) is written */
+  gint64 claim;  /* [pos, claim) is being written right now */
+  gint64 end;    /* exclusive; moves down when another worker steals */
+  int owner;     /* worker index, or -1 when nobody fetches it */
+} DpSegment;
+
+typedef struct _DpScheduler DpScheduler;
+
+/**
+ * dp_plan_ranges:
+ * @size: file size in bytes, at least 0
+ * @max_segments: wanted number of segments, at least 1
+ * @min_segment: smallest segment worth its own connection, at least 1
+ *
+ * Splits [0, @size) into at most @max_segments contiguous ranges of
+ * nearly equal length (they differ by at most one byte), none shorter
+ * than @min_segment unless the whole file is. Size 0 gives no range.
+ *
+ * Returns: (transfer full): a #GArray of #DpRange
+ */
+GArray      *dp_plan_ranges              (gint64 size,
+                                          guint  max_segments,
+                                          gint64 min_segment);
+
+DpScheduler *dp_scheduler_new            (gint64 size,
+                                          guint  max_segments,
+                                          gint64 min_segment);
+void         dp_scheduler_free           (DpScheduler *self);
+
+/* Drops all progress and plans one segment [0, size) (a server that
+ * cannot seek: everything must come again from offset 0). */
+void         dp_scheduler_reset_single   (DpScheduler *self);
+
+/* For a stream of unknown length, planned as [0, G_MAXINT64): the
+ * stream ended cleanly at @size, which becomes the file's size. */
+void         dp_scheduler_set_size       (DpScheduler *self,
+                                          gint64       size);
+
+/* Marks [start, pos) of the segment as already written (resume). */
+void         dp_scheduler_set_progress   (DpScheduler *self,
+                                          guint        index,
+                                          gint64       pos);
+
+/* Gives @worker a segment nobody owns, or else the upper half of the
+ * largest remaining range if that half is at least min_segment long.
+ * Returns the segment index, or -1 when there is nothing to do. */
+int          dp_scheduler_acquire        (DpScheduler *self,
+                                          int          worker);
+/* The segment loses its owner but keeps its progress. */
+void         dp_scheduler_release        (DpScheduler *self,
+                                          guint        index);
+/* The owner is about to write up to @n bytes at pos: returns how many
+ * it may write without crossing end, and protects them from stealing
+ * until dp_scheduler_advance(). */
+gint64       dp_scheduler_claim          (DpScheduler *self,
+                                          guint        index,
+                                          gint64       n);
+/* The claimed bytes are written: pos moves to the claim. */
+void         dp_scheduler_advance        (DpScheduler *self,
+                                          guint        index);
+
+const DpSegment *dp_scheduler_get_segment (DpScheduler *self,
+                                           guint        index);
+guint        dp_scheduler_get_n_segments (DpScheduler *self);
+gint64       dp_scheduler_get_size       (DpScheduler *self);
+gint64       dp_scheduler_get_done       (DpScheduler *self);
+gboolean     dp_scheduler_is_complete    (DpScheduler *self);
+/* Number of segments with work left and no owner. */
+guint        dp_scheduler_get_n_unowned  (DpScheduler *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DpScheduler, dp_scheduler_free)
+
+G_END_DECLS

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "dp-part-file.h"
+#include "dp-transfer.h"
+
+G_BEGIN_DECLS
+
+/* Read size of one worker: big enough that syscalls and locking stay
+ * cheap at gigabytes per second, small enough that 64 connections stay
+ * within a few MiB. */
+#define BUFFER_SIZE (128 * 1024)
+
+/* Progress reaches the main loop at most this often. */
+#define PROGRESS_INTERVAL_US (100 * 1000)
+
+typedef enum
+{
+  MODE_RANGES,  /* byte ranges, any number of connections */
+  MODE_SINGLE,  /* known size, no ranges: one stream from offset 0 */
+  MODE_STREAM,  /* unknown size: one stream until the server ends it */
+} Mode;
+
+typedef struct
+{
+  guint index;
+  GCancellable *cancellable;  /* replaced under the mutex after a reset */
+  int segment;                /* owned segment, or -1 */
+  gboolean fetching;          /* a request is on the wire */
+  /* A response the probe already opened (its body starts at 0), handed
+   * to the first worker so its bytes are not thrown away. */
+  SoupMessage *pending_msg;
+  GInputStream *pending_stream;
+  gint64 pending_length;      /* bytes in that body, or -1 */
+} Worker;
+
+struct _DpTransfer
+{
+  gatomicrefcount ref_count;
+
+  /* Immutable after dp_transfer_new(). */
+  DpTransferConfig config;
+  DpTransferProgressFunc progress_func;
+  gpointer progress_data;
+  GDestroyNotify progress_destroy;
+
+  /* Set by dp_transfer_run() before any thread starts. */
+  GMainContext *context;
+  GCancellable *cancellable;
+
+  /* Owned by the controller thread; read-only for workers once they run. */
+  SoupSession *session;
+  GUri *final_uri;
+  char *validator;      /* ETag, else Last-Modified, for If-Range */
+  char *content_type;
+  DpPartFile *file;
+
+  /* Main thread only. */
+  gint64 last_progress_us;
+  int progress_queued;  /* atomic: a progress source is attached */
+
+  GMutex mutex;
+  GCond cond;
+  /* Everything below is guarded by the mutex. */
+  DpTransferPhase phase;
+  Mode mode;
+  guint generation;     /* bumped when the plan is thrown away */
+  DpScheduler *scheduler;
+  gint64 size;
+  Worker *workers;
+  guint n_workers;
+  guint n_running;
+  gboolean stopping;
+  GError *error;
+  char *path;
+};
+
+typedef enum
+{
+  FETCH_DONE,       /* the segment is complete, or the response ended early as announced */
+  FETCH_RETRY,      /* transient failure; error says what */
+  FETCH_RETIRE,     /* the server refuses more connections */
+  FETCH_FATAL,      /* permanent failure */
+  FETCH_RESTART,    /* the plan changed under us; start over */
+} FetchResult;
+
+typedef struct
+{
+  SoupMessage *msg;       /* the answer that was probed, for its headers */
+  GInputStream *stream;   /* body of a GET probe, starting at offset 0 */
+  gint64 body_length;     /* bytes in that body, or -1 until the end */
+  gint64 size;            /* -1 when unknown */
+  gboolean ranges;
+} DpProbe;
+
+void     dp_probe_clear                     (DpProbe     *probe);
+gboolean dp_transfer_probe                  (DpTransfer  *self,
+                                             DpProbe     *probe,
+                                             GError     **error);
+gboolean dp_transfer_open_output            (DpTransfer  *self,
+                                             DpProbe     *probe,
+                                             GError     **error);
+void     dp_transfer_worker_run             (gpointer     data,
+                                             gpointer     user_data);
+
+void     dp_transfer_abort                  (DpTransfer  *self,
+                                             GError      *error);
+gboolean dp_transfer_wait_locked            (DpTransfer  *self,
+                                             guint        ms);
+guint    dp_transfer_backoff_ms             (DpTransfer  *self,
+                                             guint        attempt,
+                                             gint64       retry_after_s);
+void     dp_transfer_queue_progress_locked  (DpTransfer  *self);
+
+G_END_DECLS

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "dp-error.h"
+#include "dp-headers.h"
+#include "dp-http.h"
+#include "dp-names.h"
+#include "dp-transfer-private.h"
+
+/* How many numbered names ("x (1).iso", …) to try before giving up. */
+#define MAX_NUMBERED_NAMES 9999
+
+void
+dp_probe_clear (DpProbe *probe)
+{
+  g_clear_object (&probe->msg);
+  if (probe->stream != NULL)
+    g_input_stream_close (probe->stream, NULL, NULL);
+  g_clear_object (&probe->stream);
+}
+
+static gboolean
+header_has_token (SoupMessageHeaders *headers,
+                  const char         *name,
+                  const char         *token)
+{
+  const char *value = soup_message_headers_get_list (headers, name);
+
+  return value != NULL && soup_header_contains (value, token);
+}
+
+static gint64
+content_length (SoupMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+
+  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH)
+    return -1;
+  return soup_message_headers_get_content_length (headers);
+}
+
+/* Keeps what later requests check answers against. */
+static void
+remember_validators (DpTransfer  *self,
+                     SoupMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+  const char *etag = soup_message_headers_get_one (headers, "ETag");
+  const char *modified = soup_message_headers_get_one (headers, "Last-Modified");
+  const char *type = soup_message_headers_get_content_type (headers, NULL);
+
+  g_clear_pointer (&self->final_uri, g_uri_unref);
+  self->final_uri = g_uri_ref (soup_message_get_uri (msg));
+
+  /* If-Range needs a strong validator: a weak ETag does not qualify. */
+  g_clear_pointer (&self->validator, g_free);
+  if (etag != NULL && !g_str_has_prefix (etag, "W/"))
+    self->validator = g_strdup (etag);
+  else if (modified != NULL)
+    self->validator = g_strdup (modified);
+
+  g_clear_pointer (&self->content_type, g_free);
+  self->content_type = g_strdup (type);
+}
+
+/* One request with retries for transient failures. Returns the stream
+ * of an answer (any status but a transient one), or NULL. */
+static GInputStream *
+send_with_retries (DpTransfer   *self,
+                   SoupMessage **msg,
+                   GError      **error)
+{
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      GInputStream *stream;
+      gboolean transient = FALSE;
+      gint64 retry_after = -1;
+      guint status;
+
+      stream = dp_http_send (self->session, msg, self->config.allow_downgrade,
+                             self->cancellable, &local_error);
+      if (stream == NULL)
+        local_error = dp_http_translate_error (g_steal_pointer (&local_error), &transient);
+      else
+        {
+          status = soup_message_get_status (*msg);
+          if (!dp_http_status_is_transient (status))
+            return stream;
+
+          retry_after = dp_parse_retry_after (soup_message_headers_get_one (soup_message_get_response_headers (*msg), "Retry-After"),
+                                              g_get_real_time () / G_USEC_PER_SEC);
+          local_error = dp_http_status_to_error (*msg);
+          transient = TRUE;
+          g_input_stream_close (stream, NULL, NULL);
+          g_object_unref (stream);
+        }
+
+      if (!transient || attempt + 1 >= self->config.max_attempts)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+
+      /* Same message again: libsoup allows re-sending a message. */
+      g_mutex_lock (&self->mutex);
+      if (!dp_transfer_wait_locked (self, dp_transfer_backoff_ms (self, attempt, retry_after)))
+        {
+          g_mutex_unlock (&self->mutex);
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_CANCELLED, _("The download was cancelled."));
+          return NULL;
+        }
+      g_mutex_unlock (&self->mutex);
+    }
+}
+
+static gboolean
+probe_with_get (DpTransfer  *self,
+                DpProbe     *probe,
+                GError     **error)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+  SoupMessageHeaders *headers;
+  guint status;
+
+  /* "bytes=0-" asks for everything, so whatever the server answers, the
+   * body is the start of the file and becomes the first segment. */
+  msg = dp_http_message_new ("GET", self->config.uri, 0, -1, NULL);
+  stream = send_with_retries (self, &msg, error);
+  if (stream == NULL)
+    return FALSE;
+
+  status = soup_message_get_status (msg);
+  headers = soup_message_get_response_headers (msg);
+
+  if (status == SOUP_STATUS_PARTIAL_CONTENT)
+    {
+      gint64 start, end, total;
+
+      if (!dp_parse_content_range (soup_message_headers_get_one (headers, "Content-Range"),
+                                   &start, &end, &total) ||
+          start != 0)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                       _("The server sent a part of the file it was not asked for "
+                         "(Content-Range “%s”)."),
+                       soup_message_headers_get_one (headers, "Content-Range"));
+          return FALSE;
+        }
+      probe->size = total;
+      probe->ranges = total >= 0;
+      probe->body_length = end + 1;
+    }
+  else if (status == SOUP_STATUS_OK)
+    {
+      probe->size = content_length (msg);
+      probe->ranges = FALSE;
+      probe->body_length = probe->size;
+    }
+  else if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE &&
+           g_strcmp0 (soup_message_headers_get_one (headers, "Content-Range"), "bytes */0") == 0)
+    {
+      /* The one range "bytes=0-" cannot satisfy: an empty file. */
+      probe->size = 0;
+      probe->ranges = FALSE;
+      probe->body_length = 0;
+      g_input_stream_close (stream, NULL, NULL);
+      g_clear_object (&stream);
+    }
+  else
+    {
+      g_propagate_error (error, dp_http_status_to_error (msg));
+      return FALSE;
+    }
+
+  remember_validators (self, msg);
+  probe->msg = g_steal_pointer (&msg);
+  probe->stream = g_steal_pointer (&stream);
+  return TRUE;
+}
+
+gboolean
+dp_transfer_probe (DpTransfer  *self,
+                   DpProbe     *probe,
+                   GError     **error)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GError) head_error = NULL;
+
+  memset (probe, 0, sizeof *probe);
+  probe->size = -1;
+  probe->body_length = -1;
+
+  /* HEAD first: it costs no body. Servers that refuse it, or say too
+   * little (no length, no ranges), get a GET whose body is kept. */
+  msg = dp_http_message_new ("HEAD", self->config.uri, -1, -1, NULL);
+  stream = send_with_retries (self, &msg, &head_error);
+  if (stream == NULL)
+    {
+      /* Only a server that answered HEAD with an error gets a GET;
+       * cancellation, TLS failures, bad redirects and unreachable hosts
+       * will not get better with another method. */
+      if (!g_error_matches (head_error, DP_ERROR, DP_ERROR_HTTP))
+        {
+          g_propagate_error (error, g_steal_pointer (&head_error));
+          return FALSE;
+        }
+    }
+  else
+    {
+      SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+
+      g_input_stream_close (stream, NULL, NULL);
+      if (SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)))
+        {
+          gint64 size = content_length (msg);
+          gboolean ranges = header_has_token (headers, "Accept-Ranges", "bytes");
+
+          if (size == 0 || (size > 0 && ranges))
+            {
+              probe->size = size;
+              probe->ranges = ranges && size > 0;
+              remember_validators (self, msg);
+              probe->msg = g_steal_pointer (&msg);
+              return TRUE;
+            }
+        }
+    }
+
+  return probe_with_get (self, probe, error);
+}
+
+static gboolean
+exists (const char *path)
+{
+  GStatBuf st;
+
+  /* lstat: a dangling symbolic link still occupies the name. */
+  return g_lstat (path, &st) == 0;
+}
+
+gboolean
+dp_transfer_open_output (DpTransfer  *self,
+                         DpProbe     *probe,
+                         GError     **error)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (probe->msg);
+  g_autofree char *path = NULL;
+  g_autofree char *part = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *uri = NULL;
+  DpPartFile *file = NULL;
+
+  if (self->config.output != NULL)
+    {
+      g_autofree char *display = g_filename_display_name (self->config.output);
+      g_autofree char *parent = g_path_get_dirname (self->config.output);
+
+      if (g_file_test (self->config.output, G_FILE_TEST_IS_DIR))
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_EXISTS,
+                       _("“%s” is a folder. Give a file name to save to."), display);
+          return FALSE;
+        }
+      if (!g_file_test (parent, G_FILE_TEST_IS_DIR))
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_EXISTS,
+                       _("The folder for “%s” does not exist."), display);
+          return FALSE;
+        }
+
+      path = g_strdup (self->config.output);
+      part = g_strconcat (path, ".part", NULL);
+      file = dp_part_file_open (part, FALSE, TRUE, error);
+      if (file == NULL)
+        return FALSE;
+    }
+  else
+    {
+      g_autofree char *display = g_filename_display_name (self->config.directory);
+
+      if (!g_file_test (self->config.directory, G_FILE_TEST_IS_DIR))
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_EXISTS,
+                       _("The folder “%s” does not exist."), display);
+          return FALSE;
+        }
+
+      uri = g_uri_to_string (self->final_uri);
+      name = dp_derive_filename (soup_message_headers_get_one (headers, "Content-Disposition"), uri);
+
+      /* Never overwrite: the first free "name", "name (1)", … whose
+       * partial file can be created exclusively. */
+      for (guint n = 0; n <= MAX_NUMBERED_NAMES && file == NULL; n++)
+        {
+          g_autofree char *candidate = n == 0 ? g_strdup (name) : dp_numbered_filename (name, n);
+          g_autoptr(GError) local_error = NULL;
+
+          g_free (path);
+          g_free (part);
+          path = g_build_filename (self->config.directory, candidate, NULL);
+          part = g_strconcat (path, ".part", NULL);
+          if (exists (path) || exists (part))
+            continue;
+
+          file = dp_part_file_open (part, TRUE, TRUE, &local_error);
+          if (file == NULL && !g_error_matches (local_error, DP_ERROR, DP_ERROR_EXISTS))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+        }
+
+      if (file == NULL)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_EXISTS,
+                       _("Every name for “%s” is taken in “%s”."), name, display);
+          return FALSE;
+        }
+    }
+
+  if (probe->size > 0 && !dp_part_file_preallocate (file, probe->size, error))
+    {
+      dp_part_file_free (file);
+      g_unlink (part);
+      return FALSE;
+    }
+
+  self->file = file;
+  g_mutex_lock (&self->mutex);
+  self->path = g_steal_pointer (&path);
+  g_mutex_unlock (&self->mutex);
+  return TRUE;
+}

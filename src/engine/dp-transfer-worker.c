@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "dp-error.h"
+#include "dp-headers.h"
+#include "dp-http.h"
+#include "dp-transfer-private.h"
+
+/*
+ * A worker is one connection. It loops: take a segment from the
+ * scheduler (or steal half of one), ask the server for [pos, end), check
+ * the answer before writing a byte, and write what arrives at its offset
+ * until the segment is done or its end moves below what was asked.
+ */
+
+typedef struct
+{
+  SoupMessage *msg;
+  GInputStream *stream;
+  gint64 body_start;    /* file offset of the first body byte */
+  gint64 body_end;      /* file offset after the last usable body byte, or -1 */
+} Response;
+
+static void
+response_clear (Response *r)
+{
+  if (r->stream != NULL)
+    g_input_stream_close (r->stream, NULL, NULL);
+  g_clear_object (&r->stream);
+  g_clear_object (&r->msg);
+}
+
+static gint64
+response_content_length (SoupMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+
+  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH)
+    return -1;
+  return soup_message_headers_get_content_length (headers);
+}
+
+static gboolean
+is_error_page (DpTransfer  *self,
+               SoupMessage *msg)
+{
+  const char *type = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
+
+  /* An expired link often answers with a web page instead of the file;
+   * it must never land in the file. A file that is itself a web page
+   * was probed as one. */
+  return type != NULL && g_ascii_strcasecmp (type, "text/html") == 0 &&
+         g_strcmp0 (self->content_type, type) != 0;
+}
+
+/* The server answered a range request with the whole file: from now on
+ * one connection fetches everything from offset 0. Called with the mutex
+ * held; returns the cancellables of the other workers, to be cancelled
+ * once the mutex is released. */
+static GPtrArray *
+fall_back_to_single_locked (DpTransfer *self,
+                            Worker     *worker,
+                            gboolean    keep_segment)
+{
+  GPtrArray *cancellables = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (self->mode != MODE_RANGES)
+    return cancellables;
+
+  self->mode = MODE_SINGLE;
+  self->generation++;
+  dp_scheduler_reset_single (self->scheduler);
+  for (guint i = 0; i < self->n_workers; i++)
+    {
+      Worker *other = &self->workers[i];
+
+      other->segment = -1;
+      if (other != worker && other->fetching)
+        g_ptr_array_add (cancellables, g_object_ref (other->cancellable));
+    }
+  if (keep_segment)
+    worker->segment = dp_scheduler_acquire (self->scheduler, (int) worker->index);
+  g_cond_broadcast (&self->cond);
+  return cancellables;
+}
+
+static void
+cancel_all (GPtrArray *cancellables)
+{
+  for (guint i = 0; i < cancellables->len; i++)
+    g_cancellable_cancel (g_ptr_array_index (cancellables, i));
+  g_ptr_array_unref (cancellables);
+}
+
+static FetchResult
+error_status (DpTransfer  *self,
+              SoupMessage *msg,
+              gint64      *retry_after,
+              GError     **error)
+{
+  guint status = soup_message_get_status (msg);
+
+  g_propagate_error (error, dp_http_status_to_error (msg));
+  if (!dp_http_status_is_transient (status))
+    return FETCH_FATAL;
+
+  *retry_after = dp_parse_retry_after (soup_message_headers_get_one (soup_message_get_response_headers (msg), "Retry-After"),
+                                       g_get_real_time () / G_USEC_PER_SEC);
+  /* "Too many connections" in one of its usual forms. */
+  if (status == 429 || status == 503)
+    return FETCH_RETIRE;
+  return FETCH_RETRY;
+}
+
+/* Sends the request for [pos, end) and checks the answer. On FETCH_DONE
+ * @r holds a body to copy. */
+static FetchResult
+open_response (DpTransfer *self,
+               Worker     *worker,
+               Mode        mode,
+               gint64      pos,
+               gint64      end,
+               guint      *generation,
+               Response   *r,
+               gint64     *retry_after,
+               GError    **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  SoupMessageHeaders *headers;
+  gint64 size = self->size;
+  guint status;
+
+  if (worker->pending_stream != NULL)
+    {
+      /* The probe's GET: its body starts at offset 0. */
+      r->msg = g_steal_pointer (&worker->pending_msg);
+      r->stream = g_steal_pointer (&worker->pending_stream);
+      r->body_start = 0;
+      r->body_end = worker->pending_length;
+      if (pos == 0)
+        return FETCH_DONE;
+      response_clear (r);
+    }
+
+  if (mode == MODE_RANGES)
+    r->msg = dp_http_message_new ("GET", self->final_uri, pos, end - 1, self->validator);
+  else
+    r->msg = dp_http_message_new ("GET", self->final_uri, -1, -1, NULL);
+
+  r->stream = dp_http_send (self->session, &r->msg, self->config.allow_downgrade,
+                            worker->cancellable, &local_error);
+  if (r->stream == NULL)
+    {
+      gboolean transient = FALSE;
+
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+          !g_cancellable_is_cancelled (self->cancellable))
+        return FETCH_RESTART;
+      g_propagate_error (error, dp_http_translate_error (g_steal_pointer (&local_error), &transient));
+      return transient ? FETCH_RETRY : FETCH_FATAL;
+    }
+
+  status = soup_message_get_status (r->msg);
+  headers = soup_message_get_response_headers (r->msg);
+
+  if (mode == MODE_RANGES && status == SOUP_STATUS_PARTIAL_CONTENT)
+    {
+      const char *value = soup_message_headers_get_one (headers, "Content-Range");
+      gint64 start, last, total;
+
+      if (!dp_parse_content_range (value, &start, &last, &total))
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                       _("The server sent a malformed Content-Range (“%s”)."),
+                       value ? value : "");
+          return FETCH_FATAL;
+        }
+      if (total != size)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_CHANGED,
+                       _("The file changed on the server during the download "
+                         "(it was %" G_GINT64_FORMAT " bytes, now %" G_GINT64_FORMAT "). "
+                         "Start the download again."),
+                       size, total);
+          return FETCH_FATAL;
+        }
+      if (start != pos)
+        {
+          /* Data for another offset: never write it anywhere. A server
+           * this confused about ranges gets one plain stream. */
+          g_autoptr(GPtrArray) others = NULL;
+
+          g_mutex_lock (&self->mutex);
+          if (self->generation == *generation)
+            others = fall_back_to_single_locked (self, worker, FALSE);
+          g_mutex_unlock (&self->mutex);
+          if (others != NULL)
+            cancel_all (g_steal_pointer (&others));
+          return FETCH_RESTART;
+        }
+
+      r->body_start = start;
+      r->body_end = last + 1;
+      return FETCH_DONE;
+    }
+
+  if (status == SOUP_STATUS_OK)
+    {
+      gint64 length = response_content_length (r->msg);
+
+      if (is_error_page (self, r->msg))
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                       _("The server sent a web page instead of the file. "
+                         "The link may have expired; get a fresh one."));
+          return FETCH_FATAL;
+        }
+      if (size >= 0 && length >= 0 && length != size)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_CHANGED,
+                       _("The file changed on the server during the download "
+                         "(it was %" G_GINT64_FORMAT " bytes, now %" G_GINT64_FORMAT "). "
+                         "Start the download again."),
+                       size, length);
+          return FETCH_FATAL;
+        }
+
+      r->body_start = 0;
+      r->body_end = size >= 0 ? size : length;
+
+      if (mode == MODE_RANGES)
+        {
+          g_autoptr(GPtrArray) others = NULL;
+          gboolean keep = pos == 0;
+
+          /* The server ignores Range. Its body starts at 0: only a
+           * request for offset 0 can use it. */
+          g_mutex_lock (&self->mutex);
+          if (self->generation != *generation)
+            {
+              g_mutex_unlock (&self->mutex);
+              return FETCH_RESTART;
+            }
+          others = fall_back_to_single_locked (self, worker, keep);
+          /* The kept answer belongs to the new plan. */
+          *generation = self->generation;
+          g_mutex_unlock (&self->mutex);
+          cancel_all (g_steal_pointer (&others));
+          return keep ? FETCH_DONE : FETCH_RESTART;
+        }
+      return FETCH_DONE;
+    }
+
+  if (SOUP_STATUS_IS_SUCCESSFUL (status) || SOUP_STATUS_IS_REDIRECTION (status))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                   _("The server answered with an unexpected status (%u %s)."),
+                   status, soup_message_get_reason_phrase (r->msg));
+      return FETCH_FATAL;
+    }
+
+  return error_status (self, r->msg, retry_after, error);
+}
+
+/* Copies the body of @r into the file until the segment is done, the
+ * body ends, or the plan changes. */
+static FetchResult
+copy_body (DpTransfer *self,
+           Worker     *worker,
+           guint       generation,
+           Response   *r,
+           guint8     *buffer,
+           gboolean   *progressed,
+           GError    **error)
+{
+  gint64 offset = r->body_start;
+
+  for (;;)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gsize want = BUFFER_SIZE;
+      gssize n;
+      gint64 allowed;
+      gboolean done;
+
+      /* Never read more than the answer announced: a server that sends
+       * extra bytes does not get them into the file. */
+      if (r->body_end >= 0)
+        want = (gsize) MIN ((gint64) want, r->body_end - offset);
+      if (want == 0)
+        return FETCH_DONE;
+
+      n = g_input_stream_read (r->stream, buffer, want, worker->cancellable, &local_error);
+      if (n < 0)
+        {
+          gboolean transient = FALSE;
+
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+              !g_cancellable_is_cancelled (self->cancellable))
+            return FETCH_RESTART;
+          g_propagate_error (error, dp_http_translate_error (g_steal_pointer (&local_error), &transient));
+          return transient ? FETCH_RETRY : FETCH_FATAL;
+        }
+
+      if (n == 0)
+        {
+          if (r->body_end >= 0 && offset < r->body_end)
+            {
+              g_set_error (error, DP_ERROR, DP_ERROR_NETWORK,
+                           _("The server closed the connection early."));
+              return FETCH_RETRY;
+            }
+
+          g_mutex_lock (&self->mutex);
+          if (self->generation == generation && self->mode == MODE_STREAM)
+            {
+              /* A stream of unknown length ended cleanly: now we know. */
+              self->size = offset;
+              dp_scheduler_set_size (self->scheduler, offset);
+              dp_transfer_queue_progress_locked (self);
+            }
+          g_mutex_unlock (&self->mutex);
+          return FETCH_DONE;
+        }
+
+      g_mutex_lock (&self->mutex);
+      if (self->generation != generation || worker->segment < 0)
+        {
+          g_mutex_unlock (&self->mutex);
+          return FETCH_RESTART;
+        }
+      g_assert (dp_scheduler_get_segment (self->scheduler, (guint) worker->segment)->pos == offset);
+      /* Another worker may have taken the upper part of this segment:
+       * write only up to the current end. */
+      allowed = dp_scheduler_claim (self->scheduler, (guint) worker->segment, n);
+      g_mutex_unlock (&self->mutex);
+
+      if (allowed > 0 &&
+          !dp_part_file_write (self->file, offset, buffer, (gsize) allowed, error))
+        return FETCH_FATAL;
+
+      g_mutex_lock (&self->mutex);
+      dp_scheduler_advance (self->scheduler, (guint) worker->segment);
+      {
+        const DpSegment *seg = dp_scheduler_get_segment (self->scheduler, (guint) worker->segment);
+        done = seg->pos >= seg->end;
+      }
+      dp_transfer_queue_progress_locked (self);
+      g_mutex_unlock (&self->mutex);
+
+      *progressed = TRUE;
+      offset += allowed;
+      if (done)
+        return FETCH_DONE;
+    }
+}
+
+static gboolean
+others_fetching_locked (DpTransfer *self,
+                        Worker     *worker)
+{
+  for (guint i = 0; i < self->n_workers; i++)
+    if (&self->workers[i] != worker && self->workers[i].fetching)
+      return TRUE;
+  return FALSE;
+}
+
+void
+dp_transfer_worker_run (gpointer data,
+                        gpointer user_data)
+{
+  DpTransfer *self = user_data;
+  Worker *worker = &self->workers[GPOINTER_TO_UINT (data) - 1];
+  g_autofree guint8 *buffer = g_malloc (BUFFER_SIZE);
+  guint attempts = 0;
+
+  g_mutex_lock (&self->mutex);
+  while (!self->stopping)
+    {
+      Response r = { NULL, NULL, 0, -1 };
+      g_autoptr(GError) error = NULL;
+      FetchResult result;
+      const DpSegment *seg;
+      gboolean progressed = FALSE;
+      gint64 retry_after = -1;
+      gint64 pos, end;
+      guint generation;
+      Mode mode;
+
+      if (g_cancellable_is_cancelled (worker->cancellable))
+        {
+          g_object_unref (worker->cancellable);
+          worker->cancellable = g_cancellable_new ();
+        }
+
+      if (worker->segment < 0)
+        {
+          if (dp_scheduler_is_complete (self->scheduler))
+            break;
+          worker->segment = dp_scheduler_acquire (self->scheduler, (int) worker->index);
+          if (worker->segment < 0)
+            {
+              /* Nothing to take now; a segment may be handed back later. */
+              g_cond_wait (&self->cond, &self->mutex);
+              continue;
+            }
+        }
+
+      seg = dp_scheduler_get_segment (self->scheduler, (guint) worker->segment);
+      pos = seg->pos;
+      end = seg->end;
+      generation = self->generation;
+      mode = self->mode;
+      worker->fetching = TRUE;
+      g_mutex_unlock (&self->mutex);
+
+      result = open_response (self, worker, mode, pos, end, &generation, &r, &retry_after, &error);
+      if (result == FETCH_DONE)
+        result = copy_body (self, worker, generation, &r, buffer, &progressed, &error);
+      response_clear (&r);
+
+      g_mutex_lock (&self->mutex);
+      worker->fetching = FALSE;
+      if (progressed)
+        attempts = 0;
+
+      if (self->generation != generation && result != FETCH_FATAL)
+        continue;
+
+      switch (result)
+        {
+        case FETCH_DONE:
+          seg = dp_scheduler_get_segment (self->scheduler, (guint) worker->segment);
+          if (seg->pos >= seg->end)
+            {
+              dp_scheduler_release (self->scheduler, (guint) worker->segment);
+              worker->segment = -1;
+              g_cond_broadcast (&self->cond);
+            }
+          /* Otherwise the server sent less than asked: ask for the rest. */
+          break;
+
+        case FETCH_RESTART:
+          break;
+
+        case FETCH_RETIRE:
+        case FETCH_RETRY:
+          /* Without ranges, a broken stream can only start over. */
+          if (self->mode != MODE_RANGES)
+            dp_scheduler_set_progress (self->scheduler, (guint) worker->segment, 0);
+
+          /* Hand the segment back so that a working connection can take
+           * it while this one waits. */
+          dp_scheduler_release (self->scheduler, (guint) worker->segment);
+          worker->segment = -1;
+          g_cond_broadcast (&self->cond);
+
+          if (result == FETCH_RETIRE && others_fetching_locked (self, worker))
+            goto out;  /* The server has enough of us: one connection fewer. */
+
+          if (++attempts >= self->config.max_attempts)
+            {
+              if (others_fetching_locked (self, worker))
+                goto out;
+              g_mutex_unlock (&self->mutex);
+              dp_transfer_abort (self, g_steal_pointer (&error));
+              g_mutex_lock (&self->mutex);
+              goto out;
+            }
+          dp_transfer_wait_locked (self, dp_transfer_backoff_ms (self, attempts - 1, retry_after));
+          break;
+
+        case FETCH_FATAL:
+        default:
+          g_mutex_unlock (&self->mutex);
+          dp_transfer_abort (self, g_steal_pointer (&error));
+          g_mutex_lock (&self->mutex);
+          goto out;
+        }
+    }
+
+out:
+  if (worker->segment >= 0)
+    {
+      dp_scheduler_release (self->scheduler, (guint) worker->segment);
+      worker->segment = -1;
+    }
+  self->n_running--;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
+}

@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <libsoup/soup.h>
+
+#include "dp-error.h"
+#include "dp-http.h"
+#include "dp-transfer-private.h"
+
+void
+dp_transfer_config_clear (DpTransferConfig *config)
+{
+  g_clear_pointer (&config->uri, g_uri_unref);
+  g_clear_pointer (&config->output, g_free);
+  g_clear_pointer (&config->directory, g_free);
+}
+
+DpTransfer *
+dp_transfer_new (const DpTransferConfig *config,
+                 DpTransferProgressFunc  progress_func,
+                 gpointer                progress_data,
+                 GDestroyNotify          progress_destroy)
+{
+  DpTransfer *self = g_new0 (DpTransfer, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->config = *config;
+  self->config.uri = g_uri_ref (config->uri);
+  self->config.output = g_strdup (config->output);
+  self->config.directory = g_strdup (config->directory);
+  self->progress_func = progress_func;
+  self->progress_data = progress_data;
+  self->progress_destroy = progress_destroy;
+  self->cancellable = g_cancellable_new ();
+  self->size = -1;
+  g_mutex_init (&self->mutex);
+  g_cond_init (&self->cond);
+  return self;
+}
+
+DpTransfer *
+dp_transfer_ref (DpTransfer *self)
+{
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+dp_transfer_unref (DpTransfer *self)
+{
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  g_assert (self->n_running == 0);
+  for (guint i = 0; i < self->n_workers; i++)
+    {
+      g_clear_object (&self->workers[i].cancellable);
+      g_clear_object (&self->workers[i].pending_msg);
+      g_clear_object (&self->workers[i].pending_stream);
+    }
+  g_free (self->workers);
+  if (self->progress_destroy)
+    self->progress_destroy (self->progress_data);
+  dp_transfer_config_clear (&self->config);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->session);
+  g_clear_pointer (&self->final_uri, g_uri_unref);
+  g_clear_pointer (&self->validator, g_free);
+  g_clear_pointer (&self->content_type, g_free);
+  g_clear_pointer (&self->file, dp_part_file_free);
+  g_clear_pointer (&self->scheduler, dp_scheduler_free);
+  g_clear_error (&self->error);
+  g_clear_pointer (&self->path, g_free);
+  g_mutex_clear (&self->mutex);
+  g_cond_clear (&self->cond);
+  g_free (self);
+}
+
+/* Records the first fatal error and stops every connection. Must not be
+ * called with the mutex held: cancelling runs handlers synchronously. */
+void
+dp_transfer_abort (DpTransfer *self,
+                GError     *error)
+{
+  g_autoptr(GPtrArray) cancellables = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_mutex_lock (&self->mutex);
+  if (self->error == NULL && error != NULL)
+    self->error = g_steal_pointer (&error);
+  self->stopping = TRUE;
+  for (guint i = 0; i < self->n_workers; i++)
+    g_ptr_array_add (cancellables, g_object_ref (self->workers[i].cancellable));
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
+
+  g_clear_error (&error);
+  g_cancellable_cancel (self->cancellable);
+  for (guint i = 0; i < cancellables->len; i++)
+    g_cancellable_cancel (g_ptr_array_index (cancellables, i));
+}
+
+void
+dp_transfer_cancel (DpTransfer *self)
+{
+  dp_transfer_abort (self, g_error_new_literal (DP_ERROR, DP_ERROR_CANCELLED,
+                                             _("The download was cancelled.")));
+}
+
+/* Sleeps up to @ms, waking early when the transfer stops. Returns FALSE
+ * if it stopped. Call with the mutex held. */
+gboolean
+dp_transfer_wait_locked (DpTransfer *self,
+             guint       ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (!self->stopping)
+    {
+      if (!g_cond_wait_until (&self->cond, &self->mutex, deadline))
+        break;
+    }
+  return !self->stopping;
+}
+
+guint
+dp_transfer_backoff_ms (DpTransfer *self,
+            guint       attempt,
+            gint64      retry_after_s)
+{
+  guint64 delay = (guint64) self->config.retry_delay_ms << MIN (attempt, 6);
+
+  /* Honour the server's wish, but never sleep for hours on its word. */
+  if (retry_after_s >= 0)
+    delay = MAX (delay, (guint64) MIN (retry_after_s, 300) * 1000);
+  delay = MIN (delay, 60000);
+  /* Jitter, so that connections refused together do not return together. */
+  return (guint) (delay + g_random_int_range (0, (int) (delay / 4 + 1)));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Progress reporting: one coalesced source on the owner's main context. */
+
+static gboolean
+progress_dispatch (gpointer data)
+{
+  DpTransfer *self = data;
+
+  g_atomic_int_set (&self->progress_queued, 0);
+  self->last_progress_us = g_get_monotonic_time ();
+  if (self->progress_func)
+    self->progress_func (self->progress_data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+dp_transfer_queue_progress_locked (DpTransfer *self)
+{
+  g_autoptr(GSource) source = NULL;
+  gint64 since;
+
+  if (!g_atomic_int_compare_and_exchange (&self->progress_queued, 0, 1))
+    return;
+
+  /* last_progress_us belongs to the main thread; a stale read only
+   * shifts one report by a few milliseconds. */
+  since = g_get_monotonic_time () - self->last_progress_us;
+  if (since >= PROGRESS_INTERVAL_US)
+    source = g_idle_source_new ();
+  else
+    source = g_timeout_source_new ((guint) ((PROGRESS_INTERVAL_US - since) / 1000) + 1);
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT_IDLE);
+  g_source_set_callback (source, progress_dispatch, dp_transfer_ref (self),
+                         (GDestroyNotify) dp_transfer_unref);
+  g_source_set_static_name (source, "[downpour] progress");
+  g_source_attach (source, self->context);
+}
+
+static int
+compare_segments (gconstpointer a,
+                  gconstpointer b)
+{
+  const DpSegment *sa = a, *sb = b;
+
+  return (sa->start > sb->start) - (sa->start < sb->start);
+}
+
+void
+dp_transfer_snapshot (DpTransfer         *self,
+                      DpTransferSnapshot *snapshot)
+{
+  memset (snapshot, 0, sizeof *snapshot);
+  snapshot->segments = g_array_new (FALSE, FALSE, sizeof (DpSegment));
+
+  g_mutex_lock (&self->mutex);
+  snapshot->phase = self->phase;
+  snapshot->size = self->size;
+  snapshot->ranges = self->mode == MODE_RANGES;
+  snapshot->path = g_strdup (self->path);
+  for (guint i = 0; i < self->n_workers; i++)
+    if (self->workers[i].fetching)
+      snapshot->connections++;
+  if (self->scheduler != NULL)
+    {
+      guint n = dp_scheduler_get_n_segments (self->scheduler);
+
+      snapshot->received = dp_scheduler_get_done (self->scheduler);
+      for (guint i = 0; i < n; i++)
+        g_array_append_val (snapshot->segments, *dp_scheduler_get_segment (self->scheduler, i));
+    }
+  g_mutex_unlock (&self->mutex);
+
+  g_array_sort (snapshot->segments, compare_segments);
+}
+
+void
+dp_transfer_snapshot_clear (DpTransferSnapshot *snapshot)
+{
+  g_clear_pointer (&snapshot->segments, g_array_unref);
+  g_clear_pointer (&snapshot->path, g_free);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The controller thread. */
+
+static gboolean
+plan_and_run (DpTransfer  *self,
+              DpProbe     *probe,
+              GError     **error)
+{
+  GThreadPool *pool;
+  guint n_workers;
+
+  g_mutex_lock (&self->mutex);
+  self->size = probe->size;
+  if (probe->size < 0)
+    {
+      self->mode = MODE_STREAM;
+      self->scheduler = dp_scheduler_new (G_MAXINT64, 1, G_MAXINT64);
+    }
+  else if (!probe->ranges)
+    {
+      self->mode = MODE_SINGLE;
+      self->scheduler = dp_scheduler_new (probe->size, 1, MAX (probe->size, 1));
+    }
+  else
+    {
+      self->mode = MODE_RANGES;
+      self->scheduler = dp_scheduler_new (probe->size, self->config.segments,
+                                          self->config.min_segment);
+    }
+
+  /* One worker per planned segment: small files use fewer connections. */
+  n_workers = MAX (dp_scheduler_get_n_segments (self->scheduler), 1);
+  self->workers = g_new0 (Worker, n_workers);
+  self->n_workers = n_workers;
+  for (guint i = 0; i < n_workers; i++)
+    {
+      Worker *worker = &self->workers[i];
+
+      worker->index = i;
+      worker->cancellable = g_cancellable_new ();
+      /* Initial segment i goes to worker i, so that the probe's open
+       * answer (which starts at 0) reaches the worker of segment 0. */
+      worker->segment = i < dp_scheduler_get_n_segments (self->scheduler)
+                        ? dp_scheduler_acquire (self->scheduler, (int) i) : -1;
+    }
+  if (probe->stream != NULL)
+    {
+      self->workers[0].pending_msg = g_steal_pointer (&probe->msg);
+      self->workers[0].pending_stream = g_steal_pointer (&probe->stream);
+      self->workers[0].pending_length = probe->body_length;
+    }
+  self->phase = DP_TRANSFER_PHASE_TRANSFERRING;
+  dp_transfer_queue_progress_locked (self);
+
+  if (self->stopping || dp_scheduler_is_complete (self->scheduler))
+    {
+      g_mutex_unlock (&self->mutex);
+      return TRUE;
+    }
+
+  /* A pool of its own, sized to the connections: GTask's shared pool
+   * would queue long blocking jobs behind each other (and behind DNS). */
+  pool = g_thread_pool_new (dp_transfer_worker_run, self, (int) n_workers, TRUE, error);
+  if (pool == NULL)
+    {
+      g_mutex_unlock (&self->mutex);
+      return FALSE;
+    }
+
+  self->n_running = n_workers;
+  for (guint i = 0; i < n_workers; i++)
+    g_thread_pool_push (pool, GUINT_TO_POINTER (i + 1), NULL);
+
+  while (self->n_running > 0)
+    g_cond_wait (&self->cond, &self->mutex);
+  g_mutex_unlock (&self->mutex);
+
+  g_thread_pool_free (pool, FALSE, TRUE);
+  return TRUE;
+}
+
+static gpointer
+controller_thread (gpointer data)
+{
+  g_autoptr(GTask) task = data;
+  DpTransfer *self = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  DpProbe probe = { 0 };
+  g_autofree char *path = NULL;
+  gboolean ok;
+
+  /* The session is created and configured here, before any worker
+   * sends on it (libsoup's rule for using a session from threads). */
+  self->session = dp_http_session_new (self->config.segments, self->config.stall_timeout);
+
+  ok = dp_transfer_probe (self, &probe, &error) &&
+       dp_transfer_open_output (self, &probe, &error) &&
+       plan_and_run (self, &probe, &error);
+  dp_probe_clear (&probe);
+
+  g_mutex_lock (&self->mutex);
+  if (ok && self->error != NULL)
+    {
+      g_propagate_error (&error, g_steal_pointer (&self->error));
+      ok = FALSE;
+    }
+  if (ok && !dp_scheduler_is_complete (self->scheduler))
+    {
+      g_set_error_literal (&error, DP_ERROR, DP_ERROR_NETWORK,
+                           _("The download stopped before the whole file arrived."));
+      ok = FALSE;
+    }
+  if (ok)
+    self->phase = DP_TRANSFER_PHASE_FINISHING;
+  path = g_strdup (self->path);
+  g_mutex_unlock (&self->mutex);
+
+  if (ok && self->mode == MODE_STREAM)
+    ok = dp_part_file_truncate (self->file, self->size, &error);
+  if (ok)
+    {
+      ok = dp_part_file_commit (self->file, path, &error);
+      g_clear_pointer (&self->file, dp_part_file_free);
+    }
+
+  /* Connections go before the result does, so that the caller may quit
+   * right away. */
+  soup_session_abort (self->session);
+
+  if (!ok && g_cancellable_is_cancelled (self->cancellable) &&
+      !g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED))
+    {
+      g_clear_error (&error);
+      g_set_error_literal (&error, DP_ERROR, DP_ERROR_CANCELLED, _("The download was cancelled."));
+    }
+
+  if (ok)
+    g_task_return_pointer (task, g_steal_pointer (&path), g_free);
+  else
+    g_task_return_error (task, g_steal_pointer (&error));
+
+  return NULL;
+}
+
+void
+dp_transfer_run (DpTransfer *self,
+                 GTask      *task)
+{
+  GThread *thread;
+
+  g_return_if_fail (self->context == NULL);
+
+  self->context = g_main_context_ref_thread_default ();
+  g_task_set_task_data (task, dp_transfer_ref (self), (GDestroyNotify) dp_transfer_unref);
+  thread = g_thread_new ("dp-transfer", controller_thread, g_object_ref (task));
+  g_thread_unref (thread);
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "dp-scheduler.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The thread side of a download: one controller thread probes the
+ * address, opens the partial file and waits for a pool of worker threads
+ * (one per connection) that fetch ranges and write them in place. The
+ * owning DpDownload lives on the main thread; it reads snapshots and is
+ * told about progress through one coalesced main-context source.
+ *
+ * Internal to the engine.
+ */
+
+typedef enum
+{
+  DP_TRANSFER_PHASE_CONNECTING,
+  DP_TRANSFER_PHASE_TRANSFERRING,
+  DP_TRANSFER_PHASE_FINISHING,
+} DpTransferPhase;
+
+typedef struct
+{
+  GUri *uri;
+  char *output;          /* exact file to write, or NULL */
+  char *directory;       /* folder to save into when output is NULL */
+  guint segments;        /* wanted connections, 1–64 */
+  gint64 min_segment;    /* smallest range worth its own connection */
+  guint stall_timeout;   /* seconds of silence before a connection is dropped */
+  guint retry_delay_ms;  /* first back-off delay; doubles on each retry */
+  guint max_attempts;    /* tries per range without progress */
+  gboolean allow_downgrade;
+} DpTransferConfig;
+
+typedef struct
+{
+  DpTransferPhase phase;
+  gint64 size;           /* -1 while unknown */
+  gint64 received;       /* bytes written to the partial file */
+  guint connections;     /* workers that are fetching right now */
+  gboolean ranges;       /* the server serves byte ranges */
+  char *path;            /* final file name, once known */
+  GArray *segments;      /* of DpSegment, sorted by start */
+} DpTransferSnapshot;
+
+typedef struct _DpTransfer DpTransfer;
+
+typedef void (*DpTransferProgressFunc) (gpointer user_data);
+
+DpTransfer *dp_transfer_new            (const DpTransferConfig *config,
+                                        DpTransferProgressFunc  progress_func,
+                                        gpointer                progress_data,
+                                        GDestroyNotify          progress_destroy);
+DpTransfer *dp_transfer_ref            (DpTransfer *self);
+void        dp_transfer_unref          (DpTransfer *self);
+
+/* Runs the transfer; @task (whose callback runs on the caller's main
+ * context) returns the final path as a string, or an error. Progress
+ * callbacks run on the thread-default main context of the caller. */
+void        dp_transfer_run            (DpTransfer *self,
+                                        GTask      *task);
+/* Stops every connection; may be called from any thread. */
+void        dp_transfer_cancel         (DpTransfer *self);
+
+void        dp_transfer_snapshot       (DpTransfer         *self,
+                                        DpTransferSnapshot *snapshot);
+void        dp_transfer_snapshot_clear (DpTransferSnapshot *snapshot);
+
+void        dp_transfer_config_clear   (DpTransferConfig *config);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DpTransfer, dp_transfer_unref)
+
+G_END_DECLS
