@@ -15,6 +15,8 @@ G_BEGIN_DECLS
  *   seed=S                     content seed (default 1)
  *   norange=1                  ignore Range: always 200 + whole body,
  *                              no Accept-Ranges
+ *   liar=1                     send "Accept-Ranges: bytes", then ignore
+ *                              Range like norange
  *   noaccept=1                 honour Range but send no Accept-Ranges
  *   nohead=1                   HEAD gets 405 Method Not Allowed
  *   headnolength=1             HEAD has no Content-Length
@@ -48,7 +50,8 @@ G_BEGIN_DECLS
  *   reset=B                    close each connection abruptly after B
  *                              body bytes (first attempt per range only)
  *   stall=B                    stop sending after B body bytes, keeping
- *                              the connection open
+ *                              the connection open (first attempt per
+ *                              range only)
  *
  * The server counts requests and body bytes it sent.
  */

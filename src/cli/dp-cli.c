@@ -198,16 +198,6 @@ main (int   argc,
       return EXIT_OK;
     }
 
-  if (urls == NULL || urls[0] == NULL)
-    {
-      print_error ("%s", _("No address given. Usage: downpour-cli [OPTION…] URL"));
-      return EXIT_USAGE;
-    }
-  if (urls[1] != NULL)
-    {
-      print_error ("%s", _("Give exactly one address."));
-      return EXIT_USAGE;
-    }
   if (output != NULL && directory != NULL)
     {
       print_error ("%s", _("--output and --dir cannot be used together."));
@@ -221,6 +211,17 @@ main (int   argc,
   if (segments_text != NULL && !parse_segments (segments_text, &segments, &error))
     {
       print_error ("%s", error->message);
+      return EXIT_USAGE;
+    }
+
+  if (urls == NULL || urls[0] == NULL)
+    {
+      print_error ("%s", _("No address given. Usage: downpour-cli [OPTION…] URL"));
+      return EXIT_USAGE;
+    }
+  if (urls[1] != NULL)
+    {
+      print_error ("%s", _("Give exactly one address."));
       return EXIT_USAGE;
     }
 

@@ -114,7 +114,6 @@ is_tchar (unsigned char c,
   return g_ascii_isalnum (c) || (c != '\0' && strchr ("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-
 /* Advances over a token and returns its length (0 when there is none). */
 static size_t
 scan_token (const char **p,

@@ -258,6 +258,23 @@ dp_http_uri_to_display (GUri *uri)
   return g_uri_to_string_partial (uri, G_URI_HIDE_USERINFO | G_URI_HIDE_AUTH_PARAMS);
 }
 
+/* Host names as resolvers take them: letters, digits, '-', '.', '_',
+ * and non-ASCII letters of internationalised names. */
+static gboolean
+host_is_valid (const char *host)
+{
+  if (g_hostname_is_ip_address (host))
+    return TRUE;
+  for (const char *p = host; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
+
+      if (c < 0x80 && !g_ascii_isalnum (c) && c != '-' && c != '.' && c != '_')
+        return FALSE;
+    }
+  return TRUE;
+}
+
 GUri *
 dp_http_parse_url (const char  *text,
                    GError     **error)
@@ -290,6 +307,15 @@ dp_http_parse_url (const char  *text,
       return NULL;
     }
 
+  /* Addresses copied from documents often carry raw spaces in the path;
+   * browsers send them as %20, and so does Downpour. */
+  if (strchr (trimmed, ' ') != NULL)
+    {
+      g_auto(GStrv) parts = g_strsplit (trimmed, " ", -1);
+      g_free (trimmed);
+      trimmed = g_strjoinv ("%20", parts);
+    }
+
   uri = g_uri_parse (trimmed, SOUP_HTTP_URI_FLAGS, &local_error);
   if (uri == NULL)
     {
@@ -312,6 +338,12 @@ dp_http_parse_url (const char  *text,
     {
       g_set_error (error, DP_ERROR, DP_ERROR_INVALID_URL,
                    _("The address “%s” has no server name."), trimmed);
+      return NULL;
+    }
+  if (!host_is_valid (host))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_URL,
+                   _("“%s” is not a valid server name."), host);
       return NULL;
     }
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#define _GNU_SOURCE
 #include "config.h"
 
 #include <errno.h>
@@ -187,6 +188,35 @@ dp_part_file_write (DpPartFile  *self,
     }
 
   return TRUE;
+}
+
+void
+dp_part_file_start_writeback (DpPartFile *self,
+                              gint64      offset,
+                              gint64      len)
+{
+  g_return_if_fail (self != NULL);
+
+#ifdef HAVE_SYNC_FILE_RANGE
+  /* Only initiates writeback; errors surface at the final fsync(). */
+  if (len > 0)
+    sync_file_range (self->fd, (off_t) offset, (off_t) len, SYNC_FILE_RANGE_WRITE);
+#endif
+}
+
+void
+dp_part_file_wait_writeback (DpPartFile *self,
+                             gint64      offset,
+                             gint64      len)
+{
+  g_return_if_fail (self != NULL);
+
+#ifdef HAVE_SYNC_FILE_RANGE
+  if (len > 0)
+    sync_file_range (self->fd, (off_t) offset, (off_t) len,
+                     SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                     SYNC_FILE_RANGE_WAIT_AFTER);
+#endif
 }
 
 gboolean

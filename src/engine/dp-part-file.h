@@ -41,6 +41,18 @@ gboolean    dp_part_file_write       (DpPartFile  *self,
                                       gsize        len,
                                       GError     **error);
 
+/* Starts writing [offset, offset + len) back to disk without waiting,
+ * so that the final flush has little left to do. */
+void        dp_part_file_start_writeback (DpPartFile *self,
+                                          gint64      offset,
+                                          gint64      len);
+/* Waits until [offset, offset + len) is on disk. Keeping the bytes that
+ * are not yet on disk bounded this way costs nothing while the network
+ * is slower than the disk, and keeps the final fsync() short. */
+void        dp_part_file_wait_writeback  (DpPartFile *self,
+                                          gint64      offset,
+                                          gint64      len);
+
 /* Sets the final length (for streams whose size was unknown). */
 gboolean    dp_part_file_truncate    (DpPartFile  *self,
                                       gint64       size,
@@ -57,7 +69,7 @@ const char *dp_part_file_get_path    (DpPartFile  *self);
 /* Closes the descriptor; the partial file stays for a later resume. */
 void        dp_part_file_free        (DpPartFile  *self);
 
-/* A %DP_ERROR error for errno @saved_errno while doing @what to @path. */
+/* A %DP_ERROR error that says what errno @saved_errno means for @path. */
 GError     *dp_part_file_error_new   (int          saved_errno,
                                       const char  *path);
 

@@ -89,6 +89,8 @@ dp_scheduler_reset_single (DpScheduler *self)
 {
   DpSegment seg = { 0, 0, 0, self->size, -1 };
 
+  /* A stream from offset 0 cannot be split. */
+  self->min_segment = G_MAXINT64;
   g_array_set_size (self->segments, 0);
   if (self->size != 0)
     g_array_append_val (self->segments, seg);

@@ -57,8 +57,9 @@ DpScheduler *dp_scheduler_new            (gint64 size,
                                           gint64 min_segment);
 void         dp_scheduler_free           (DpScheduler *self);
 
-/* Drops all progress and plans one segment [0, size) (a server that
- * cannot seek: everything must come again from offset 0). */
+/* Drops all progress and plans one segment [0, size) that is never
+ * split (a server that cannot seek: everything must come again from
+ * offset 0, over one connection). */
 void         dp_scheduler_reset_single   (DpScheduler *self);
 
 /* For a stream of unknown length, planned as [0, G_MAXINT64): the

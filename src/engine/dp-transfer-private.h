@@ -13,6 +13,10 @@ G_BEGIN_DECLS
  * within a few MiB. */
 #define BUFFER_SIZE (128 * 1024)
 
+/* Each worker asks the kernel to start writing its bytes to disk every
+ * this many bytes, so the fsync() before the rename finds little to do. */
+#define WRITEBACK_CHUNK (1024 * 1024)
+
 /* Progress reaches the main loop at most this often. */
 #define PROGRESS_INTERVAL_US (100 * 1000)
 

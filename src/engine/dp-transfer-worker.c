@@ -149,6 +149,8 @@ open_response (DpTransfer *self,
   else
     r->msg = dp_http_message_new ("GET", self->final_uri, -1, -1, NULL);
 
+  g_debug ("worker %u: GET %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT " (%s)",
+           worker->index, pos, end - 1, mode == MODE_RANGES ? "range" : "whole");
   r->stream = dp_http_send (self->session, &r->msg, self->config.allow_downgrade,
                             worker->cancellable, &local_error);
   if (r->stream == NULL)
@@ -164,6 +166,8 @@ open_response (DpTransfer *self,
 
   status = soup_message_get_status (r->msg);
   headers = soup_message_get_response_headers (r->msg);
+  g_debug ("worker %u: %u %s", worker->index, status,
+           soup_message_headers_get_one (headers, "Content-Range"));
 
   if (mode == MODE_RANGES && status == SOUP_STATUS_PARTIAL_CONTENT)
     {
@@ -276,6 +280,8 @@ copy_body (DpTransfer *self,
            GError    **error)
 {
   gint64 offset = r->body_start;
+  gint64 unflushed = offset;  /* start of bytes not yet handed to writeback */
+  gint64 flushing = offset;   /* start of bytes handed to writeback */
 
   for (;;)
     {
@@ -352,6 +358,13 @@ copy_body (DpTransfer *self,
 
       *progressed = TRUE;
       offset += allowed;
+      if (offset - unflushed >= WRITEBACK_CHUNK || done)
+        {
+          dp_part_file_start_writeback (self->file, unflushed, offset - unflushed);
+          dp_part_file_wait_writeback (self->file, flushing, unflushed - flushing);
+          flushing = unflushed;
+          unflushed = offset;
+        }
       if (done)
         return FETCH_DONE;
     }
@@ -435,6 +448,8 @@ dp_transfer_worker_run (gpointer data,
           seg = dp_scheduler_get_segment (self->scheduler, (guint) worker->segment);
           if (seg->pos >= seg->end)
             {
+              g_debug ("worker %u: segment %d done at %" G_GINT64_FORMAT,
+                       worker->index, worker->segment, seg->end);
               dp_scheduler_release (self->scheduler, (guint) worker->segment);
               worker->segment = -1;
               g_cond_broadcast (&self->cond);
@@ -447,6 +462,8 @@ dp_transfer_worker_run (gpointer data,
 
         case FETCH_RETIRE:
         case FETCH_RETRY:
+          g_debug ("worker %u: %s: %s", worker->index,
+                   result == FETCH_RETIRE ? "refused" : "failed", error->message);
           /* Without ranges, a broken stream can only start over. */
           if (self->mode != MODE_RANGES)
             dp_scheduler_set_progress (self->scheduler, (guint) worker->segment, 0);

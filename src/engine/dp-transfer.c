@@ -323,8 +323,11 @@ controller_thread (gpointer data)
   dp_probe_clear (&probe);
 
   g_mutex_lock (&self->mutex);
-  if (ok && self->error != NULL)
+  /* The first error is the cause; later ones (a cancelled probe, say)
+   * are its consequences. */
+  if (self->error != NULL)
     {
+      g_clear_error (&error);
       g_propagate_error (&error, g_steal_pointer (&self->error));
       ok = FALSE;
     }
@@ -343,7 +346,9 @@ controller_thread (gpointer data)
     ok = dp_part_file_truncate (self->file, self->size, &error);
   if (ok)
     {
+      g_debug ("all bytes written; flushing and renaming");
       ok = dp_part_file_commit (self->file, path, &error);
+      g_debug ("committed");
       g_clear_pointer (&self->file, dp_part_file_free);
     }
 
@@ -351,12 +356,8 @@ controller_thread (gpointer data)
    * right away. */
   soup_session_abort (self->session);
 
-  if (!ok && g_cancellable_is_cancelled (self->cancellable) &&
-      !g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED))
-    {
-      g_clear_error (&error);
-      g_set_error_literal (&error, DP_ERROR, DP_ERROR_CANCELLED, _("The download was cancelled."));
-    }
+  if (!ok && error != NULL && error->domain != DP_ERROR)
+    error = dp_http_translate_error (error, NULL);
 
   if (ok)
     g_task_return_pointer (task, g_steal_pointer (&path), g_free);

@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib/gstdio.h>
+
+#include "dp-download.h"
+#include "dp-error.h"
+#include "dp-test-server.h"
+#include "dp-test-util.h"
+
+/*
+ * Integration tests: real downloads from the loopback test server, each
+ * checked byte for byte by SHA-256.
+ */
+
+typedef struct
+{
+  DpTestServer *server;
+  char *dir;
+} Fixture;
+
+static int
+setup (void **state)
+{
+  Fixture *f = g_new0 (Fixture, 1);
+
+  f->server = dp_test_server_new ();
+  f->dir = dp_test_mkdtemp ();
+  *state = f;
+  return 0;
+}
+
+static int
+teardown (void **state)
+{
+  Fixture *f = *state;
+
+  dp_test_server_free (f->server);
+  dp_test_rmdir (f->dir);
+  g_free (f->dir);
+  g_free (f);
+  return 0;
+}
+
+/* A download into the fixture's folder with fast retries. */
+static DpDownload *
+new_download (Fixture    *f,
+              const char *path_and_query,
+              guint       segments)
+{
+  g_autofree char *url = dp_test_server_url (f->server, path_and_query);
+  DpDownload *download = dp_download_new (url);
+
+  dp_download_set_directory (download, f->dir);
+  dp_download_set_segments (download, segments);
+  dp_download_set_retry_delay (download, 10);
+  dp_download_set_stall_timeout (download, 2);
+  return download;
+}
+
+/* Downloads and checks the result against the generated content. */
+static void
+assert_download_ok (Fixture    *f,
+                    const char *path_and_query,
+                    guint       segments,
+                    guint64     seed,
+                    guint64     size,
+                    const char *expected_name)
+{
+  g_autoptr(DpDownload) download = new_download (f, path_and_query, segments);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *want = dp_test_content_sha256 (seed, size);
+  g_autofree char *got = NULL;
+  g_autofree char *part = NULL;
+  GStatBuf st;
+
+  if (!dp_test_run_download (download, 60, &error))
+    fail_msg ("%s failed: %s", path_and_query, error->message);
+  assert_int_equal (dp_download_get_state (download), DP_DOWNLOAD_STATE_FINISHED);
+  assert_non_null (dp_download_get_path (download));
+
+  assert_int_equal (g_stat (dp_download_get_path (download), &st), 0);
+  assert_int_equal ((guint64) st.st_size, size);
+  got = dp_test_file_sha256 (dp_download_get_path (download));
+  assert_string_equal (got, want);
+  assert_int_equal (dp_download_get_received (download), (gint64) size);
+
+  /* No partial file left behind, nothing else written. */
+  part = g_strconcat (dp_download_get_path (download), ".part", NULL);
+  assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+  assert_int_equal (dp_test_count_files (f->dir), 1);
+
+  if (expected_name != NULL)
+    {
+      g_autofree char *base = g_path_get_basename (dp_download_get_path (download));
+      assert_string_equal (base, expected_name);
+    }
+}
+
+/* Downloads, expects failure with @code, and checks that no file carries
+ * a final name. */
+static void
+assert_download_fails (Fixture    *f,
+                       const char *path_and_query,
+                       guint       segments,
+                       int         code)
+{
+  g_autoptr(DpDownload) download = new_download (f, path_and_query, segments);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  assert_false (dp_test_run_download (download, 60, &error));
+  assert_non_null (error);
+  if (!g_error_matches (error, DP_ERROR, code))
+    fail_msg ("expected error code %d, got %s %d: %s", code,
+              g_quark_to_string (error->domain), error->code, error->message);
+  assert_int_equal (dp_download_get_state (download), DP_DOWNLOAD_STATE_FAILED);
+
+  dir = g_dir_open (f->dir, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (!g_str_has_suffix (name, ".part"))
+      fail_msg ("a failed download left “%s”", name);
+}
+
+static void
+test_ranges (void **state)
+{
+  Fixture *f = *state;
+
+  /* A prime size over 8 segments: uneven boundaries everywhere. */
+  assert_download_ok (f, "/file/prime.bin?size=8388617&seed=3", 8, 3, 8388617, "prime.bin");
+  assert_true (dp_test_server_get_range_requests (f->server) >= 8);
+  /* Nothing fetched twice. */
+  assert_true (dp_test_server_get_bytes_sent (f->server) <= 8388617);
+}
+
+static void
+test_many_segments_are_concurrent (void **state)
+{
+  Fixture *f = *state;
+
+  /* With libsoup's defaults only 2 of these would ever run at once. */
+  assert_download_ok (f, "/file/wide.bin?size=16777216&seed=4&rate=2000000", 16, 4, 16777216, NULL);
+  assert_true (dp_test_server_get_max_concurrent (f->server) >= 12);
+}
+
+static void
+test_empty_file (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/empty.bin?size=0", 8, 1, 0, "empty.bin");
+}
+
+static void
+test_one_byte (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/one.bin?size=1&seed=9", 8, 9, 1, "one.bin");
+}
+
+static void
+test_small_file_uses_one_connection (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/small.bin?size=70001", 16, 1, 70001, NULL);
+  assert_int_equal (dp_test_server_get_max_concurrent (f->server), 1);
+}
+
+static void
+test_server_ignores_range (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/nr.bin?size=5000011&seed=5&norange=1", 8, 5, 5000011, NULL);
+}
+
+static void
+test_range_ignored_after_head_claims_support (void **state)
+{
+  Fixture *f = *state;
+
+  /* HEAD promises ranges, every GET ignores them: the body of a 200
+   * must never be written at a segment's offset. */
+  assert_download_ok (f, "/file/liar.bin?size=6000000&seed=6&liar=1", 8, 6, 6000000, NULL);
+}
+
+static void
+test_head_refused (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/nohead.bin?size=4194319&seed=7&nohead=1", 4, 7, 4194319, NULL);
+  /* The probe's GET became the first segment: one range request per
+   * segment, none thrown away. */
+  assert_int_equal (dp_test_server_get_range_requests (f->server), 4);
+}
+
+static void
+test_no_accept_ranges_header (void **state)
+{
+  Fixture *f = *state;
+
+  /* Ranges work even though the server does not say so. */
+  assert_download_ok (f, "/file/na.bin?size=4194319&seed=8&noaccept=1&rate=4000000", 4, 8, 4194319, NULL);
+  assert_true (dp_test_server_get_max_concurrent (f->server) >= 2);
+}
+
+static void
+test_shorter_ranges_than_asked (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/short.bin?size=3000017&seed=10&short=65536", 4, 10, 3000017, NULL);
+}
+
+static void
+test_longer_bodies_than_asked (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/long.bin?size=3000017&seed=11&long=1000", 4, 11, 3000017, NULL);
+}
+
+static void
+test_wrong_content_range_start (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/ws.bin?size=3000017&seed=12&wrongstart=1", 4, 12, 3000017, NULL);
+}
+
+static void
+test_no_content_length (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/chunked.bin?size=2000003&seed=13&nolength=1&norange=1&headnolength=1",
+                      4, 13, 2000003, NULL);
+}
+
+static void
+test_redirects (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/moved.bin?size=2097169&seed=14&redirect=3", 2, 14, 2097169, "moved.bin");
+}
+
+static void
+test_too_many_redirects (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_fails (f, "/file/loop.bin?size=10&redirect=50", 1, DP_ERROR_TOO_MANY_REDIRECTS);
+}
+
+static void
+test_not_found (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_fails (f, "/file/gone.bin?size=10&status=404", 4, DP_ERROR_NOT_FOUND);
+  assert_int_equal (dp_test_count_files (f->dir), 0);
+}
+
+static void
+test_forbidden_range (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_fails (f, "/file/forbidden.bin?size=4000000&rangestatus=403", 4, DP_ERROR_FORBIDDEN);
+}
+
+static void
+test_error_page_never_lands (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_fails (f, "/file/expired.bin?size=4000000&html=1", 4, DP_ERROR_BAD_RESPONSE);
+}
+
+static void
+test_transient_errors_are_retried (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/flaky.bin?size=3000017&seed=15&failfirst=3", 4, 15, 3000017, NULL);
+}
+
+static void
+test_connection_reset_resumes_at_offset (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/reset.bin?size=4194319&seed=16&reset=100000", 4, 16, 4194319, NULL);
+  /* Retries continue where the connection broke. */
+  assert_true (dp_test_server_get_bytes_sent (f->server) < 4194319 + 4194319 / 4);
+}
+
+static void
+test_stalled_connection_is_retried (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/stall.bin?size=2097169&seed=17&stall=50000", 2, 17, 2097169, NULL);
+}
+
+static void
+test_content_disposition_name (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/x?size=100&disposition=attachment%3B%20filename%3D%22report.pdf%22",
+                      1, 1, 100, "report.pdf");
+}
+
+static void
+test_hostile_disposition_stays_in_folder (void **state)
+{
+  Fixture *f = *state;
+
+  /* filename="../../evil.sh" */
+  assert_download_ok (f, "/file/x?size=100&disposition=attachment%3B%20filename%3D%22..%2F..%2Fevil.sh%22",
+                      1, 1, 100, "_.._evil.sh");
+}
+
+static void
+test_url_name_is_decoded (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/my%20file%C3%A9.iso?size=100", 1, 1, 100, "my fileé.iso");
+}
+
+static void
+test_existing_file_is_not_overwritten (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *existing = g_build_filename (f->dir, "disk.iso", NULL);
+  g_autoptr(DpDownload) download = new_download (f, "/file/disk.iso?size=1000&seed=18", 2);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *base = NULL;
+
+  g_assert_true (g_file_set_contents (existing, "precious", -1, NULL));
+  assert_true (dp_test_run_download (download, 30, &error));
+  base = g_path_get_basename (dp_download_get_path (download));
+  assert_string_equal (base, "disk (1).iso");
+  assert_true (g_file_get_contents (existing, &contents, NULL, NULL));
+  assert_string_equal (contents, "precious");
+}
+
+static void
+test_output_file (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *out = g_build_filename (f->dir, "chosen.name", NULL);
+  g_autofree char *url = dp_test_server_url (f->server, "/file/other.bin?size=1234567&seed=19");
+  g_autoptr(DpDownload) download = dp_download_new (url);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *want = dp_test_content_sha256 (19, 1234567);
+
+  /* -o replaces what is there, but only once the new file is complete. */
+  g_assert_true (g_file_set_contents (out, "old", -1, NULL));
+  dp_download_set_output (download, out);
+  assert_true (dp_test_run_download (download, 30, &error));
+  assert_string_equal (dp_download_get_path (download), out);
+  got = dp_test_file_sha256 (out);
+  assert_string_equal (got, want);
+}
+
+static void
+test_missing_folder (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *missing = g_build_filename (f->dir, "no", "such", NULL);
+  g_autofree char *url = dp_test_server_url (f->server, "/file/a.bin?size=10");
+  g_autoptr(DpDownload) download = dp_download_new (url);
+  g_autoptr(GError) error = NULL;
+
+  dp_download_set_directory (download, missing);
+  assert_false (dp_test_run_download (download, 30, &error));
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_EXISTS));
+}
+
+static void
+test_bad_urls (void **state)
+{
+  static const struct { const char *url; int code; } cases[] = {
+    { "", DP_ERROR_INVALID_URL },
+    { "   ", DP_ERROR_INVALID_URL },
+    { "example.com/file.iso", DP_ERROR_INVALID_URL },
+    { "ftp://example.com/file.iso", DP_ERROR_UNSUPPORTED_SCHEME },
+    { "file:///etc/passwd", DP_ERROR_UNSUPPORTED_SCHEME },
+    { "http://", DP_ERROR_INVALID_URL },
+    { "http:///path", DP_ERROR_INVALID_URL },
+    { "http://exa mple.com/", DP_ERROR_INVALID_URL },
+    { "http://[::1/", DP_ERROR_INVALID_URL },
+    { "https://host:99999/", DP_ERROR_INVALID_URL },
+  };
+  Fixture *f = *state;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(DpDownload) download = dp_download_new (cases[i].url);
+      g_autoptr(GError) error = NULL;
+
+      dp_download_set_directory (download, f->dir);
+      assert_false (dp_test_run_download (download, 10, &error));
+      if (!g_error_matches (error, DP_ERROR, cases[i].code))
+        fail_msg ("“%s”: expected %d, got %s", cases[i].url, cases[i].code,
+                  error ? error->message : "success");
+    }
+  assert_int_equal (dp_test_count_files (f->dir), 0);
+}
+
+static void
+test_connection_refused (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpDownload) download = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autofree char *url = NULL;
+
+  /* A port that was just free: nobody listens there. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  url = g_strdup_printf ("http://127.0.0.1:%u/x.bin",
+                         g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  g_socket_close (socket, NULL);
+
+  download = dp_download_new (url);
+  dp_download_set_directory (download, f->dir);
+  dp_download_set_retry_delay (download, 5);
+  assert_false (dp_test_run_download (download, 30, &error));
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_NETWORK));
+}
+
+typedef struct
+{
+  gint64 started_at;
+  gint64 cancelled_at;
+  guint progress_count;
+} CancelData;
+
+static void
+on_progress_cancel_later (DpDownload *download,
+                          CancelData *data)
+{
+  data->progress_count++;
+  /* Cancel from the main context after a second of transfer. */
+  if (data->cancelled_at == 0 &&
+      g_get_monotonic_time () - data->started_at > G_USEC_PER_SEC)
+    {
+      data->cancelled_at = g_get_monotonic_time ();
+      dp_download_cancel (download);
+    }
+}
+
+static void
+test_cancel_is_prompt_and_keeps_part (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpDownload) download =
+    new_download (f, "/file/slow.bin?size=67108864&rate=1000000", 8);
+  g_autoptr(GError) error = NULL;
+  CancelData data = { g_get_monotonic_time (), 0, 0 };
+  gint64 ended;
+  gboolean ok;
+
+  g_signal_connect (download, "progress", G_CALLBACK (on_progress_cancel_later), &data);
+  ok = dp_test_run_download (download, 30, &error);
+  ended = g_get_monotonic_time ();
+
+  assert_false (ok);
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED));
+  assert_int_equal (dp_download_get_state (download), DP_DOWNLOAD_STATE_CANCELLED);
+  assert_true (data.cancelled_at > 0);
+  /* All connections stop within 200 ms (with some slack for loaded
+   * machines running the test suite in parallel). */
+  if (ended - data.cancelled_at >= 400 * 1000)
+    fail_msg ("cancelling took %" G_GINT64_FORMAT " ms", (ended - data.cancelled_at) / 1000);
+  /* The partial file stays for a later resume. */
+  assert_int_equal (dp_test_count_files (f->dir), 1);
+  /* About ten progress reports a second, not one per chunk. */
+  assert_true (data.progress_count >= 3);
+  if (data.progress_count > 15)
+    fail_msg ("%u progress reports in about a second", data.progress_count);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown (test_ranges, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_many_segments_are_concurrent, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_empty_file, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_one_byte, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_small_file_uses_one_connection, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_server_ignores_range, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_range_ignored_after_head_claims_support, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_head_refused, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_no_accept_ranges_header, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_shorter_ranges_than_asked, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_longer_bodies_than_asked, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_wrong_content_range_start, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_no_content_length, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_redirects, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_too_many_redirects, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_not_found, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_forbidden_range, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_error_page_never_lands, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_transient_errors_are_retried, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_connection_reset_resumes_at_offset, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_stalled_connection_is_retried, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_content_disposition_name, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_hostile_disposition_stays_in_folder, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_url_name_is_decoded, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_existing_file_is_not_overwritten, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_output_file, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_missing_folder, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_bad_urls, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_connection_refused, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_cancel_is_prompt_and_keeps_part, setup, teardown),
+  };
+
+  /* DP_TEST_FILTER=test_name runs one test (a glob pattern). */
+  if (g_getenv ("DP_TEST_FILTER") != NULL)
+    cmocka_set_test_filter (g_getenv ("DP_TEST_FILTER"));
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

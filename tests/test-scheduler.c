@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib.h>
+
+#include "dp-scheduler.h"
+
+static const gint64 sizes[] = {
+  0, 1, 2, 3, 5, 7, 11, 13, 1009, 65537, 1048573,
+  (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 16777259,
+  G_GINT64_CONSTANT (4294967296) - 1, G_GINT64_CONSTANT (4294967296),
+  G_GINT64_CONSTANT (4294967296) + 1, G_GINT64_CONSTANT (4294967296) + 7919,
+  G_GINT64_CONSTANT (3947823104), G_GINT64_CONSTANT (1099511627776),
+  G_GINT64_CONSTANT (1099511627776) + 3,
+};
+
+static const gint64 min_segments[] = { 1, 1 << 20 };
+
+/* Every byte of [0, size) in exactly one range, in order, none empty. */
+static void
+assert_exact_cover (GArray *ranges,
+                    gint64  size)
+{
+  gint64 next = 0;
+
+  for (guint i = 0; i < ranges->len; i++)
+    {
+      const DpRange *r = &g_array_index (ranges, DpRange, i);
+
+      assert_int_equal (r->start, next);
+      assert_true (r->end > r->start);
+      next = r->end;
+    }
+  assert_int_equal (next, size);
+}
+
+static void
+test_plan_covers_every_byte_once (void **state)
+{
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (guint m = 0; m < G_N_ELEMENTS (min_segments); m++)
+      for (guint n = 1; n <= 64; n++)
+        {
+          g_autoptr(GArray) ranges = dp_plan_ranges (sizes[s], n, min_segments[m]);
+          gint64 shortest = G_MAXINT64, longest = 0;
+
+          assert_exact_cover (ranges, sizes[s]);
+          assert_true (ranges->len <= n);
+          if (sizes[s] == 0)
+            {
+              assert_int_equal (ranges->len, 0);
+              continue;
+            }
+          assert_true (ranges->len >= 1);
+
+          for (guint i = 0; i < ranges->len; i++)
+            {
+              const DpRange *r = &g_array_index (ranges, DpRange, i);
+              shortest = MIN (shortest, r->end - r->start);
+              longest = MAX (longest, r->end - r->start);
+            }
+          /* Even split, and nothing below the minimum unless the file is. */
+          assert_true (longest - shortest <= 1);
+          if (ranges->len > 1)
+            assert_true (shortest >= min_segments[m]);
+          /* As many segments as asked, if the file is big enough. */
+          if (sizes[s] / min_segments[m] >= n)
+            assert_int_equal (ranges->len, n);
+        }
+}
+
+static void
+test_plan_small_file_uses_fewer_connections (void **state)
+{
+  g_autoptr(GArray) three = dp_plan_ranges (3 * (1 << 20) + 5, 16, 1 << 20);
+  g_autoptr(GArray) tiny = dp_plan_ranges (1000, 16, 1 << 20);
+  g_autoptr(GArray) one = dp_plan_ranges (1, 64, 1 << 20);
+
+  assert_int_equal (three->len, 3);
+  assert_int_equal (tiny->len, 1);
+  assert_int_equal (one->len, 1);
+  assert_int_equal (g_array_index (one, DpRange, 0).end, 1);
+}
+
+/* The origin of this project: 3947823104 bytes in 4 parts, where naive
+ * code overlapped each boundary by one byte. */
+static void
+test_plan_boundaries_do_not_overlap (void **state)
+{
+  g_autoptr(GArray) ranges = dp_plan_ranges (G_GINT64_CONSTANT (3947823104), 4, 1 << 20);
+
+  assert_int_equal (ranges->len, 4);
+  for (guint i = 1; i < ranges->len; i++)
+    assert_int_equal (g_array_index (ranges, DpRange, i - 1).end,
+                      g_array_index (ranges, DpRange, i).start);
+  assert_int_equal (g_array_index (ranges, DpRange, 1).start, G_GINT64_CONSTANT (986955776));
+}
+
+/* Segments of a scheduler never overlap and cover [0, size). */
+static void
+assert_scheduler_cover (DpScheduler *sched)
+{
+  guint n = dp_scheduler_get_n_segments (sched);
+  g_autoptr(GArray) sorted = g_array_new (FALSE, FALSE, sizeof (DpSegment));
+  gint64 next = 0;
+
+  for (guint i = 0; i < n; i++)
+    g_array_append_val (sorted, *dp_scheduler_get_segment (sched, i));
+  for (guint i = 0; i < sorted->len; i++)
+    for (guint j = i + 1; j < sorted->len; j++)
+      if (g_array_index (sorted, DpSegment, j).start < g_array_index (sorted, DpSegment, i).start)
+        {
+          DpSegment t = g_array_index (sorted, DpSegment, i);
+          g_array_index (sorted, DpSegment, i) = g_array_index (sorted, DpSegment, j);
+          g_array_index (sorted, DpSegment, j) = t;
+        }
+
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      const DpSegment *seg = &g_array_index (sorted, DpSegment, i);
+
+      assert_int_equal (seg->start, next);
+      assert_true (seg->start <= seg->pos);
+      assert_true (seg->pos <= seg->end);
+      next = seg->end;
+    }
+  assert_int_equal (next, dp_scheduler_get_size (sched));
+}
+
+static void
+test_acquire_prefers_unowned (void **state)
+{
+  g_autoptr(DpScheduler) sched = dp_scheduler_new (8 << 20, 4, 1 << 20);
+
+  for (int w = 0; w < 4; w++)
+    assert_int_equal (dp_scheduler_acquire (sched, w), w);
+  assert_int_equal (dp_scheduler_get_n_unowned (sched), 0);
+
+  dp_scheduler_release (sched, 2);
+  assert_int_equal (dp_scheduler_get_n_unowned (sched), 1);
+  assert_int_equal (dp_scheduler_acquire (sched, 7), 2);
+  assert_int_equal (dp_scheduler_get_segment (sched, 2)->owner, 7);
+}
+
+static void
+test_steal_takes_upper_half_of_largest (void **state)
+{
+  g_autoptr(DpScheduler) sched = dp_scheduler_new (16 << 20, 2, 1 << 20);
+  const DpSegment *victim, *stolen;
+  int idx;
+
+  assert_int_equal (dp_scheduler_acquire (sched, 0), 0);
+  assert_int_equal (dp_scheduler_acquire (sched, 1), 1);
+
+  /* Worker 0 has written 6 MiB of its 8, worker 1 only 1 MiB. */
+  assert_int_equal (dp_scheduler_claim (sched, 0, 6 << 20), 6 << 20);
+  dp_scheduler_advance (sched, 0);
+  assert_int_equal (dp_scheduler_claim (sched, 1, 1 << 20), 1 << 20);
+  dp_scheduler_advance (sched, 1);
+
+  idx = dp_scheduler_acquire (sched, 2);
+  assert_int_equal (idx, 2);
+  victim = dp_scheduler_get_segment (sched, 1);
+  stolen = dp_scheduler_get_segment (sched, 2);
+  /* Worker 1 had [9 MiB, 16 MiB) left: 7 MiB, split 3.5 + 3.5. */
+  assert_int_equal (victim->end, stolen->start);
+  assert_int_equal (stolen->end, 16 << 20);
+  assert_int_equal (victim->end - victim->pos, stolen->end - stolen->start);
+  assert_int_equal (stolen->owner, 2);
+  assert_scheduler_cover (sched);
+}
+
+static void
+test_steal_respects_minimum (void **state)
+{
+  g_autoptr(DpScheduler) sched = dp_scheduler_new (3 << 20, 2, 1 << 20);
+
+  assert_int_equal (dp_scheduler_get_n_segments (sched), 2);
+  assert_int_equal (dp_scheduler_acquire (sched, 0), 0);
+  assert_int_equal (dp_scheduler_acquire (sched, 1), 1);
+  /* 1.5 MiB left each: halves would be under 1 MiB. */
+  assert_int_equal (dp_scheduler_acquire (sched, 2), -1);
+}
+
+static void
+test_claim_protects_bytes_in_flight (void **state)
+{
+  g_autoptr(DpScheduler) sched = dp_scheduler_new (10 << 20, 1, 1 << 20);
+  const DpSegment *seg;
+  int idx;
+
+  assert_int_equal (dp_scheduler_acquire (sched, 0), 0);
+  /* 4 MiB are being written: a thief must split only [4, 10) MiB. */
+  assert_int_equal (dp_scheduler_claim (sched, 0, 4 << 20), 4 << 20);
+  idx = dp_scheduler_acquire (sched, 1);
+  assert_int_equal (idx, 1);
+  seg = dp_scheduler_get_segment (sched, 1);
+  assert_int_equal (seg->start, 7 << 20);
+
+  dp_scheduler_advance (sched, 0);
+  seg = dp_scheduler_get_segment (sched, 0);
+  assert_int_equal (seg->pos, 4 << 20);
+  assert_int_equal (seg->end, 7 << 20);
+
+  /* A claim never crosses the (moved) end. */
+  assert_int_equal (dp_scheduler_claim (sched, 0, 8 << 20), 3 << 20);
+}
+
+/* Random workers advancing at random speeds and stealing: every byte is
+ * written exactly once and the plan always covers the file. */
+static void
+test_random_run_writes_each_byte_once (void **state)
+{
+  GRand *rand = g_rand_new_with_seed (20261125);
+
+  for (guint round = 0; round < 200; round++)
+    {
+      gint64 size = g_rand_int_range (rand, 0, 64 << 20) + (round % 3 == 0 ? 0 : g_rand_int_range (rand, 0, 1000));
+      guint workers = (guint) g_rand_int_range (rand, 1, 17);
+      g_autoptr(DpScheduler) sched = dp_scheduler_new (size, workers, 1 << 20);
+      int owned[17];
+      gint64 written = 0;
+      guint steps = 0;
+
+      for (guint w = 0; w < workers; w++)
+        owned[w] = -1;
+
+      while (!dp_scheduler_is_complete (sched))
+        {
+          guint w = (guint) g_rand_int_range (rand, 0, (int) workers);
+
+          assert_true (++steps < 1000000);
+          if (owned[w] < 0)
+            {
+              owned[w] = dp_scheduler_acquire (sched, (int) w);
+              continue;
+            }
+
+          if (g_rand_int_range (rand, 0, 50) == 0)
+            {
+              /* A failing connection hands its segment back. */
+              dp_scheduler_release (sched, (guint) owned[w]);
+              owned[w] = -1;
+              continue;
+            }
+
+          {
+            gint64 n = dp_scheduler_claim (sched, (guint) owned[w],
+                                           g_rand_int_range (rand, 1, 300000));
+            const DpSegment *seg;
+
+            written += n;
+            dp_scheduler_advance (sched, (guint) owned[w]);
+            seg = dp_scheduler_get_segment (sched, (guint) owned[w]);
+            if (seg->pos == seg->end)
+              {
+                dp_scheduler_release (sched, (guint) owned[w]);
+                owned[w] = -1;
+              }
+          }
+          if (steps % 97 == 0)
+            assert_scheduler_cover (sched);
+        }
+
+      assert_scheduler_cover (sched);
+      assert_int_equal (written, size);
+      assert_int_equal (dp_scheduler_get_done (sched), size);
+    }
+
+  g_rand_free (rand);
+}
+
+static void
+test_reset_single_and_unknown_size (void **state)
+{
+  g_autoptr(DpScheduler) sched = dp_scheduler_new (8 << 20, 4, 1 << 20);
+  g_autoptr(DpScheduler) stream = dp_scheduler_new (G_MAXINT64, 1, G_MAXINT64);
+
+  dp_scheduler_acquire (sched, 0);
+  dp_scheduler_claim (sched, 0, 100);
+  dp_scheduler_advance (sched, 0);
+  dp_scheduler_reset_single (sched);
+  assert_int_equal (dp_scheduler_get_n_segments (sched), 1);
+  assert_int_equal (dp_scheduler_get_done (sched), 0);
+  assert_int_equal (dp_scheduler_get_segment (sched, 0)->end, 8 << 20);
+  /* One stream: nobody may steal from it. */
+  assert_int_equal (dp_scheduler_acquire (sched, 0), 0);
+  assert_int_equal (dp_scheduler_acquire (sched, 1), -1);
+
+  assert_int_equal (dp_scheduler_get_n_segments (stream), 1);
+  assert_int_equal (dp_scheduler_acquire (stream, 0), 0);
+  assert_int_equal (dp_scheduler_claim (stream, 0, 12345), 12345);
+  dp_scheduler_advance (stream, 0);
+  assert_false (dp_scheduler_is_complete (stream));
+  dp_scheduler_set_size (stream, 12345);
+  assert_true (dp_scheduler_is_complete (stream));
+  assert_int_equal (dp_scheduler_get_size (stream), 12345);
+}
+
+static void
+test_empty_file_is_complete (void **state)
+{
+  g_autoptr(DpScheduler) sched = dp_scheduler_new (0, 8, 1 << 20);
+
+  assert_int_equal (dp_scheduler_get_n_segments (sched), 0);
+  assert_true (dp_scheduler_is_complete (sched));
+  assert_int_equal (dp_scheduler_acquire (sched, 0), -1);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_plan_covers_every_byte_once),
+    cmocka_unit_test (test_plan_small_file_uses_fewer_connections),
+    cmocka_unit_test (test_plan_boundaries_do_not_overlap),
+    cmocka_unit_test (test_acquire_prefers_unowned),
+    cmocka_unit_test (test_steal_takes_upper_half_of_largest),
+    cmocka_unit_test (test_steal_respects_minimum),
+    cmocka_unit_test (test_claim_protects_bytes_in_flight),
+    cmocka_unit_test (test_random_run_writes_each_byte_once),
+    cmocka_unit_test (test_reset_single_and_unknown_size),
+    cmocka_unit_test (test_empty_file_is_complete),
+  };
+
+  /* DP_TEST_FILTER=test_name runs one test (a glob pattern). */
+  if (g_getenv ("DP_TEST_FILTER") != NULL)
+    cmocka_set_test_filter (g_getenv ("DP_TEST_FILTER"));
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
