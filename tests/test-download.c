@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/resource.h>
+
 #include <glib/gstdio.h>
 
 #include "dp-download.h"
@@ -450,6 +452,32 @@ test_connection_refused (void **state)
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_NETWORK));
 }
 
+static double
+cpu_seconds (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+/* Waiting for a slow or silent server must not make anything spin. */
+static void
+test_waiting_uses_little_cpu (void **state)
+{
+  Fixture *f = *state;
+  double before = cpu_seconds ();
+  double used;
+
+  /* A throttled start, then 2 s of silence until the stall timeout. */
+  assert_download_ok (f, "/file/quiet.bin?size=2097169&seed=22&rate=1000000&stall=1000000",
+                      1, 22, 2097169, NULL);
+  used = cpu_seconds () - before;
+  if (used > 0.5)
+    fail_msg ("a mostly idle 3 s download used %.2f s of CPU", used);
+}
+
 typedef struct
 {
   gint64 started_at;
@@ -536,6 +564,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_bad_urls, setup, teardown),
     cmocka_unit_test_setup_teardown (test_connection_refused, setup, teardown),
     cmocka_unit_test_setup_teardown (test_cancel_is_prompt_and_keeps_part, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_waiting_uses_little_cpu, setup, teardown),
   };
 
   /* DP_TEST_FILTER=test_name runs one test (a glob pattern). */

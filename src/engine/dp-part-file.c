@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#define _GNU_SOURCE
 #include "config.h"
 
 #include <errno.h>
@@ -190,33 +189,18 @@ dp_part_file_write (DpPartFile  *self,
   return TRUE;
 }
 
-void
-dp_part_file_start_writeback (DpPartFile *self,
-                              gint64      offset,
-                              gint64      len)
+gboolean
+dp_part_file_sync (DpPartFile  *self,
+                   GError     **error)
 {
-  g_return_if_fail (self != NULL);
+  g_return_val_if_fail (self != NULL, FALSE);
 
-#ifdef HAVE_SYNC_FILE_RANGE
-  /* Only initiates writeback; errors surface at the final fsync(). */
-  if (len > 0)
-    sync_file_range (self->fd, (off_t) offset, (off_t) len, SYNC_FILE_RANGE_WRITE);
-#endif
-}
-
-void
-dp_part_file_wait_writeback (DpPartFile *self,
-                             gint64      offset,
-                             gint64      len)
-{
-  g_return_if_fail (self != NULL);
-
-#ifdef HAVE_SYNC_FILE_RANGE
-  if (len > 0)
-    sync_file_range (self->fd, (off_t) offset, (off_t) len,
-                     SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                     SYNC_FILE_RANGE_WAIT_AFTER);
-#endif
+  if (fdatasync (self->fd) < 0 && errno != EINVAL && errno != EROFS)
+    {
+      g_propagate_error (error, dp_part_file_error_new (errno, self->path));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean

@@ -41,17 +41,16 @@ gboolean    dp_part_file_write       (DpPartFile  *self,
                                       gsize        len,
                                       GError     **error);
 
-/* Starts writing [offset, offset + len) back to disk without waiting,
- * so that the final flush has little left to do. */
-void        dp_part_file_start_writeback (DpPartFile *self,
-                                          gint64      offset,
-                                          gint64      len);
 /* Waits until [offset, offset + len) is on disk. Keeping the bytes that
  * are not yet on disk bounded this way costs nothing while the network
  * is slower than the disk, and keeps the final fsync() short. */
 void        dp_part_file_wait_writeback  (DpPartFile *self,
                                           gint64      offset,
                                           gint64      len);
+
+/* Makes every byte written so far durable (fdatasync). */
+gboolean    dp_part_file_sync            (DpPartFile  *self,
+                                          GError     **error);
 
 /* Sets the final length (for streams whose size was unknown). */
 gboolean    dp_part_file_truncate    (DpPartFile  *self,

@@ -13,9 +13,14 @@ G_BEGIN_DECLS
  * within a few MiB. */
 #define BUFFER_SIZE (128 * 1024)
 
-/* Each worker asks the kernel to start writing its bytes to disk every
- * this many bytes, so the fsync() before the rename finds little to do. */
-#define WRITEBACK_CHUNK (1024 * 1024)
+/* While workers run, the controller makes their bytes durable about
+ * this often: file-system metadata (extents turning from reserved to
+ * written) is then committed in small steps instead of all in the final
+ * fsync(), which would otherwise add a fraction of a second to the end of
+ * every big download. */
+#define CHECKPOINT_INTERVAL_US (250 * 1000)
+/* ...and right after a connection finishes, but not more often than this. */
+#define CHECKPOINT_MIN_US (20 * 1000)
 
 /* Progress reaches the main loop at most this often. */
 #define PROGRESS_INTERVAL_US (100 * 1000)

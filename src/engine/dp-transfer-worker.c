@@ -280,8 +280,6 @@ copy_body (DpTransfer *self,
            GError    **error)
 {
   gint64 offset = r->body_start;
-  gint64 unflushed = offset;  /* start of bytes not yet handed to writeback */
-  gint64 flushing = offset;   /* start of bytes handed to writeback */
 
   for (;;)
     {
@@ -358,13 +356,6 @@ copy_body (DpTransfer *self,
 
       *progressed = TRUE;
       offset += allowed;
-      if (offset - unflushed >= WRITEBACK_CHUNK || done)
-        {
-          dp_part_file_start_writeback (self->file, unflushed, offset - unflushed);
-          dp_part_file_wait_writeback (self->file, flushing, unflushed - flushing);
-          flushing = unflushed;
-          unflushed = offset;
-        }
       if (done)
         return FETCH_DONE;
     }

@@ -225,6 +225,41 @@ dp_transfer_snapshot_clear (DpTransferSnapshot *snapshot)
 /* ---------------------------------------------------------------------- */
 /* The controller thread. */
 
+/* Waits for the workers, syncing the file to disk now and then. Called
+ * and returns with the mutex held. */
+static void
+checkpoint_loop_locked (DpTransfer *self)
+{
+  gint64 synced = 0;
+  gint64 last_sync = g_get_monotonic_time ();
+  gint64 next = last_sync + CHECKPOINT_INTERVAL_US;
+
+  while (self->n_running > 0)
+    {
+      gint64 now;
+      gint64 done;
+
+      /* Any broadcast (a finished segment, a stopping worker) wakes us:
+       * the end of a download is when a sync saves the most time. */
+      g_cond_wait_until (&self->cond, &self->mutex, next);
+      now = g_get_monotonic_time ();
+      if (self->n_running == 0 || now - last_sync < CHECKPOINT_MIN_US)
+        continue;
+
+      done = dp_scheduler_get_done (self->scheduler);
+      if (done != synced)
+        {
+          g_mutex_unlock (&self->mutex);
+          /* A failure here shows again, with its reason, in the final flush. */
+          dp_part_file_sync (self->file, NULL);
+          g_mutex_lock (&self->mutex);
+          synced = done;
+          last_sync = g_get_monotonic_time ();
+        }
+      next = MAX (now, last_sync) + CHECKPOINT_INTERVAL_US;
+    }
+}
+
 static gboolean
 plan_and_run (DpTransfer  *self,
               DpProbe     *probe,
@@ -295,8 +330,7 @@ plan_and_run (DpTransfer  *self,
   for (guint i = 0; i < n_workers; i++)
     g_thread_pool_push (pool, GUINT_TO_POINTER (i + 1), NULL);
 
-  while (self->n_running > 0)
-    g_cond_wait (&self->cond, &self->mutex);
+  checkpoint_loop_locked (self);
   g_mutex_unlock (&self->mutex);
 
   g_thread_pool_free (pool, FALSE, TRUE);
