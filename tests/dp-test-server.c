@@ -498,6 +498,20 @@ stream_start (Request    *req,
   req->limit = G_MAXUINT64;
   req->stop = STOP_NONE;
   req->rate = query_u64 (query, "rate", 0);
+  /* slowfirst=B: the first body served on this path crawls at B/s, as
+   * one unlucky connection to an uneven mirror would. */
+  if (query_u64 (query, "slowfirst", 0) > 0)
+    {
+      g_autofree char *key = g_strconcat ("slow ", reset_key, NULL);
+      char *space = strchr (key + 5, ' ');
+      g_autofree char *path_key = g_strconcat ("slow", space ? space : key, NULL);
+
+      if (!g_hash_table_contains (self->resets_done, path_key))
+        {
+          req->rate = query_u64 (query, "slowfirst", 0);
+          g_hash_table_add (self->resets_done, g_steal_pointer (&path_key));
+        }
+    }
   req->chunk_size = CHUNK_SIZE;
   req->start_us = g_get_monotonic_time ();
 

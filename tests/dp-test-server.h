@@ -47,6 +47,8 @@ G_BEGIN_DECLS
  *                              an HTML error page (an expired link)
  *   rate=B                     throttle every response body to B bytes
  *                              per second
+ *   slowfirst=B                the first body served for this path is
+ *                              throttled to B bytes per second
  *   reset=B                    close each connection abruptly after B
  *                              body bytes (first attempt per range only)
  *   stall=B                    stop sending after B body bytes, keeping

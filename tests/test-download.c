@@ -290,6 +290,23 @@ test_error_page_never_lands (void **state)
 }
 
 static void
+test_slow_connection_does_not_hold_the_end (void **state)
+{
+  Fixture *f = *state;
+  gint64 start = g_get_monotonic_time ();
+  double seconds;
+
+  /* Four connections at 3 MB/s, but the first crawls at 50 kB/s: alone
+   * it would need half a minute for its quarter. It is split and dropped
+   * instead. (A generous bound, not a benchmark.) */
+  assert_download_ok (f, "/file/uneven.bin?size=12582917&seed=23&rate=3000000&slowfirst=50000",
+                      4, 23, 12582917, NULL);
+  seconds = (g_get_monotonic_time () - start) / 1e6;
+  if (seconds > 12)
+    fail_msg ("the download took %.1f s; the slow connection held it up", seconds);
+}
+
+static void
 test_transient_errors_are_retried (void **state)
 {
   Fixture *f = *state;
@@ -553,6 +570,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_forbidden_range, setup, teardown),
     cmocka_unit_test_setup_teardown (test_error_page_never_lands, setup, teardown),
     cmocka_unit_test_setup_teardown (test_transient_errors_are_retried, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_slow_connection_does_not_hold_the_end, setup, teardown),
     cmocka_unit_test_setup_teardown (test_connection_reset_resumes_at_offset, setup, teardown),
     cmocka_unit_test_setup_teardown (test_stalled_connection_is_retried, setup, teardown),
     cmocka_unit_test_setup_teardown (test_content_disposition_name, setup, teardown),

@@ -302,6 +302,79 @@ test_reset_single_and_unknown_size (void **state)
 }
 
 static void
+test_paced_split_follows_rates (void **state)
+{
+  g_autoptr(DpScheduler) sched = dp_scheduler_new (20 << 20, 2, 1 << 20);
+  const double rates[] = { 512 * 1024, 4 << 20, 0 };
+  const DpSegment *slow, *taken;
+  gint64 left;
+  int idx;
+
+  assert_int_equal (dp_scheduler_acquire (sched, 0), 0);
+  assert_int_equal (dp_scheduler_acquire (sched, 1), 1);
+  /* Worker 1 is done with its half; worker 0 crawls at 512 KiB/s. */
+  dp_scheduler_claim (sched, 1, 10 << 20);
+  dp_scheduler_advance (sched, 1);
+  dp_scheduler_release (sched, 1);
+  left = dp_scheduler_get_segment (sched, 0)->end - dp_scheduler_get_segment (sched, 0)->pos;
+
+  idx = dp_scheduler_acquire_paced (sched, 1, rates, 3, 4 << 20);
+  assert_true (idx >= 0);
+  slow = dp_scheduler_get_segment (sched, 0);
+  taken = dp_scheduler_get_segment (sched, (guint) idx);
+  /* The slow one keeps 1/9 of its remainder, the fast one takes 8/9. */
+  assert_true (slow->end - slow->pos <= left / 9 + 1);
+  assert_true (taken->end - taken->start >= left * 8 / 9 - 1);
+  assert_int_equal (taken->end, 10 << 20);
+  assert_scheduler_cover (sched);
+}
+
+static void
+test_paced_equal_rates_halve (void **state)
+{
+  g_autoptr(DpScheduler) sched = dp_scheduler_new (8 << 20, 1, 1 << 20);
+  const double rates[] = { 4 << 20, 4 << 20 };
+  const DpSegment *seg;
+  int idx;
+
+  assert_int_equal (dp_scheduler_acquire (sched, 0), 0);
+  idx = dp_scheduler_acquire_paced (sched, 1, rates, 2, 4 << 20);
+  assert_int_equal (idx, 1);
+  seg = dp_scheduler_get_segment (sched, 0);
+  assert_int_equal (seg->end, 4 << 20);
+}
+
+static void
+test_paced_end_game (void **state)
+{
+  g_autoptr(DpScheduler) sched = dp_scheduler_new (4 << 20, 1, 1 << 20);
+  const double slow[] = { 100 * 1024, 4 << 20 };
+  const double even[] = { 4 << 20, 4 << 20 };
+
+  /* 700 KiB left: too little to split between equals... */
+  assert_int_equal (dp_scheduler_acquire (sched, 0), 0);
+  dp_scheduler_claim (sched, 0, (4 << 20) - 700 * 1024);
+  dp_scheduler_advance (sched, 0);
+  assert_int_equal (dp_scheduler_acquire_paced (sched, 1, even, 2, 4 << 20), -1);
+  /* ...but a crawling owner (7 s to go) gets help. */
+  assert_int_equal (dp_scheduler_acquire_paced (sched, 1, slow, 2, 4 << 20), 1);
+  assert_true (dp_scheduler_get_segment (sched, 0)->end - dp_scheduler_get_segment (sched, 0)->pos
+               <= 256 * 1024);
+  assert_scheduler_cover (sched);
+}
+
+static void
+test_paced_never_splits_single_stream (void **state)
+{
+  g_autoptr(DpScheduler) sched = dp_scheduler_new (64 << 20, 4, 1 << 20);
+  const double rates[] = { 1000, 4 << 20 };
+
+  dp_scheduler_reset_single (sched);
+  assert_int_equal (dp_scheduler_acquire (sched, 0), 0);
+  assert_int_equal (dp_scheduler_acquire_paced (sched, 1, rates, 2, 4 << 20), -1);
+}
+
+static void
 test_empty_file_is_complete (void **state)
 {
   g_autoptr(DpScheduler) sched = dp_scheduler_new (0, 8, 1 << 20);
@@ -325,6 +398,10 @@ main (void)
     cmocka_unit_test (test_random_run_writes_each_byte_once),
     cmocka_unit_test (test_reset_single_and_unknown_size),
     cmocka_unit_test (test_empty_file_is_complete),
+    cmocka_unit_test (test_paced_split_follows_rates),
+    cmocka_unit_test (test_paced_equal_rates_halve),
+    cmocka_unit_test (test_paced_end_game),
+    cmocka_unit_test (test_paced_never_splits_single_stream),
   };
 
   /* DP_TEST_FILTER=test_name runs one test (a glob pattern). */

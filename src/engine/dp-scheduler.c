@@ -179,6 +179,107 @@ dp_scheduler_acquire (DpScheduler *self,
   return -1;
 }
 
+static int
+take_unowned (DpScheduler *self,
+              int          worker)
+{
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      DpSegment *seg = &g_array_index (self->segments, DpSegment, i);
+
+      if (seg->owner < 0 && seg->pos < seg->end)
+        {
+          seg->owner = worker;
+          return (int) i;
+        }
+    }
+  return -1;
+}
+
+static int
+split (DpScheduler *self,
+       guint        victim,
+       gint64       keep,
+       int          worker)
+{
+  DpSegment *old = &g_array_index (self->segments, DpSegment, victim);
+  gint64 mid = MAX (old->pos, old->claim) + keep;
+  DpSegment seg = { mid, mid, mid, old->end, worker };
+
+  g_assert (mid < old->end);
+  old->end = mid;
+  g_array_append_val (self->segments, seg);
+  return (int) self->segments->len - 1;
+}
+
+int
+dp_scheduler_acquire_paced (DpScheduler  *self,
+                            int           worker,
+                            const double *rates,
+                            guint         n_rates,
+                            double        thief_rate)
+{
+  int victim = -1;
+  double victim_time = 0;
+  gint64 best_keep = 0;
+  int idx;
+
+  g_return_val_if_fail (worker >= 0, -1);
+
+  idx = take_unowned (self, worker);
+  if (idx >= 0)
+    return idx;
+  if (self->min_segment == G_MAXINT64)
+    return -1;  /* one stream: never split */
+
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      const DpSegment *seg = &g_array_index (self->segments, DpSegment, i);
+      gint64 left = seg->end - MAX (seg->pos, seg->claim);
+      double owner_rate = 0, thief = thief_rate, alone, after;
+      gint64 keep, piece, min_piece;
+
+      if (left <= 0 || seg->owner < 0)
+        continue;
+      if ((guint) seg->owner < n_rates)
+        owner_rate = rates[seg->owner];
+
+      /* An unknown rate counts as the other one: equal rates halve the
+       * range, as dp_scheduler_acquire() does. */
+      if (owner_rate <= 0)
+        owner_rate = thief > 0 ? thief : 1;
+      if (thief <= 0)
+        thief = owner_rate;
+
+      keep = (gint64) ((double) left * owner_rate / (owner_rate + thief));
+      /* A connection far slower than its thief is in its end-game. */
+      min_piece = owner_rate * 3 < thief ? MIN (DP_MIN_STEAL_SIZE, self->min_segment)
+                                         : self->min_segment;
+      keep = MAX (keep, MIN (DP_MIN_STEAL_SIZE, self->min_segment));
+      piece = left - keep;
+      if (piece < min_piece)
+        continue;
+
+      /* Worth it only if the range then finishes clearly sooner. */
+      alone = (double) left / owner_rate;
+      after = MAX ((double) keep / owner_rate,
+                   (double) piece / thief + (thief_rate > 0 ? DP_REQUEST_COST_S : 0));
+      if (after >= alone * 0.9)
+        continue;
+
+      if (alone > victim_time)
+        {
+          victim = (int) i;
+          victim_time = alone;
+          best_keep = keep;
+        }
+    }
+
+  if (victim < 0)
+    return -1;
+  return split (self, (guint) victim, best_keep, worker);
+}
+
 void
 dp_scheduler_release (DpScheduler *self,
                       guint        index)

@@ -18,6 +18,10 @@ G_BEGIN_DECLS
  */
 
 #define DP_MIN_SEGMENT_SIZE ((gint64) 1 << 20)
+/* Smallest piece taken from a slow connection, and what it keeps. */
+#define DP_MIN_STEAL_SIZE ((gint64) 256 << 10)
+/* What a new request costs, in seconds, when weighing a split. */
+#define DP_REQUEST_COST_S 0.05
 
 typedef struct
 {
@@ -77,6 +81,30 @@ void         dp_scheduler_set_progress   (DpScheduler *self,
  * Returns the segment index, or -1 when there is nothing to do. */
 int          dp_scheduler_acquire        (DpScheduler *self,
                                           int          worker);
+/**
+ * dp_scheduler_acquire_paced:
+ * @self: the scheduler
+ * @worker: the worker asking for work
+ * @rates: bytes per second of each worker (index = worker), 0 if unknown
+ * @n_rates: length of @rates
+ * @thief_rate: the asking worker's expected rate, 0 if unknown
+ *
+ * Like dp_scheduler_acquire(), but picks the range that would take
+ * longest to finish at its owner's pace, and splits it in proportion to
+ * the two rates: a connection crawling at a tenth of the others keeps a
+ * tenth of its remainder. Ranges of slow owners may be split below
+ * min_segment (down to %DP_MIN_STEAL_SIZE): that is the end-game that
+ * keeps the last percent from taking longer than the rest. A split that
+ * would not finish sooner is not made.
+ *
+ * Returns: the segment index, or -1 when there is nothing worth doing
+ */
+int          dp_scheduler_acquire_paced  (DpScheduler  *self,
+                                          int           worker,
+                                          const double *rates,
+                                          guint         n_rates,
+                                          double        thief_rate);
+
 /* The segment loses its owner but keeps its progress. */
 void         dp_scheduler_release        (DpScheduler *self,
                                           guint        index);

@@ -22,6 +22,17 @@ G_BEGIN_DECLS
 /* ...and right after a connection finishes, but not more often than this. */
 #define CHECKPOINT_MIN_US (20 * 1000)
 
+/* A connection's pace is measured over windows this long. */
+#define RATE_WINDOW_US (G_USEC_PER_SEC / 4)
+/* A connection under a third of the median pace for this long is closed
+ * and its range handed on: a new connection is often a fast one. */
+#define SLOW_FACTOR 3
+#define SLOW_GRACE_US (G_USEC_PER_SEC / 2)
+
+/* An idle worker looks for a range to help with this often: paces
+ * change, and a crawling range becomes worth splitting. */
+#define IDLE_RECHECK_US (200 * 1000)
+
 /* Progress reaches the main loop at most this often. */
 #define PROGRESS_INTERVAL_US (100 * 1000)
 
@@ -43,6 +54,12 @@ typedef struct
   SoupMessage *pending_msg;
   GInputStream *pending_stream;
   gint64 pending_length;      /* bytes in that body, or -1 */
+  /* Pace of this connection, measured over windows of RATE_WINDOW_US. */
+  gint64 window_start;
+  gint64 window_bytes;
+  double rate;                /* bytes per second, 0 until known */
+  gint64 slow_since;          /* when it fell far behind the others, or 0 */
+  gboolean dropped;           /* the controller closed it for being slow */
 } Worker;
 
 struct _DpTransfer
@@ -69,6 +86,12 @@ struct _DpTransfer
   /* Main thread only. */
   gint64 last_progress_us;
   int progress_queued;  /* atomic: a progress source is attached */
+
+  /* Workers hold it for reading from claiming bytes until their
+   * pwrite() returns; whoever throws the plan away holds it for writing,
+   * so no write of the old plan can land after the new one started.
+   * Taken before the mutex, never while holding it. */
+  GRWLock plan_lock;
 
   GMutex mutex;
   GCond cond;
@@ -122,5 +145,8 @@ guint    dp_transfer_backoff_ms             (DpTransfer  *self,
                                              guint        attempt,
                                              gint64       retry_after_s);
 void     dp_transfer_queue_progress_locked  (DpTransfer  *self);
+double   dp_transfer_median_rate_locked     (DpTransfer  *self);
+void     dp_transfer_drop_slow_locked       (DpTransfer  *self,
+                                             GPtrArray   *cancellables);
 
 G_END_DECLS

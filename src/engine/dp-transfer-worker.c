@@ -196,10 +196,12 @@ open_response (DpTransfer *self,
            * this confused about ranges gets one plain stream. */
           g_autoptr(GPtrArray) others = NULL;
 
+          g_rw_lock_writer_lock (&self->plan_lock);
           g_mutex_lock (&self->mutex);
           if (self->generation == *generation)
             others = fall_back_to_single_locked (self, worker, FALSE);
           g_mutex_unlock (&self->mutex);
+          g_rw_lock_writer_unlock (&self->plan_lock);
           if (others != NULL)
             cancel_all (g_steal_pointer (&others));
           return FETCH_RESTART;
@@ -241,16 +243,19 @@ open_response (DpTransfer *self,
 
           /* The server ignores Range. Its body starts at 0: only a
            * request for offset 0 can use it. */
+          g_rw_lock_writer_lock (&self->plan_lock);
           g_mutex_lock (&self->mutex);
           if (self->generation != *generation)
             {
               g_mutex_unlock (&self->mutex);
+              g_rw_lock_writer_unlock (&self->plan_lock);
               return FETCH_RESTART;
             }
           others = fall_back_to_single_locked (self, worker, keep);
           /* The kept answer belongs to the new plan. */
           *generation = self->generation;
           g_mutex_unlock (&self->mutex);
+          g_rw_lock_writer_unlock (&self->plan_lock);
           cancel_all (g_steal_pointer (&others));
           return keep ? FETCH_DONE : FETCH_RESTART;
         }
@@ -266,6 +271,49 @@ open_response (DpTransfer *self,
     }
 
   return error_status (self, r->msg, retry_after, error);
+}
+
+/* Keeps the connection's pace. Called with the mutex held. */
+static void
+account_locked (Worker *worker,
+                gint64  n)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  worker->window_bytes += n;
+  if (now - worker->window_start >= RATE_WINDOW_US)
+    {
+      worker->rate = (double) worker->window_bytes * G_USEC_PER_SEC / (double) (now - worker->window_start);
+      worker->window_start = now;
+      worker->window_bytes = 0;
+    }
+}
+
+/* Takes work: a range nobody owns, or a share of the slowest one. */
+static int
+acquire_locked (DpTransfer *self,
+                Worker     *worker)
+{
+  double *rates = g_newa (double, self->n_workers);
+  double thief;
+
+  for (guint i = 0; i < self->n_workers; i++)
+    rates[i] = self->workers[i].fetching ? self->workers[i].rate : 0;
+  thief = worker->rate > 0 ? worker->rate : dp_transfer_median_rate_locked (self);
+
+  {
+    guint before = dp_scheduler_get_n_segments (self->scheduler);
+    int idx = dp_scheduler_acquire_paced (self->scheduler, (int) worker->index,
+                                          rates, self->n_workers, thief);
+
+    if (idx >= (int) before)
+      g_debug ("worker %u: took %" G_GINT64_FORMAT " bytes at %.0f B/s from a range at %.0f B/s",
+               worker->index,
+               dp_scheduler_get_segment (self->scheduler, (guint) idx)->end -
+               dp_scheduler_get_segment (self->scheduler, (guint) idx)->start,
+               thief, 0.0);
+    return idx;
+  }
 }
 
 /* Copies the body of @r into the file until the segment is done, the
@@ -329,10 +377,12 @@ copy_body (DpTransfer *self,
           return FETCH_DONE;
         }
 
+      g_rw_lock_reader_lock (&self->plan_lock);
       g_mutex_lock (&self->mutex);
       if (self->generation != generation || worker->segment < 0)
         {
           g_mutex_unlock (&self->mutex);
+          g_rw_lock_reader_unlock (&self->plan_lock);
           return FETCH_RESTART;
         }
       g_assert (dp_scheduler_get_segment (self->scheduler, (guint) worker->segment)->pos == offset);
@@ -343,16 +393,21 @@ copy_body (DpTransfer *self,
 
       if (allowed > 0 &&
           !dp_part_file_write (self->file, offset, buffer, (gsize) allowed, error))
-        return FETCH_FATAL;
+        {
+          g_rw_lock_reader_unlock (&self->plan_lock);
+          return FETCH_FATAL;
+        }
 
       g_mutex_lock (&self->mutex);
       dp_scheduler_advance (self->scheduler, (guint) worker->segment);
+      account_locked (worker, allowed);
       {
         const DpSegment *seg = dp_scheduler_get_segment (self->scheduler, (guint) worker->segment);
         done = seg->pos >= seg->end;
       }
       dp_transfer_queue_progress_locked (self);
       g_mutex_unlock (&self->mutex);
+      g_rw_lock_reader_unlock (&self->plan_lock);
 
       *progressed = TRUE;
       offset += allowed;
@@ -403,11 +458,13 @@ dp_transfer_worker_run (gpointer data,
         {
           if (dp_scheduler_is_complete (self->scheduler))
             break;
-          worker->segment = dp_scheduler_acquire (self->scheduler, (int) worker->index);
+          worker->segment = acquire_locked (self, worker);
           if (worker->segment < 0)
             {
-              /* Nothing to take now; a segment may be handed back later. */
-              g_cond_wait (&self->cond, &self->mutex);
+              /* Nothing to take now; a segment may be handed back, or a
+               * slow one become worth splitting, later. */
+              g_cond_wait_until (&self->cond, &self->mutex,
+                                 g_get_monotonic_time () + IDLE_RECHECK_US);
               continue;
             }
         }
@@ -418,6 +475,11 @@ dp_transfer_worker_run (gpointer data,
       generation = self->generation;
       mode = self->mode;
       worker->fetching = TRUE;
+      /* A new request may mean a new connection: measure it afresh. */
+      worker->window_start = g_get_monotonic_time ();
+      worker->window_bytes = 0;
+      worker->rate = 0;
+      worker->slow_since = 0;
       g_mutex_unlock (&self->mutex);
 
       result = open_response (self, worker, mode, pos, end, &generation, &r, &retry_after, &error);
@@ -432,6 +494,20 @@ dp_transfer_worker_run (gpointer data,
 
       if (self->generation != generation && result != FETCH_FATAL)
         continue;
+
+      if (worker->dropped)
+        {
+          /* Closed for being slow: let whoever is free take the range. */
+          worker->dropped = FALSE;
+          if (result == FETCH_RESTART && worker->segment >= 0)
+            {
+              g_debug ("worker %u: dropped for being slow", worker->index);
+              dp_scheduler_release (self->scheduler, (guint) worker->segment);
+              worker->segment = -1;
+              g_cond_broadcast (&self->cond);
+              continue;
+            }
+        }
 
       switch (result)
         {

@@ -34,6 +34,7 @@ dp_transfer_new (const DpTransferConfig *config,
   self->progress_destroy = progress_destroy;
   self->cancellable = g_cancellable_new ();
   self->size = -1;
+  g_rw_lock_init (&self->plan_lock);
   g_mutex_init (&self->mutex);
   g_cond_init (&self->cond);
   return self;
@@ -73,6 +74,7 @@ dp_transfer_unref (DpTransfer *self)
   g_clear_pointer (&self->scheduler, dp_scheduler_free);
   g_clear_error (&self->error);
   g_clear_pointer (&self->path, g_free);
+  g_rw_lock_clear (&self->plan_lock);
   g_mutex_clear (&self->mutex);
   g_cond_clear (&self->cond);
   g_free (self);
@@ -225,6 +227,76 @@ dp_transfer_snapshot_clear (DpTransferSnapshot *snapshot)
 /* ---------------------------------------------------------------------- */
 /* The controller thread. */
 
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+double
+dp_transfer_median_rate_locked (DpTransfer *self)
+{
+  double *rates = g_newa (double, self->n_workers + 1);
+  guint n = 0;
+
+  for (guint i = 0; i < self->n_workers; i++)
+    if (self->workers[i].fetching && self->workers[i].rate > 0)
+      rates[n++] = self->workers[i].rate;
+  if (n == 0)
+    return 0;
+  qsort (rates, n, sizeof (double), compare_doubles);
+  return n % 2 ? rates[n / 2] : (rates[n / 2 - 1] + rates[n / 2]) / 2;
+}
+
+/* Closes connections that crawl far behind the others, so that their
+ * ranges go to a faster one; mirrors often give each connection its own
+ * path or cap. Collects the cancellables to cancel once the mutex is
+ * released. */
+void
+dp_transfer_drop_slow_locked (DpTransfer *self,
+                              GPtrArray  *cancellables)
+{
+  gint64 now = g_get_monotonic_time ();
+  double median;
+  guint known = 0;
+
+  for (guint i = 0; i < self->n_workers; i++)
+    if (self->workers[i].fetching && self->workers[i].rate > 0)
+      known++;
+  /* Too few to tell a slow connection from a slow server. */
+  if (known < 3 || self->mode != MODE_RANGES)
+    return;
+
+  median = dp_transfer_median_rate_locked (self);
+  for (guint i = 0; i < self->n_workers; i++)
+    {
+      Worker *worker = &self->workers[i];
+      const DpSegment *seg;
+
+      if (!worker->fetching || worker->rate <= 0 || worker->segment < 0 ||
+          worker->rate * SLOW_FACTOR >= median)
+        {
+          worker->slow_since = 0;
+          continue;
+        }
+
+      if (worker->slow_since == 0)
+        worker->slow_since = now;
+      seg = dp_scheduler_get_segment (self->scheduler, (guint) worker->segment);
+      /* Not worth a new connection for what it would finish soon anyway. */
+      if (now - worker->slow_since < SLOW_GRACE_US ||
+          (double) (seg->end - seg->pos) / worker->rate < 1.0)
+        continue;
+
+      worker->slow_since = 0;
+      worker->dropped = TRUE;
+      g_ptr_array_add (cancellables, g_object_ref (worker->cancellable));
+    }
+}
+
 /* Waits for the workers, syncing the file to disk now and then. Called
  * and returns with the mutex held. */
 static void
@@ -241,9 +313,23 @@ checkpoint_loop_locked (DpTransfer *self)
 
       /* Any broadcast (a finished segment, a stopping worker) wakes us:
        * the end of a download is when a sync saves the most time. */
+      g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func (g_object_unref);
+
       g_cond_wait_until (&self->cond, &self->mutex, next);
       now = g_get_monotonic_time ();
-      if (self->n_running == 0 || now - last_sync < CHECKPOINT_MIN_US)
+      if (self->n_running == 0)
+        continue;
+
+      dp_transfer_drop_slow_locked (self, slow);
+      if (slow->len > 0)
+        {
+          g_mutex_unlock (&self->mutex);
+          for (guint i = 0; i < slow->len; i++)
+            g_cancellable_cancel (g_ptr_array_index (slow, i));
+          g_mutex_lock (&self->mutex);
+        }
+
+      if (now - last_sync < CHECKPOINT_MIN_US)
         continue;
 
       done = dp_scheduler_get_done (self->scheduler);

@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "dp-app-add-dialog.h"
+#include "dp-http.h"
+
+#define SHA256_HEX_LENGTH 64
+
+/*
+ * Asks for links, one per line, and how to download them. Lines that are
+ * not usable addresses are underlined where they are and explained below
+ * the text; the valid ones can still be added.
+ */
+struct _DpAppAddDialog
+{
+  AdwWindow parent_instance;
+
+  DpAppManager *manager;
+  char *folder;
+  GtkFileChooserNative *chooser;
+
+  GPtrArray *valid;       /* of char *, normalised addresses */
+  GArray *invalid_lines;  /* of int, 0-based */
+  guint validate_idle_id;
+  gboolean checksum_ok;
+
+  GtkTextView *text_view;
+  GtkTextTag *invalid_tag;
+  GtkLabel *problems_label;
+  GtkWidget *add_button;
+  AdwActionRow *folder_row;
+  GtkSpinButton *segments_spin;
+  AdwEntryRow *checksum_row;
+  GtkSwitch *start_switch;
+};
+
+G_DEFINE_FINAL_TYPE (DpAppAddDialog, dp_app_add_dialog, ADW_TYPE_WINDOW)
+
+static char *
+normalise_checksum (const char *text)
+{
+  g_autofree char *trimmed = g_strstrip (g_strdup (text != NULL ? text : ""));
+
+  return g_ascii_strdown (trimmed, -1);
+}
+
+static gboolean
+checksum_is_valid (const char *checksum)
+{
+  gsize length = strlen (checksum);
+
+  if (length == 0)
+    return TRUE;
+  if (length != SHA256_HEX_LENGTH)
+    return FALSE;
+  for (gsize i = 0; i < length; i++)
+    if (!g_ascii_isxdigit (checksum[i]))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+update_sensitivity (DpAppAddDialog *self)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "add.add", dp_app_add_dialog_can_add (self));
+
+  /* One checksum describes one file. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->checksum_row), self->valid->len <= 1);
+}
+
+static void
+validate (DpAppAddDialog *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+  g_autoptr(GString) problems = g_string_new (NULL);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GtkTextIter start, end;
+  int n_lines;
+
+  g_ptr_array_set_size (self->valid, 0);
+  g_array_set_size (self->invalid_lines, 0);
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  gtk_text_buffer_remove_tag (buffer, self->invalid_tag, &start, &end);
+
+  n_lines = gtk_text_buffer_get_line_count (buffer);
+  for (int line = 0; line < n_lines; line++)
+    {
+      GtkTextIter line_start, line_end;
+      g_autofree char *text = NULL;
+      g_autoptr(GUri) uri = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *reason = NULL;
+      char *url;
+
+      gtk_text_buffer_get_iter_at_line (buffer, &line_start, line);
+      line_end = line_start;
+      if (!gtk_text_iter_ends_line (&line_end))
+        gtk_text_iter_forward_to_line_end (&line_end);
+      text = gtk_text_buffer_get_text (buffer, &line_start, &line_end, FALSE);
+      g_strstrip (text);
+      if (*text == '\0')
+        continue;
+
+      uri = dp_http_parse_url (text, &error);
+      if (uri != NULL)
+        {
+          url = g_uri_to_string (uri);
+          if (!g_hash_table_contains (seen, url))
+            {
+              g_hash_table_add (seen, url);
+              g_ptr_array_add (self->valid, url);
+              continue;
+            }
+          g_free (url);
+          reason = g_strdup (_("This link is already in the list above."));
+        }
+      else
+        reason = g_strdup (error->message);
+
+      g_array_append_val (self->invalid_lines, line);
+      gtk_text_buffer_apply_tag (buffer, self->invalid_tag, &line_start, &line_end);
+      if (problems->len > 0)
+        g_string_append_c (problems, '\n');
+      /* Translators: %d is a line number, %s the reason it is not used. */
+      g_string_append_printf (problems, _("Line %d: %s"), line + 1, reason);
+    }
+
+  if (!self->checksum_ok)
+    {
+      if (problems->len > 0)
+        g_string_append_c (problems, '\n');
+      g_string_append (problems, _("The checksum must be 64 hexadecimal digits (SHA-256)."));
+    }
+
+  gtk_label_set_label (self->problems_label, problems->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->problems_label), problems->len > 0);
+  update_sensitivity (self);
+}
+
+static gboolean
+validate_idle (gpointer data)
+{
+  DpAppAddDialog *self = data;
+
+  self->validate_idle_id = 0;
+  validate (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_buffer_changed (GtkTextBuffer  *buffer,
+                   DpAppAddDialog *self)
+{
+  /* Validating once per main loop iteration keeps typing smooth and a
+   * paste of thousands of lines one pass. */
+  if (self->validate_idle_id == 0)
+    self->validate_idle_id = g_idle_add (validate_idle, self);
+}
+
+static void
+on_checksum_changed (DpAppAddDialog *self)
+{
+  g_autofree char *checksum = normalise_checksum (gtk_editable_get_text (GTK_EDITABLE (self->checksum_row)));
+
+  self->checksum_ok = checksum_is_valid (checksum);
+  if (self->checksum_ok)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->checksum_row), "error");
+  else
+    gtk_widget_add_css_class (GTK_WIDGET (self->checksum_row), "error");
+  validate (self);
+}
+
+static void
+on_chooser_response (GtkNativeDialog *chooser,
+                     int              response,
+                     DpAppAddDialog  *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) folder = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = folder != NULL ? g_file_get_path (folder) : NULL;
+
+      if (path != NULL)
+        dp_app_add_dialog_set_folder (self, path);
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+on_folder_row_activated (DpAppAddDialog *self)
+{
+  g_autoptr(GFile) current = NULL;
+
+  if (self->chooser != NULL)
+    return;
+
+  /* The native chooser goes through the portal inside a sandbox. */
+  self->chooser = gtk_file_chooser_native_new (_("Choose a Folder"), GTK_WINDOW (self),
+                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                               _("_Select"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  current = g_file_new_for_path (self->folder);
+  gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->chooser), current, NULL);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+add_action (GtkWidget  *widget,
+            const char *action_name,
+            GVariant   *parameter)
+{
+  DpAppAddDialog *self = DP_APP_ADD_DIALOG (widget);
+
+  if (dp_app_add_dialog_add (self) > 0)
+    gtk_window_close (GTK_WINDOW (self));
+}
+
+static void
+dp_app_add_dialog_dispose (GObject *object)
+{
+  DpAppAddDialog *self = DP_APP_ADD_DIALOG (object);
+
+  g_clear_handle_id (&self->validate_idle_id, g_source_remove);
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  g_clear_object (&self->manager);
+  gtk_widget_dispose_template (GTK_WIDGET (self), DP_APP_TYPE_ADD_DIALOG);
+
+  G_OBJECT_CLASS (dp_app_add_dialog_parent_class)->dispose (object);
+}
+
+static void
+dp_app_add_dialog_finalize (GObject *object)
+{
+  DpAppAddDialog *self = DP_APP_ADD_DIALOG (object);
+
+  g_free (self->folder);
+  g_ptr_array_unref (self->valid);
+  g_array_unref (self->invalid_lines);
+
+  G_OBJECT_CLASS (dp_app_add_dialog_parent_class)->finalize (object);
+}
+
+static void
+dp_app_add_dialog_class_init (DpAppAddDialogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = dp_app_add_dialog_dispose;
+  object_class->finalize = dp_app_add_dialog_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/downpour/Downpour/dp-app-add-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, text_view);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, problems_label);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, add_button);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, folder_row);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, segments_spin);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, checksum_row);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, start_switch);
+  gtk_widget_class_bind_template_callback (widget_class, on_folder_row_activated);
+  gtk_widget_class_bind_template_callback (widget_class, on_checksum_changed);
+
+  gtk_widget_class_install_action (widget_class, "add.add", NULL, add_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "add.add", NULL);
+}
+
+static void
+dp_app_add_dialog_init (DpAppAddDialog *self)
+{
+  GtkTextBuffer *buffer;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->valid = g_ptr_array_new_with_free_func (g_free);
+  self->invalid_lines = g_array_new (FALSE, FALSE, sizeof (int));
+  self->checksum_ok = TRUE;
+
+  buffer = gtk_text_view_get_buffer (self->text_view);
+  self->invalid_tag = gtk_text_buffer_create_tag (buffer, "invalid",
+                                                  "underline", PANGO_UNDERLINE_ERROR,
+                                                  NULL);
+  g_signal_connect_object (buffer, "changed", G_CALLBACK (on_buffer_changed), self, 0);
+  validate (self);
+}
+
+/**
+ * dp_app_add_dialog_new:
+ * @parent: (nullable): the window the dialog belongs to
+ * @manager: the list to add to
+ *
+ * Returns: (transfer full): the dialog, with the defaults of @manager
+ */
+DpAppAddDialog *
+dp_app_add_dialog_new (GtkWindow    *parent,
+                       DpAppManager *manager)
+{
+  DpAppAddDialog *self;
+  g_autofree char *folder = NULL;
+
+  g_return_val_if_fail (DP_APP_IS_MANAGER (manager), NULL);
+
+  self = g_object_new (DP_APP_TYPE_ADD_DIALOG, "transient-for", parent, NULL);
+  self->manager = g_object_ref (manager);
+  folder = dp_app_manager_dup_default_directory (manager);
+  dp_app_add_dialog_set_folder (self, folder);
+  dp_app_add_dialog_set_segments (self, dp_app_manager_get_segments (manager));
+  return self;
+}
+
+/* Replaces the links, for example with what was pasted or dropped. */
+void
+dp_app_add_dialog_set_text (DpAppAddDialog *self,
+                            const char     *text)
+{
+  GtkTextBuffer *buffer;
+
+  g_return_if_fail (DP_APP_IS_ADD_DIALOG (self));
+
+  buffer = gtk_text_view_get_buffer (self->text_view);
+  gtk_text_buffer_set_text (buffer, text != NULL ? text : "", -1);
+  g_clear_handle_id (&self->validate_idle_id, g_source_remove);
+  validate (self);
+}
+
+void
+dp_app_add_dialog_set_folder (DpAppAddDialog *self,
+                              const char     *folder)
+{
+  g_autofree char *display = NULL;
+  const char *home = g_get_home_dir ();
+
+  g_return_if_fail (DP_APP_IS_ADD_DIALOG (self));
+  g_return_if_fail (folder != NULL);
+
+  g_free (self->folder);
+  self->folder = g_strdup (folder);
+
+  /* "~/Downloads" reads better than the full path. */
+  if (g_str_has_prefix (folder, home) && (folder[strlen (home)] == '/' || folder[strlen (home)] == '\0'))
+    {
+      g_autofree char *rest = g_filename_display_name (folder + strlen (home));
+      display = g_strconcat ("~", rest, NULL);
+    }
+  else
+    display = g_filename_display_name (folder);
+  adw_action_row_set_subtitle (self->folder_row, display);
+}
+
+void
+dp_app_add_dialog_set_checksum (DpAppAddDialog *self,
+                                const char     *checksum)
+{
+  g_return_if_fail (DP_APP_IS_ADD_DIALOG (self));
+  gtk_editable_set_text (GTK_EDITABLE (self->checksum_row), checksum != NULL ? checksum : "");
+}
+
+void
+dp_app_add_dialog_set_start (DpAppAddDialog *self,
+                             gboolean        start)
+{
+  g_return_if_fail (DP_APP_IS_ADD_DIALOG (self));
+  gtk_switch_set_active (self->start_switch, start);
+}
+
+void
+dp_app_add_dialog_set_segments (DpAppAddDialog *self,
+                                guint           segments)
+{
+  g_return_if_fail (DP_APP_IS_ADD_DIALOG (self));
+  gtk_spin_button_set_value (self->segments_spin, segments);
+}
+
+/* How many lines hold a usable address. */
+guint
+dp_app_add_dialog_get_n_valid (DpAppAddDialog *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ADD_DIALOG (self), 0);
+  return self->valid->len;
+}
+
+guint
+dp_app_add_dialog_get_n_invalid (DpAppAddDialog *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ADD_DIALOG (self), 0);
+  return self->invalid_lines->len;
+}
+
+/* Returns: the explanation below the links, one problem per line */
+const char *
+dp_app_add_dialog_get_problems_text (DpAppAddDialog *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ADD_DIALOG (self), NULL);
+  return gtk_label_get_label (self->problems_label);
+}
+
+gboolean
+dp_app_add_dialog_can_add (DpAppAddDialog *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ADD_DIALOG (self), FALSE);
+  return self->valid->len > 0 && self->checksum_ok;
+}
+
+/* Whether @line (0-based) is underlined as unusable. */
+gboolean
+dp_app_add_dialog_line_is_marked (DpAppAddDialog *self,
+                                  int             line)
+{
+  GtkTextIter iter;
+
+  g_return_val_if_fail (DP_APP_IS_ADD_DIALOG (self), FALSE);
+
+  gtk_text_buffer_get_iter_at_line (gtk_text_view_get_buffer (self->text_view), &iter, line);
+  return gtk_text_iter_has_tag (&iter, self->invalid_tag);
+}
+
+/**
+ * dp_app_add_dialog_add:
+ *
+ * Adds every valid link to the list with the chosen options.
+ *
+ * Returns: how many downloads were added
+ */
+guint
+dp_app_add_dialog_add (DpAppAddDialog *self)
+{
+  g_autofree char *checksum = NULL;
+  guint segments;
+  gboolean start;
+
+  g_return_val_if_fail (DP_APP_IS_ADD_DIALOG (self), 0);
+
+  g_clear_handle_id (&self->validate_idle_id, g_source_remove);
+  validate (self);
+  if (!dp_app_add_dialog_can_add (self))
+    return 0;
+
+  checksum = normalise_checksum (gtk_editable_get_text (GTK_EDITABLE (self->checksum_row)));
+  segments = (guint) gtk_spin_button_get_value_as_int (self->segments_spin);
+  start = gtk_switch_get_active (self->start_switch);
+
+  for (guint i = 0; i < self->valid->len; i++)
+    dp_app_manager_add (self->manager, g_ptr_array_index (self->valid, i), self->folder, segments,
+                        self->valid->len == 1 ? checksum : NULL, start);
+
+  return self->valid->len;
+}

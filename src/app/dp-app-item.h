@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "dp-download.h"
+
+G_BEGIN_DECLS
+
+/**
+ * DpAppItemStatus:
+ *
+ * What the list shows for a download. Unlike #DpDownloadState it knows
+ * about the queue and the difference between pausing and cancelling.
+ */
+typedef enum
+{
+  DP_APP_ITEM_QUEUED,
+  DP_APP_ITEM_PAUSED,
+  DP_APP_ITEM_CONNECTING,
+  DP_APP_ITEM_DOWNLOADING,
+  DP_APP_ITEM_FINISHING,
+  DP_APP_ITEM_FINISHED,
+  DP_APP_ITEM_FAILED,
+  DP_APP_ITEM_CANCELLED,
+} DpAppItemStatus;
+
+#define DP_APP_TYPE_ITEM (dp_app_item_get_type ())
+G_DECLARE_FINAL_TYPE (DpAppItem, dp_app_item, DP_APP, ITEM, GObject)
+
+DpAppItem       *dp_app_item_new              (const char  *url,
+                                               const char  *directory,
+                                               guint        segments,
+                                               const char  *checksum);
+DpAppItem       *dp_app_item_new_from_variant (GVariant    *dict);
+GVariant        *dp_app_item_serialize        (DpAppItem   *self);
+
+DpDownload      *dp_app_item_get_download     (DpAppItem   *self);
+const char      *dp_app_item_get_url          (DpAppItem   *self);
+const char      *dp_app_item_get_directory    (DpAppItem   *self);
+guint            dp_app_item_get_segments     (DpAppItem   *self);
+const char      *dp_app_item_get_checksum     (DpAppItem   *self);
+const char      *dp_app_item_get_path         (DpAppItem   *self);
+const char      *dp_app_item_get_display_name (DpAppItem   *self);
+GIcon           *dp_app_item_get_icon         (DpAppItem   *self);
+DpAppItemStatus  dp_app_item_get_status       (DpAppItem   *self);
+const char      *dp_app_item_get_error        (DpAppItem   *self);
+gint64           dp_app_item_get_size         (DpAppItem   *self);
+gint64           dp_app_item_get_received     (DpAppItem   *self);
+double           dp_app_item_get_speed        (DpAppItem   *self);
+gint64           dp_app_item_get_eta          (DpAppItem   *self);
+GArray          *dp_app_item_dup_segments     (DpAppItem   *self);
+gboolean         dp_app_item_is_running       (DpAppItem   *self);
+gboolean         dp_app_item_is_unfinished    (DpAppItem   *self);
+
+void             dp_app_item_start            (DpAppItem   *self);
+void             dp_app_item_pause            (DpAppItem   *self);
+void             dp_app_item_resume           (DpAppItem   *self);
+void             dp_app_item_cancel           (DpAppItem   *self);
+void             dp_app_item_stop_for_quit    (DpAppItem   *self);
+
+G_END_DECLS

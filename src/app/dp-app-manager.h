@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "dp-app-item.h"
+#include "dp-app-store.h"
+
+G_BEGIN_DECLS
+
+#define DP_APP_TYPE_MANAGER (dp_app_manager_get_type ())
+G_DECLARE_FINAL_TYPE (DpAppManager, dp_app_manager, DP_APP, MANAGER, GObject)
+
+DpAppManager *dp_app_manager_new                    (DpAppStore          *store);
+GListModel   *dp_app_manager_get_model              (DpAppManager        *self);
+DpAppStore   *dp_app_manager_get_store              (DpAppManager        *self);
+char         *dp_app_manager_dup_default_directory  (DpAppManager        *self);
+guint         dp_app_manager_get_segments           (DpAppManager        *self);
+guint         dp_app_manager_get_max_active         (DpAppManager        *self);
+guint         dp_app_manager_get_n_running          (DpAppManager        *self);
+gboolean      dp_app_manager_get_busy               (DpAppManager        *self);
+gboolean      dp_app_manager_get_loaded             (DpAppManager        *self);
+DpAppItem    *dp_app_manager_add                    (DpAppManager        *self,
+                                                     const char          *url,
+                                                     const char          *directory,
+                                                     guint                segments,
+                                                     const char          *checksum,
+                                                     gboolean             start);
+void          dp_app_manager_remove                 (DpAppManager        *self,
+                                                     DpAppItem           *item,
+                                                     gboolean             delete_file);
+void          dp_app_manager_load_async             (DpAppManager        *self,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+gboolean      dp_app_manager_load_finish            (DpAppManager        *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
+GVariant     *dp_app_manager_serialize              (DpAppManager        *self);
+void          dp_app_manager_shutdown               (DpAppManager        *self);
+
+G_END_DECLS

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define DP_APP_TYPE_SEGMENT_MAP (dp_app_segment_map_get_type ())
+G_DECLARE_FINAL_TYPE (DpAppSegmentMap, dp_app_segment_map, DP_APP, SEGMENT_MAP, GtkWidget)
+
+GtkWidget *dp_app_segment_map_new          (void);
+void       dp_app_segment_map_set_segments (DpAppSegmentMap *self,
+                                            GArray          *segments,
+                                            gint64           size);
+guint      dp_app_segment_map_get_n_segments (DpAppSegmentMap *self);
+
+G_END_DECLS
