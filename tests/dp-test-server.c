@@ -729,9 +729,29 @@ serve_file (DpTestServer      *self,
   const char *disposition = query_str (query, "disposition");
   g_autofree char *quoted_etag = NULL;
   g_autofree char *reset_key = NULL;
+  g_autofree char *changed_etag = NULL;
   RangeResult result = RANGE_NONE;
   guint64 start = 0, end = 0, asked_start = 0;
   guint64 body_start = 0, body_len = size;
+  guint64 change_after = query_u64 (query, "changeafter", 0);
+
+  /* changeafter=K: from the K+1st request on, the file is another version
+   * (seed + 1, ETag "E-2", and newsize=N if given). */
+  if (change_after > 0)
+    {
+      g_autofree char *key = g_strconcat ("requests ", path, NULL);
+      guint served = GPOINTER_TO_UINT (g_hash_table_lookup (self->fail_counts, key));
+
+      g_hash_table_replace (self->fail_counts, g_steal_pointer (&key), GUINT_TO_POINTER (served + 1));
+      if (served >= change_after)
+        {
+          seed += 1;
+          size = query_u64 (query, "newsize", size);
+          body_len = size;
+          changed_etag = g_strdup_printf ("%s-2", etag != NULL ? etag : "v");
+          etag = changed_etag;
+        }
+    }
 
   soup_message_headers_set_content_type (headers,
                                          type != NULL ? type : "application/octet-stream",

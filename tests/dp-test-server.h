@@ -43,6 +43,9 @@ G_BEGIN_DECLS
  *   type=T                     Content-Type (default
  *                              application/octet-stream)
  *   etag=E                     send ETag "E" (quoted by the server)
+ *   changeafter=K              after K requests to this path (HEAD
+ *                              included), serve another version: seed+1,
+ *                              ETag "E-2", size newsize=N if given
  *   html=1                     a GET with Range is answered 200 with
  *                              an HTML error page (an expired link)
  *   rate=B                     throttle every response body to B bytes

@@ -5,6 +5,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <glib/gstdio.h>
 
 #include "dp-test-server.h"
@@ -177,6 +180,79 @@ test_download_and_failure (void **state)
   run_clear (&run);
 }
 
+/* Killed without warning halfway, run again: it continues where it
+ * stopped, losing at most about a second of transfer. */
+static void
+test_resume_after_kill (void **state)
+{
+  const char *dir = *state;
+  const guint64 size = 6291469;
+  g_autoptr(DpTestServer) server = dp_test_server_new ();
+  g_autofree char *url = dp_test_server_url (server, "/file/killed.iso?size=6291469&seed=41&etag=k&rate=1000000");
+  g_autofree char *out = g_build_filename (dir, "killed.iso", NULL);
+  g_autofree char *state_file = g_build_filename (dir, "killed.iso.part.state", NULL);
+  g_autofree char *want = dp_test_content_sha256 (41, size);
+  g_autofree char *got = NULL;
+  const char *argv[] = { g_getenv ("DOWNPOUR_CLI"), "-q", "-s", "4", "-o", out, url, NULL };
+  g_autoptr(GError) error = NULL;
+  GPid pid;
+  int wait_status;
+  Run run;
+
+  /* About 1.5 s at 4 MB/s: well short of the 6 MB. */
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD |
+                                G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                NULL, NULL, &pid, &error));
+  g_usleep (1500 * 1000);
+  kill (pid, SIGKILL);
+  waitpid (pid, &wait_status, 0);
+  g_spawn_close_pid (pid);
+  assert_true (WIFSIGNALED (wait_status));
+  assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  assert_true (g_file_test (state_file, G_FILE_TEST_EXISTS));
+
+  run = run_cli ("-s", "4", "-o", out, url, NULL);
+  assert_int_equal (run.status, 0);
+  assert_non_null (strstr (run.err, "Continuing"));
+  run_clear (&run);
+
+  got = dp_test_file_sha256 (out);
+  assert_string_equal (got, want);
+  if (dp_test_server_get_bytes_sent (server) > size * 5 / 4)
+    fail_msg ("the server sent %" G_GUINT64_FORMAT " bytes for %" G_GUINT64_FORMAT,
+              dp_test_server_get_bytes_sent (server), size);
+}
+
+static void
+test_checksum (void **state)
+{
+  const char *dir = *state;
+  g_autoptr(DpTestServer) server = dp_test_server_new ();
+  g_autofree char *url = dp_test_server_url (server, "/file/sum.bin?size=1000003&seed=42");
+  g_autofree char *out = g_build_filename (dir, "sum.bin", NULL);
+  g_autofree char *good = NULL;
+  g_autofree char *bad = NULL;
+  g_autofree char *sum = dp_test_content_sha256 (42, 1000003);
+  Run run;
+
+  good = g_strconcat ("sha256:", sum, NULL);
+  run = run_cli ("-q", "--checksum", good, "-o", out, url, NULL);
+  assert_int_equal (run.status, 0);
+  run_clear (&run);
+  g_unlink (out);
+
+  /* One digit off: the download fails and nothing carries the name. */
+  bad = g_strdup (good);
+  bad[7] = bad[7] == '0' ? '1' : '0';
+  run = run_cli ("-q", "--checksum", bad, "-o", out, url, NULL);
+  assert_int_equal (run.status, 1);
+  assert_one_error_line (&run, "checksum");
+  run_clear (&run);
+  assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  assert_usage_error ("sha256", "--checksum", "sha999:00", url, NULL);
+}
+
 static int
 setup (void **state)
 {
@@ -199,6 +275,8 @@ main (void)
     cmocka_unit_test (test_version_and_help),
     cmocka_unit_test_setup_teardown (test_bad_usage, setup, teardown),
     cmocka_unit_test_setup_teardown (test_download_and_failure, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_resume_after_kill, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_checksum, setup, teardown),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

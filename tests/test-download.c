@@ -125,7 +125,7 @@ assert_download_fails (Fixture    *f,
 
   dir = g_dir_open (f->dir, 0, NULL);
   while ((name = g_dir_read_name (dir)) != NULL)
-    if (!g_str_has_suffix (name, ".part"))
+    if (!g_str_has_suffix (name, ".part") && !g_str_has_suffix (name, ".part.state"))
       fail_msg ("a failed download left “%s”", name);
 }
 
@@ -469,6 +469,145 @@ test_connection_refused (void **state)
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_NETWORK));
 }
 
+static void
+collect_notice (DpDownload *download,
+                const char *message,
+                GPtrArray  *notices)
+{
+  g_ptr_array_add (notices, g_strdup (message));
+}
+
+static gboolean
+has_notice (GPtrArray  *notices,
+            const char *needle)
+{
+  for (guint i = 0; i < notices->len; i++)
+    if (strstr (g_ptr_array_index (notices, i), needle) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* The file changes on the server between requests: the download starts
+ * over and saves the new version whole, never a mix of both. */
+static void
+test_changed_file_starts_over (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpDownload) download =
+    new_download (f, "/file/moving.bin?size=4194319&seed=30&etag=v1&changeafter=3", 4);
+  g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *want = dp_test_content_sha256 (31, 4194319);
+  g_autofree char *got = NULL;
+
+  g_signal_connect (download, "notice", G_CALLBACK (collect_notice), notices);
+  if (!dp_test_run_download (download, 60, &error))
+    fail_msg ("failed: %s", error->message);
+  got = dp_test_file_sha256 (dp_download_get_path (download));
+  assert_string_equal (got, want);
+  assert_true (has_notice (notices, "changed"));
+  assert_int_equal (dp_test_count_files (f->dir), 1);
+}
+
+/* A size change is noticed even without validators. */
+static void
+test_changed_size_starts_over (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpDownload) download =
+    new_download (f, "/file/grow.bin?size=4194319&seed=32&changeafter=2&newsize=5000000", 4);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *want = dp_test_content_sha256 (33, 5000000);
+  g_autofree char *got = NULL;
+
+  if (!dp_test_run_download (download, 60, &error))
+    fail_msg ("failed: %s", error->message);
+  got = dp_test_file_sha256 (dp_download_get_path (download));
+  assert_string_equal (got, want);
+}
+
+typedef struct
+{
+  gint64 stop_at;
+  gboolean stopped;
+} StopData;
+
+static void
+stop_after_bytes (DpDownload *download,
+                  StopData   *data)
+{
+  if (!data->stopped && dp_download_get_received (download) >= data->stop_at)
+    {
+      data->stopped = TRUE;
+      dp_download_cancel (download);
+    }
+}
+
+/* Cancel halfway, start again: only the missing bytes are fetched. */
+static void
+test_resume_after_cancel (void **state)
+{
+  Fixture *f = *state;
+  const guint64 size = 8388617;
+  g_autoptr(DpDownload) download =
+    new_download (f, "/file/resume.bin?size=8388617&seed=34&etag=r1&rate=2000000", 4);
+  g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *want = dp_test_content_sha256 (34, size);
+  g_autofree char *got = NULL;
+  StopData stop = { (gint64) size / 2, FALSE };
+  gulong id;
+
+  id = g_signal_connect (download, "progress", G_CALLBACK (stop_after_bytes), &stop);
+  g_signal_connect (download, "notice", G_CALLBACK (collect_notice), notices);
+  assert_false (dp_test_run_download (download, 60, &error));
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED));
+  g_clear_error (&error);
+  g_signal_handler_disconnect (download, id);
+  /* NAME.part and its state remain. */
+  assert_int_equal (dp_test_count_files (f->dir), 2);
+
+  if (!dp_test_run_download (download, 60, &error))
+    fail_msg ("resume failed: %s", error->message);
+  got = dp_test_file_sha256 (dp_download_get_path (download));
+  assert_string_equal (got, want);
+  assert_true (has_notice (notices, "Continuing"));
+  /* The state file is gone with the partial file. */
+  assert_int_equal (dp_test_count_files (f->dir), 1);
+  if (dp_test_server_get_bytes_sent (f->server) > size * 5 / 4)
+    fail_msg ("%" G_GUINT64_FORMAT " bytes sent for a %" G_GUINT64_FORMAT "-byte file",
+              dp_test_server_get_bytes_sent (f->server), size);
+}
+
+/* A damaged state file is reported and ignored, never trusted. */
+static void
+test_damaged_state_is_ignored (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *part = g_build_filename (f->dir, "bad.bin.part", NULL);
+  g_autofree char *state_file = g_build_filename (f->dir, "bad.bin.part.state", NULL);
+  g_autofree char *out = g_build_filename (f->dir, "bad.bin", NULL);
+  g_autofree char *url = dp_test_server_url (f->server, "/file/bad.bin?size=2000003&seed=35&etag=b");
+  g_autoptr(DpDownload) download = dp_download_new (url);
+  g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *want = dp_test_content_sha256 (35, 2000003);
+  g_autofree char *got = NULL;
+
+  /* Garbage that claims the whole file is done. */
+  g_assert_true (g_file_set_contents (part, "not the file", -1, NULL));
+  g_assert_true (g_file_set_contents (state_file, "[Downpour]\nversion=1\nsize=zz\ndone=0-2000003\n", -1, NULL));
+
+  dp_download_set_output (download, out);
+  g_signal_connect (download, "notice", G_CALLBACK (collect_notice), notices);
+  if (!dp_test_run_download (download, 60, &error))
+    fail_msg ("failed: %s", error->message);
+  got = dp_test_file_sha256 (out);
+  assert_string_equal (got, want);
+  assert_true (notices->len >= 1);
+  assert_false (g_file_test (state_file, G_FILE_TEST_EXISTS));
+}
+
 static double
 cpu_seconds (void)
 {
@@ -539,8 +678,8 @@ test_cancel_is_prompt_and_keeps_part (void **state)
    * machines running the test suite in parallel). */
   if (ended - data.cancelled_at >= 400 * 1000)
     fail_msg ("cancelling took %" G_GINT64_FORMAT " ms", (ended - data.cancelled_at) / 1000);
-  /* The partial file stays for a later resume. */
-  assert_int_equal (dp_test_count_files (f->dir), 1);
+  /* The partial file and its state stay for a later resume. */
+  assert_int_equal (dp_test_count_files (f->dir), 2);
   /* About ten progress reports a second, not one per chunk. */
   assert_true (data.progress_count >= 3);
   if (data.progress_count > 15)
@@ -583,6 +722,10 @@ main (void)
     cmocka_unit_test_setup_teardown (test_connection_refused, setup, teardown),
     cmocka_unit_test_setup_teardown (test_cancel_is_prompt_and_keeps_part, setup, teardown),
     cmocka_unit_test_setup_teardown (test_waiting_uses_little_cpu, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_changed_file_starts_over, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_changed_size_starts_over, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_resume_after_cancel, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_damaged_state_is_ignored, setup, teardown),
   };
 
   /* DP_TEST_FILTER=test_name runs one test (a glob pattern). */

@@ -375,6 +375,45 @@ test_paced_never_splits_single_stream (void **state)
 }
 
 static void
+test_resume_plans_only_the_gaps (void **state)
+{
+  g_autoptr(GArray) done = g_array_new (FALSE, FALSE, sizeof (DpRange));
+  g_autoptr(DpScheduler) sched = NULL;
+  g_autoptr(GArray) again = NULL;
+  const DpRange have[] = { { 0, 3 << 20 }, { 10 << 20, 12 << 20 }, { 30 << 20, 32 << 20 } };
+
+  g_array_append_vals (done, have, G_N_ELEMENTS (have));
+  sched = dp_scheduler_new_resume (32 << 20, 8, 1 << 20, done);
+  assert_scheduler_cover (sched);
+  assert_int_equal (dp_scheduler_get_done (sched), 7 << 20);
+  assert_false (dp_scheduler_is_complete (sched));
+
+  /* What was done comes back as it went in. */
+  again = dp_scheduler_dup_done (sched);
+  assert_int_equal (again->len, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      assert_int_equal (g_array_index (again, DpRange, i).start, have[i].start);
+      assert_int_equal (g_array_index (again, DpRange, i).end, have[i].end);
+    }
+
+  /* Finishing every gap completes the file as one range. */
+  for (int w = 0;; w++)
+    {
+      int idx = dp_scheduler_acquire (sched, w);
+      if (idx < 0)
+        break;
+      dp_scheduler_claim (sched, (guint) idx, G_MAXINT64);
+      dp_scheduler_advance (sched, (guint) idx);
+    }
+  assert_true (dp_scheduler_is_complete (sched));
+  g_clear_pointer (&again, g_array_unref);
+  again = dp_scheduler_dup_done (sched);
+  assert_int_equal (again->len, 1);
+  assert_int_equal (g_array_index (again, DpRange, 0).end, 32 << 20);
+}
+
+static void
 test_empty_file_is_complete (void **state)
 {
   g_autoptr(DpScheduler) sched = dp_scheduler_new (0, 8, 1 << 20);
@@ -399,6 +438,7 @@ main (void)
     cmocka_unit_test (test_reset_single_and_unknown_size),
     cmocka_unit_test (test_empty_file_is_complete),
     cmocka_unit_test (test_paced_split_follows_rates),
+    cmocka_unit_test (test_resume_plans_only_the_gaps),
     cmocka_unit_test (test_paced_equal_rates_halve),
     cmocka_unit_test (test_paced_end_game),
     cmocka_unit_test (test_paced_never_splits_single_stream),

@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 
+#include "dp-checksum.h"
 #include "dp-download.h"
 #include "dp-error.h"
 #include "dp-http.h"
@@ -27,6 +28,7 @@ typedef struct
   gboolean show_progress;
   gboolean progress_drawn;
   gboolean interrupted;
+  gboolean quiet;
 } Cli;
 
 static void G_GNUC_PRINTF (1, 2)
@@ -86,6 +88,18 @@ on_progress (DpDownload *download,
 {
   if (cli->show_progress && dp_download_get_state (download) == DP_DOWNLOAD_STATE_DOWNLOADING)
     draw_progress (cli);
+}
+
+static void
+on_notice (DpDownload *download,
+           const char *message,
+           Cli        *cli)
+{
+  if (cli->quiet)
+    return;
+  if (cli->progress_drawn)
+    fputs ("\r\033[K", stderr);
+  print_error ("%s", message);
 }
 
 static void
@@ -150,6 +164,7 @@ main (int   argc,
   g_autofree char *output = NULL;
   g_autofree char *directory = NULL;
   g_autofree char *segments_text = NULL;
+  g_autofree char *checksum_text = NULL;
   g_auto(GStrv) urls = NULL;
   gboolean quiet = FALSE;
   gboolean version = FALSE;
@@ -164,6 +179,8 @@ main (int   argc,
          "(default: the download folder)"), N_("DIR") },
     { "segments", 's', 0, G_OPTION_ARG_STRING, &segments_text,
       N_("Parallel connections, 1–64 (default 8)"), N_("N") },
+    { "checksum", 0, 0, G_OPTION_ARG_STRING, &checksum_text,
+      N_("Verify the file before saving it (sha256, sha512, sha1 or md5)"), N_("ALGO:HEX") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
       N_("No progress output"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
@@ -213,6 +230,16 @@ main (int   argc,
       print_error ("%s", error->message);
       return EXIT_USAGE;
     }
+  if (checksum_text != NULL)
+    {
+      g_autoptr(DpChecksum) checksum = dp_checksum_parse (checksum_text, &error);
+
+      if (checksum == NULL)
+        {
+          print_error ("%s", error->message);
+          return EXIT_USAGE;
+        }
+    }
 
   if (urls == NULL || urls[0] == NULL)
     {
@@ -247,13 +274,16 @@ main (int   argc,
   dp_download_set_output (download, output);
   dp_download_set_directory (download, directory);
   dp_download_set_segments (download, segments);
+  dp_download_set_checksum (download, checksum_text);
 
   loop = g_main_loop_new (NULL, FALSE);
   cli.loop = loop;
   cli.download = download;
   cli.show_progress = !quiet && isatty (STDERR_FILENO);
 
+  cli.quiet = quiet;
   g_signal_connect (download, "progress", G_CALLBACK (on_progress), &cli);
+  g_signal_connect (download, "notice", G_CALLBACK (on_notice), &cli);
   sigint_id = g_unix_signal_add (SIGINT, on_interrupt, &cli);
   sigterm_id = g_unix_signal_add (SIGTERM, on_interrupt, &cli);
 

@@ -3,9 +3,11 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "dp-checksum.h"
 #include "dp-download.h"
 #include "dp-error.h"
 #include "dp-http.h"
+#include "dp-scheduler.h"
 #include "dp-transfer.h"
 
 /* Speed is averaged over this window: long enough to be steady, short
@@ -27,6 +29,7 @@ struct _DpDownload
   char *url;
   char *output;
   char *directory;
+  char *checksum;       /* "ALGO:HEX" as the user gave it, or NULL */
   guint segments;
   guint stall_timeout;
   guint retry_delay;
@@ -43,6 +46,7 @@ struct _DpDownload
   double speed;
 
   DpTransfer *transfer;
+  guint restarts;
   GCancellable *cancellable;  /* the caller's, if any */
   gulong cancelled_id;
 };
@@ -66,6 +70,7 @@ enum {
   PROP_URL,
   PROP_OUTPUT,
   PROP_DIRECTORY,
+  PROP_CHECKSUM,
   PROP_SEGMENTS,
   PROP_STALL_TIMEOUT,
   PROP_RETRY_DELAY,
@@ -77,8 +82,12 @@ enum {
 
 enum {
   PROGRESS,
+  NOTICE,
   N_SIGNALS
 };
+
+/* How often a download starts over when the file changes under it. */
+#define MAX_RESTARTS 2
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
@@ -107,6 +116,7 @@ dp_download_finalize (GObject *object)
   g_free (self->url);
   g_free (self->output);
   g_free (self->directory);
+  g_free (self->checksum);
   g_free (self->path);
   g_clear_pointer (&self->segment_map, g_array_unref);
 
@@ -131,6 +141,9 @@ dp_download_get_property (GObject    *object,
       break;
     case PROP_DIRECTORY:
       g_value_set_string (value, self->directory);
+      break;
+    case PROP_CHECKSUM:
+      g_value_set_string (value, self->checksum);
       break;
     case PROP_SEGMENTS:
       g_value_set_uint (value, self->segments);
@@ -174,6 +187,9 @@ dp_download_set_property (GObject      *object,
     case PROP_DIRECTORY:
       dp_download_set_directory (self, g_value_get_string (value));
       break;
+    case PROP_CHECKSUM:
+      dp_download_set_checksum (self, g_value_get_string (value));
+      break;
     case PROP_SEGMENTS:
       dp_download_set_segments (self, g_value_get_uint (value));
       break;
@@ -207,6 +223,9 @@ dp_download_class_init (DpDownloadClass *klass)
   properties[PROP_DIRECTORY] =
     g_param_spec_string ("directory", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CHECKSUM] =
+    g_param_spec_string ("checksum", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SEGMENTS] =
     g_param_spec_uint ("segments", NULL, NULL,
                        DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS,
@@ -239,6 +258,17 @@ dp_download_class_init (DpDownloadClass *klass)
   signals[PROGRESS] =
     g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * DpDownload::notice:
+   * @message: a sentence for the user
+   *
+   * Something the user should know that is not an error: the download
+   * continues an earlier attempt, or has to start over, and why.
+   */
+  signals[NOTICE] =
+    g_signal_new ("notice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -309,6 +339,7 @@ dp_download_get_url (DpDownload *self)
 
 DEFINE_STRING_SETTER (output, PROP_OUTPUT)
 DEFINE_STRING_SETTER (directory, PROP_DIRECTORY)
+DEFINE_STRING_SETTER (checksum, PROP_CHECKSUM)
 DEFINE_UINT_SETTER (segments, PROP_SEGMENTS)
 DEFINE_UINT_SETTER (stall_timeout, PROP_STALL_TIMEOUT)
 DEFINE_UINT_SETTER (retry_delay, PROP_RETRY_DELAY)
@@ -460,6 +491,9 @@ update_from_transfer (DpDownload *self)
 
   add_sample (self, g_get_monotonic_time (), snap.received);
 
+  for (guint i = 0; snap.notices != NULL && i < snap.notices->len; i++)
+    g_signal_emit (self, signals[NOTICE], 0, g_ptr_array_index (snap.notices, i));
+
   if (self->state == DP_DOWNLOAD_STATE_CONNECTING || self->state == DP_DOWNLOAD_STATE_DOWNLOADING)
     {
       switch (snap.phase)
@@ -505,6 +539,11 @@ on_cancelled (GCancellable *cancellable,
   dp_transfer_cancel (transfer);
 }
 
+static void start_transfer (DpDownload *self,
+                            GTask      *task,
+                            GUri       *uri,
+                            const char *output);
+
 static void
 on_transfer_done (GObject      *source,
                   GAsyncResult *result,
@@ -518,11 +557,27 @@ on_transfer_done (GObject      *source,
   path = g_task_propagate_pointer (G_TASK (result), &error);
 
   update_from_transfer (self);
+  g_clear_pointer (&self->transfer, dp_transfer_unref);
+
+  /* A file that changed on the server starts over with the new version,
+   * into the same name; a mix of both is never saved. */
+  if (g_error_matches (error, DP_ERROR, DP_ERROR_CHANGED) && self->restarts < MAX_RESTARTS &&
+      self->path != NULL && !g_cancellable_is_cancelled (self->cancellable))
+    {
+      g_autoptr(GUri) uri = dp_http_parse_url (self->url, NULL);
+      g_autofree char *message = g_strdup_printf (_("%s Starting over with the new version."),
+                                                  error->message);
+
+      self->restarts++;
+      g_signal_emit (self, signals[NOTICE], 0, message);
+      start_transfer (self, g_steal_pointer (&task), uri, self->path);
+      return;
+    }
+
   if (self->cancellable != NULL)
     g_cancellable_disconnect (self->cancellable, self->cancelled_id);
   self->cancelled_id = 0;
   g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->transfer, dp_transfer_unref);
 
   self->speed = 0;
   self->connections = 0;
@@ -545,6 +600,55 @@ on_transfer_done (GObject      *source,
     g_task_return_boolean (task, TRUE);
 }
 
+static void
+start_transfer (DpDownload *self,
+                GTask      *task,
+                GUri       *uri,
+                const char *output)
+{
+  DpTransferConfig config = { 0 };
+  GTask *inner;
+  GWeakRef *weak;
+
+  /* Already checked by dp_download_start_async(). */
+  if (self->checksum != NULL && *self->checksum != '\0')
+    config.checksum = dp_checksum_parse (self->checksum, NULL);
+  config.uri = g_uri_ref (uri);
+  config.output = g_strdup (output);
+  config.directory = g_strdup (self->directory);
+  config.segments = self->segments;
+  config.min_segment = DP_MIN_SEGMENT_SIZE;
+  config.stall_timeout = self->stall_timeout;
+  config.retry_delay_ms = self->retry_delay;
+  config.max_attempts = 8;
+  config.allow_downgrade = FALSE;
+  config.resume = TRUE;
+
+  weak = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (weak, self);
+  self->transfer = dp_transfer_new (&config, on_transfer_progress, weak, weak_ref_free);
+  dp_transfer_config_clear (&config);
+
+  /* The handler may run in any thread: it holds its own reference to
+   * this transfer. */
+  if (self->cancellable != NULL)
+    {
+      g_cancellable_disconnect (self->cancellable, self->cancelled_id);
+      self->cancelled_id = g_cancellable_connect (self->cancellable, G_CALLBACK (on_cancelled),
+                                                  dp_transfer_ref (self->transfer),
+                                                  (GDestroyNotify) dp_transfer_unref);
+    }
+
+  self->received = 0;
+  self->n_samples = 0;
+  self->speed = 0;
+  set_state (self, DP_DOWNLOAD_STATE_CONNECTING);
+
+  inner = g_task_new (NULL, NULL, on_transfer_done, task);
+  dp_transfer_run (self->transfer, inner);
+  g_object_unref (inner);
+}
+
 /**
  * dp_download_start_async:
  * @self: a #DpDownload that is not running
@@ -554,7 +658,8 @@ on_transfer_done (GObject      *source,
  *
  * Starts the download in threads of its own. Progress is reported with
  * #DpDownload::progress on the thread-default main context of the
- * caller.
+ * caller. A partial file left by an earlier attempt at the same address
+ * is continued when the server still has the same file.
  */
 void
 dp_download_start_async (DpDownload          *self,
@@ -564,9 +669,7 @@ dp_download_start_async (DpDownload          *self,
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GTask) inner = NULL;
-  DpTransferConfig config = { 0 };
-  GWeakRef *weak;
+  g_autoptr(GUri) uri = NULL;
 
   g_return_if_fail (DP_IS_DOWNLOAD (self));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
@@ -581,8 +684,8 @@ dp_download_start_async (DpDownload          *self,
       return;
     }
 
-  config.uri = dp_http_parse_url (self->url, &error);
-  if (config.uri == NULL)
+  uri = dp_http_parse_url (self->url, &error);
+  if (uri == NULL)
     {
       set_state (self, DP_DOWNLOAD_STATE_FAILED);
       g_task_return_error (task, g_steal_pointer (&error));
@@ -593,39 +696,25 @@ dp_download_start_async (DpDownload          *self,
     {
       g_task_return_new_error (task, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
                                _("Neither a file nor a folder to save to was given."));
-      dp_transfer_config_clear (&config);
       return;
     }
 
-  config.output = g_strdup (self->output);
-  config.directory = g_strdup (self->directory);
-  config.segments = self->segments;
-  config.min_segment = 1 << 20;
-  config.stall_timeout = self->stall_timeout;
-  config.retry_delay_ms = self->retry_delay;
-  config.max_attempts = 8;
-  config.allow_downgrade = FALSE;
-
-  weak = g_new0 (GWeakRef, 1);
-  g_weak_ref_init (weak, self);
-  self->transfer = dp_transfer_new (&config, on_transfer_progress, weak, weak_ref_free);
-  dp_transfer_config_clear (&config);
-
-  self->received = 0;
-  self->n_samples = 0;
-  self->speed = 0;
-  set_state (self, DP_DOWNLOAD_STATE_CONNECTING);
-
-  if (cancellable != NULL)
+  if (self->checksum != NULL && *self->checksum != '\0')
     {
-      self->cancellable = g_object_ref (cancellable);
-      self->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled),
-                                                  dp_transfer_ref (self->transfer),
-                                                  (GDestroyNotify) dp_transfer_unref);
+      g_autoptr(DpChecksum) checksum = dp_checksum_parse (self->checksum, &error);
+
+      if (checksum == NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
     }
 
-  inner = g_task_new (NULL, NULL, on_transfer_done, g_steal_pointer (&task));
-  dp_transfer_run (self->transfer, inner);
+  self->restarts = 0;
+  g_clear_object (&self->cancellable);
+  if (cancellable != NULL)
+    self->cancellable = g_object_ref (cancellable);
+  start_transfer (self, g_steal_pointer (&task), uri, self->output);
 }
 
 gboolean

@@ -53,6 +53,9 @@ void             dp_download_set_directory     (DpDownload *self,
 guint            dp_download_get_segments      (DpDownload *self);
 void             dp_download_set_segments      (DpDownload *self,
                                                 guint       segments);
+const char      *dp_download_get_checksum      (DpDownload *self);
+void             dp_download_set_checksum      (DpDownload *self,
+                                                const char *checksum);
 guint            dp_download_get_stall_timeout (DpDownload *self);
 void             dp_download_set_stall_timeout (DpDownload *self,
                                                 guint       seconds);

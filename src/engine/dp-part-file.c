@@ -67,7 +67,7 @@ dp_part_file_open (const char  *path,
                    GError     **error)
 {
   DpPartFile *self;
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
+  int flags = O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW;  /* read back to verify */
   int fd;
 
   g_return_val_if_fail (path != NULL, NULL);
@@ -273,6 +273,21 @@ const char *
 dp_part_file_get_path (DpPartFile *self)
 {
   return self->path;
+}
+
+int
+dp_part_file_get_fd (DpPartFile *self)
+{
+  return self->fd;
+}
+
+void
+dp_part_file_discard (DpPartFile *self)
+{
+  if (self->fd >= 0)
+    close (self->fd);
+  self->fd = -1;
+  g_unlink (self->path);
 }
 
 void

@@ -64,6 +64,9 @@ gboolean    dp_part_file_commit      (DpPartFile  *self,
                                       GError     **error);
 
 const char *dp_part_file_get_path    (DpPartFile  *self);
+int         dp_part_file_get_fd      (DpPartFile  *self);
+/* Closes and deletes the partial file: its contents are known bad. */
+void        dp_part_file_discard     (DpPartFile  *self);
 
 /* Closes the descriptor; the partial file stays for a later resume. */
 void        dp_part_file_free        (DpPartFile  *self);

@@ -75,6 +75,96 @@ dp_scheduler_new (gint64 size,
   return self;
 }
 
+DpScheduler *
+dp_scheduler_new_resume (gint64        size,
+                         guint         max_segments,
+                         gint64        min_segment,
+                         const GArray *done)
+{
+  DpScheduler *self = g_new0 (DpScheduler, 1);
+  gint64 missing = size, next = 0;
+
+  self->size = size;
+  self->min_segment = MAX (min_segment, 1);
+  self->segments = g_array_new (FALSE, FALSE, sizeof (DpSegment));
+
+  for (guint i = 0; i < done->len; i++)
+    missing -= g_array_index (done, DpRange, i).end - g_array_index (done, DpRange, i).start;
+
+  /* Walk the file: done ranges become finished segments (they show in
+   * the segment map), gaps get a share of the connections. */
+  for (guint i = 0; i <= done->len; i++)
+    {
+      gint64 gap_end = i < done->len ? g_array_index (done, DpRange, i).start : size;
+
+      g_return_val_if_fail (gap_end >= next && gap_end <= size, self);
+      if (gap_end > next)
+        {
+          gint64 gap = gap_end - next;
+          guint share = (guint) MAX (1, (gint64) ((double) max_segments * gap / MAX (missing, 1) + 0.5));
+          g_autoptr(GArray) ranges = dp_plan_ranges (gap, MIN (share, max_segments), self->min_segment);
+
+          for (guint j = 0; j < ranges->len; j++)
+            {
+              const DpRange *r = &g_array_index (ranges, DpRange, j);
+              DpSegment seg = { next + r->start, next + r->start, next + r->start, next + r->end, -1 };
+
+              g_array_append_val (self->segments, seg);
+            }
+        }
+      if (i < done->len)
+        {
+          const DpRange *r = &g_array_index (done, DpRange, i);
+          DpSegment seg = { r->start, r->end, r->end, r->end, -1 };
+
+          if (r->end > r->start)
+            g_array_append_val (self->segments, seg);
+          next = r->end;
+        }
+    }
+
+  return self;
+}
+
+static int
+compare_ranges (gconstpointer a,
+                gconstpointer b)
+{
+  const DpRange *ra = a, *rb = b;
+
+  return (ra->start > rb->start) - (ra->start < rb->start);
+}
+
+GArray *
+dp_scheduler_dup_done (DpScheduler *self)
+{
+  GArray *done = g_array_new (FALSE, FALSE, sizeof (DpRange));
+  guint out = 0;
+
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      const DpSegment *seg = &g_array_index (self->segments, DpSegment, i);
+      DpRange r = { seg->start, seg->pos };
+
+      if (r.end > r.start)
+        g_array_append_val (done, r);
+    }
+  g_array_sort (done, compare_ranges);
+
+  /* Merge neighbours: a finished file is one range. */
+  for (guint i = 0; i < done->len; i++)
+    {
+      DpRange *cur = &g_array_index (done, DpRange, i);
+
+      if (out > 0 && g_array_index (done, DpRange, out - 1).end >= cur->start)
+        g_array_index (done, DpRange, out - 1).end = MAX (g_array_index (done, DpRange, out - 1).end, cur->end);
+      else
+        g_array_index (done, DpRange, out++) = *cur;
+    }
+  g_array_set_size (done, out);
+  return done;
+}
+
 void
 dp_scheduler_free (DpScheduler *self)
 {

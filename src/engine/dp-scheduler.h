@@ -59,7 +59,16 @@ GArray      *dp_plan_ranges              (gint64 size,
 DpScheduler *dp_scheduler_new            (gint64 size,
                                           guint  max_segments,
                                           gint64 min_segment);
+/* For a resumed download: @done (sorted, disjoint DpRanges within
+ * [0, size)) is already on disk; the gaps are planned into about
+ * @max_segments segments, in proportion to their lengths. */
+DpScheduler *dp_scheduler_new_resume     (gint64        size,
+                                          guint         max_segments,
+                                          gint64        min_segment,
+                                          const GArray *done);
 void         dp_scheduler_free           (DpScheduler *self);
+/* The written ranges [start, pos) of every segment, sorted and merged. */
+GArray      *dp_scheduler_dup_done       (DpScheduler *self);
 
 /* Drops all progress and plans one segment [0, size) that is never
  * split (a server that cannot seek: everything must come again from

@@ -80,8 +80,12 @@ struct _DpTransfer
   SoupSession *session;
   GUri *final_uri;
   char *validator;      /* ETag, else Last-Modified, for If-Range */
+  char *etag;
+  char *last_modified;
   char *content_type;
   DpPartFile *file;
+  char *state_path;     /* NAME.part.state, while resume is possible */
+  GArray *resume_done;  /* DpRanges already on disk, from the state file */
 
   /* Main thread only. */
   gint64 last_progress_us;
@@ -107,6 +111,7 @@ struct _DpTransfer
   gboolean stopping;
   GError *error;
   char *path;
+  GPtrArray *notices;   /* messages for the user, not yet reported */
 };
 
 typedef enum
@@ -145,6 +150,10 @@ guint    dp_transfer_backoff_ms             (DpTransfer  *self,
                                              guint        attempt,
                                              gint64       retry_after_s);
 void     dp_transfer_queue_progress_locked  (DpTransfer  *self);
+void     dp_transfer_notice                 (DpTransfer  *self,
+                                             const char  *message);
+gboolean dp_transfer_checkpoint             (DpTransfer  *self,
+                                             GError     **error);
 double   dp_transfer_median_rate_locked     (DpTransfer  *self);
 void     dp_transfer_drop_slow_locked       (DpTransfer  *self,
                                              GPtrArray   *cancellables);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -10,6 +11,7 @@
 #include "dp-headers.h"
 #include "dp-http.h"
 #include "dp-names.h"
+#include "dp-state.h"
 #include "dp-transfer-private.h"
 
 /* How many numbered names ("x (1).iso", …) to try before giving up. */
@@ -63,6 +65,11 @@ remember_validators (DpTransfer  *self,
     self->validator = g_strdup (etag);
   else if (modified != NULL)
     self->validator = g_strdup (modified);
+
+  g_clear_pointer (&self->etag, g_free);
+  self->etag = g_strdup (etag);
+  g_clear_pointer (&self->last_modified, g_free);
+  self->last_modified = g_strdup (modified);
 
   g_clear_pointer (&self->content_type, g_free);
   self->content_type = g_strdup (type);
@@ -246,6 +253,58 @@ exists (const char *path)
   return g_lstat (path, &st) == 0;
 }
 
+/* Whether the partial file @part may be continued: its state file must
+ * be sound and describe this very file on the server. Says why not when
+ * there is something to say. */
+static gboolean
+try_resume (DpTransfer *self,
+            DpProbe    *probe,
+            const char *part,
+            const char *state_path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DpState) state = NULL;
+  g_autofree char *url = NULL;
+  GStatBuf st;
+
+  if (!self->config.resume || g_lstat (part, &st) != 0 || !S_ISREG (st.st_mode))
+    return FALSE;
+
+  state = dp_state_load (state_path, &error);
+  if (state == NULL)
+    {
+      if (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        dp_transfer_notice (self, error->message);
+      return FALSE;
+    }
+
+  url = g_uri_to_string (self->config.uri);
+  if (!dp_state_matches (state, url, probe->size, self->etag, self->last_modified))
+    {
+      dp_transfer_notice (self, _("The file changed on the server since the last attempt; "
+                                  "starting over."));
+      return FALSE;
+    }
+  if (!probe->ranges)
+    {
+      dp_transfer_notice (self, _("The server cannot continue an interrupted download; "
+                                  "starting over."));
+      return FALSE;
+    }
+  if (st.st_size > probe->size)
+    return FALSE;
+
+  dp_state_normalize (state);
+  self->resume_done = g_array_copy (state->done);
+  if (dp_state_get_done_bytes (state) > 0)
+    {
+      g_autofree char *have = g_format_size ((guint64) dp_state_get_done_bytes (state));
+      g_autofree char *message = g_strdup_printf (_("Continuing an interrupted download (%s already here)."), have);
+      dp_transfer_notice (self, message);
+    }
+  return TRUE;
+}
+
 gboolean
 dp_transfer_open_output (DpTransfer  *self,
                          DpProbe     *probe,
@@ -256,6 +315,8 @@ dp_transfer_open_output (DpTransfer  *self,
   g_autofree char *part = NULL;
   g_autofree char *name = NULL;
   g_autofree char *uri = NULL;
+  g_autofree char *state_path = NULL;
+  gboolean resuming = FALSE;
   DpPartFile *file = NULL;
 
   if (self->config.output != NULL)
@@ -278,7 +339,9 @@ dp_transfer_open_output (DpTransfer  *self,
 
       path = g_strdup (self->config.output);
       part = g_strconcat (path, ".part", NULL);
-      file = dp_part_file_open (part, FALSE, TRUE, error);
+      state_path = g_strconcat (part, ".state", NULL);
+      resuming = try_resume (self, probe, part, state_path);
+      file = dp_part_file_open (part, FALSE, !resuming, error);
       if (file == NULL)
         return FALSE;
     }
@@ -305,10 +368,23 @@ dp_transfer_open_output (DpTransfer  *self,
 
           g_free (path);
           g_free (part);
+          g_free (state_path);
           path = g_build_filename (self->config.directory, candidate, NULL);
           part = g_strconcat (path, ".part", NULL);
-          if (exists (path) || exists (part))
+          state_path = g_strconcat (part, ".state", NULL);
+          if (exists (path))
             continue;
+          if (exists (part))
+            {
+              /* Ours from an earlier attempt, or somebody else's. */
+              if (!try_resume (self, probe, part, state_path))
+                continue;
+              resuming = TRUE;
+              file = dp_part_file_open (part, FALSE, FALSE, error);
+              if (file == NULL)
+                return FALSE;
+              break;
+            }
 
           file = dp_part_file_open (part, TRUE, TRUE, &local_error);
           if (file == NULL && !g_error_matches (local_error, DP_ERROR, DP_ERROR_EXISTS))
@@ -329,9 +405,20 @@ dp_transfer_open_output (DpTransfer  *self,
   if (probe->size > 0 && !dp_part_file_preallocate (file, probe->size, error))
     {
       dp_part_file_free (file);
-      g_unlink (part);
+      if (!resuming)
+        g_unlink (part);
       return FALSE;
     }
+
+  if (!resuming)
+    {
+      g_clear_pointer (&self->resume_done, g_array_unref);
+      /* A stale state file must not describe the new contents. */
+      g_unlink (state_path);
+    }
+  /* Only downloads with ranges can continue later. */
+  if (probe->ranges && probe->size > 0)
+    self->state_path = g_steal_pointer (&state_path);
 
   self->file = file;
   g_mutex_lock (&self->mutex);

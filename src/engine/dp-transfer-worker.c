@@ -55,6 +55,36 @@ is_error_page (DpTransfer  *self,
          g_strcmp0 (self->content_type, type) != 0;
 }
 
+/* Whether an answer comes from another version of the file than the
+ * one probed: a mix of two versions must never be saved. */
+static gboolean
+validators_differ (DpTransfer  *self,
+                   SoupMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+  const char *etag = soup_message_headers_get_one (headers, "ETag");
+  const char *modified = soup_message_headers_get_one (headers, "Last-Modified");
+
+  if (self->etag != NULL && etag != NULL)
+    return strcmp (self->etag, etag) != 0;
+  if (self->last_modified != NULL && modified != NULL)
+    return strcmp (self->last_modified, modified) != 0;
+  return FALSE;
+}
+
+static GError *
+changed_error (gint64 size,
+               gint64 new_size)
+{
+  if (new_size >= 0 && new_size != size)
+    return g_error_new (DP_ERROR, DP_ERROR_CHANGED,
+                        _("The file changed on the server during the download (it was %"
+                          G_GINT64_FORMAT " bytes, now %" G_GINT64_FORMAT ")."),
+                        size, new_size);
+  return g_error_new_literal (DP_ERROR, DP_ERROR_CHANGED,
+                              _("The file changed on the server during the download."));
+}
+
 /* The server answered a range request with the whole file: from now on
  * one connection fetches everything from offset 0. Called with the mutex
  * held; returns the cancellables of the other workers, to be cancelled
@@ -181,13 +211,9 @@ open_response (DpTransfer *self,
                        value ? value : "");
           return FETCH_FATAL;
         }
-      if (total != size)
+      if (total != size || validators_differ (self, r->msg))
         {
-          g_set_error (error, DP_ERROR, DP_ERROR_CHANGED,
-                       _("The file changed on the server during the download "
-                         "(it was %" G_GINT64_FORMAT " bytes, now %" G_GINT64_FORMAT "). "
-                         "Start the download again."),
-                       size, total);
+          g_propagate_error (error, changed_error (size, total));
           return FETCH_FATAL;
         }
       if (start != pos)
@@ -223,13 +249,9 @@ open_response (DpTransfer *self,
                          "The link may have expired; get a fresh one."));
           return FETCH_FATAL;
         }
-      if (size >= 0 && length >= 0 && length != size)
+      if ((size >= 0 && length >= 0 && length != size) || validators_differ (self, r->msg))
         {
-          g_set_error (error, DP_ERROR, DP_ERROR_CHANGED,
-                       _("The file changed on the server during the download "
-                         "(it was %" G_GINT64_FORMAT " bytes, now %" G_GINT64_FORMAT "). "
-                         "Start the download again."),
-                       size, length);
+          g_propagate_error (error, changed_error (size, length));
           return FETCH_FATAL;
         }
 

@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
 #include "dp-error.h"
 #include "dp-http.h"
+#include "dp-state.h"
 #include "dp-transfer-private.h"
 
 void
@@ -14,6 +16,7 @@ dp_transfer_config_clear (DpTransferConfig *config)
   g_clear_pointer (&config->uri, g_uri_unref);
   g_clear_pointer (&config->output, g_free);
   g_clear_pointer (&config->directory, g_free);
+  g_clear_pointer (&config->checksum, dp_checksum_free);
 }
 
 DpTransfer *
@@ -29,11 +32,13 @@ dp_transfer_new (const DpTransferConfig *config,
   self->config.uri = g_uri_ref (config->uri);
   self->config.output = g_strdup (config->output);
   self->config.directory = g_strdup (config->directory);
+  self->config.checksum = config->checksum ? dp_checksum_copy (config->checksum) : NULL;
   self->progress_func = progress_func;
   self->progress_data = progress_data;
   self->progress_destroy = progress_destroy;
   self->cancellable = g_cancellable_new ();
   self->size = -1;
+  self->notices = g_ptr_array_new_with_free_func (g_free);
   g_rw_lock_init (&self->plan_lock);
   g_mutex_init (&self->mutex);
   g_cond_init (&self->cond);
@@ -69,6 +74,11 @@ dp_transfer_unref (DpTransfer *self)
   g_clear_object (&self->session);
   g_clear_pointer (&self->final_uri, g_uri_unref);
   g_clear_pointer (&self->validator, g_free);
+  g_clear_pointer (&self->etag, g_free);
+  g_clear_pointer (&self->last_modified, g_free);
+  g_clear_pointer (&self->state_path, g_free);
+  g_clear_pointer (&self->resume_done, g_array_unref);
+  g_clear_pointer (&self->notices, g_ptr_array_unref);
   g_clear_pointer (&self->content_type, g_free);
   g_clear_pointer (&self->file, dp_part_file_free);
   g_clear_pointer (&self->scheduler, dp_scheduler_free);
@@ -201,6 +211,8 @@ dp_transfer_snapshot (DpTransfer         *self,
   snapshot->size = self->size;
   snapshot->ranges = self->mode == MODE_RANGES;
   snapshot->path = g_strdup (self->path);
+  snapshot->notices = g_steal_pointer (&self->notices);
+  self->notices = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < self->n_workers; i++)
     if (self->workers[i].fetching)
       snapshot->connections++;
@@ -218,8 +230,53 @@ dp_transfer_snapshot (DpTransfer         *self,
 }
 
 void
+dp_transfer_notice (DpTransfer *self,
+                    const char *message)
+{
+  g_debug ("notice: %s", message);
+  g_mutex_lock (&self->mutex);
+  g_ptr_array_add (self->notices, g_strdup (message));
+  if (self->context != NULL)
+    dp_transfer_queue_progress_locked (self);
+  g_mutex_unlock (&self->mutex);
+}
+
+/* Makes what is written durable, then records it in the state file, so
+ * that the state never claims a byte that a crash could lose. */
+gboolean
+dp_transfer_checkpoint (DpTransfer  *self,
+                        GError     **error)
+{
+  g_autoptr(DpState) state = NULL;
+  g_autoptr(GArray) done = NULL;
+  g_autofree char *url = NULL;
+
+  g_mutex_lock (&self->mutex);
+  if (self->state_path == NULL || self->mode != MODE_RANGES || self->scheduler == NULL)
+    {
+      g_mutex_unlock (&self->mutex);
+      return self->file == NULL || dp_part_file_sync (self->file, error);
+    }
+  done = dp_scheduler_dup_done (self->scheduler);
+  g_mutex_unlock (&self->mutex);
+
+  if (!dp_part_file_sync (self->file, error))
+    return FALSE;
+
+  url = g_uri_to_string (self->config.uri);
+  state = dp_state_new ();
+  state->url = dp_state_strip_credentials (url);
+  state->size = self->size;
+  state->etag = g_strdup (self->etag);
+  state->last_modified = g_strdup (self->last_modified);
+  g_array_append_vals (state->done, done->data, done->len);
+  return dp_state_save (state, self->state_path, error);
+}
+
+void
 dp_transfer_snapshot_clear (DpTransferSnapshot *snapshot)
 {
+  g_clear_pointer (&snapshot->notices, g_ptr_array_unref);
   g_clear_pointer (&snapshot->segments, g_array_unref);
   g_clear_pointer (&snapshot->path, g_free);
 }
@@ -335,9 +392,13 @@ checkpoint_loop_locked (DpTransfer *self)
       done = dp_scheduler_get_done (self->scheduler);
       if (done != synced)
         {
+          g_autoptr(GError) error = NULL;
+
           g_mutex_unlock (&self->mutex);
-          /* A failure here shows again, with its reason, in the final flush. */
-          dp_part_file_sync (self->file, NULL);
+          /* A failure here shows again, with its reason, in the final
+           * flush; the state file is only a convenience. */
+          if (!dp_transfer_checkpoint (self, &error))
+            g_debug ("checkpoint failed: %s", error->message);
           g_mutex_lock (&self->mutex);
           synced = done;
           last_sync = g_get_monotonic_time ();
@@ -365,6 +426,12 @@ plan_and_run (DpTransfer  *self,
     {
       self->mode = MODE_SINGLE;
       self->scheduler = dp_scheduler_new (probe->size, 1, MAX (probe->size, 1));
+    }
+  else if (self->resume_done != NULL)
+    {
+      self->mode = MODE_RANGES;
+      self->scheduler = dp_scheduler_new_resume (probe->size, self->config.segments,
+                                                 self->config.min_segment, self->resume_done);
     }
   else
     {
@@ -464,12 +531,35 @@ controller_thread (gpointer data)
 
   if (ok && self->mode == MODE_STREAM)
     ok = dp_part_file_truncate (self->file, self->size, &error);
+  if (ok && self->config.checksum != NULL)
+    {
+      g_autofree char *name = g_path_get_basename (path);
+
+      /* Read back what is on disk: that is what the user gets. */
+      ok = dp_checksum_verify_fd (self->config.checksum, dp_part_file_get_fd (self->file),
+                                  name, self->cancellable, &error);
+      if (!ok && g_error_matches (error, DP_ERROR, DP_ERROR_CHECKSUM))
+        {
+          /* Known bad: a later attempt must not continue it. */
+          dp_part_file_discard (self->file);
+          g_clear_pointer (&self->file, dp_part_file_free);
+          if (self->state_path != NULL)
+            g_unlink (self->state_path);
+        }
+    }
   if (ok)
     {
       g_debug ("all bytes written; flushing and renaming");
       ok = dp_part_file_commit (self->file, path, &error);
       g_debug ("committed");
       g_clear_pointer (&self->file, dp_part_file_free);
+      if (ok && self->state_path != NULL)
+        g_unlink (self->state_path);
+    }
+  else if (self->file != NULL)
+    {
+      /* Keep what arrived for the next attempt. */
+      dp_transfer_checkpoint (self, NULL);
     }
 
   /* Connections go before the result does, so that the caller may quit

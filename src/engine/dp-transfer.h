@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "dp-checksum.h"
 #include "dp-scheduler.h"
 
 G_BEGIN_DECLS
@@ -35,6 +36,8 @@ typedef struct
   guint retry_delay_ms;  /* first back-off delay; doubles on each retry */
   guint max_attempts;    /* tries per range without progress */
   gboolean allow_downgrade;
+  gboolean resume;       /* continue a matching partial file */
+  DpChecksum *checksum;  /* verified before the final rename, or NULL */
 } DpTransferConfig;
 
 typedef struct
@@ -46,6 +49,7 @@ typedef struct
   gboolean ranges;       /* the server serves byte ranges */
   char *path;            /* final file name, once known */
   GArray *segments;      /* of DpSegment, sorted by start */
+  GPtrArray *notices;    /* messages for the user since the last snapshot */
 } DpTransferSnapshot;
 
 typedef struct _DpTransfer DpTransfer;
