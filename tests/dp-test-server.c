@@ -918,6 +918,21 @@ server_handler (SoupServer        *soup,
       return;
     }
 
+  if (is_get && query_u64 (query, "maxconn", 0) > 0)
+    {
+      guint in_flight;
+
+      /* maxconn=K: a mirror that bans greed. This request is counted. */
+      g_mutex_lock (&self->lock);
+      in_flight = self->in_flight;
+      g_mutex_unlock (&self->lock);
+      if (in_flight > query_u64 (query, "maxconn", 0))
+        {
+          respond_html (msg, query, SOUP_STATUS_SERVICE_UNAVAILABLE, "Too many connections.");
+          return;
+        }
+    }
+
   if (is_get)
     {
       guint64 fail_first = query_u64 (query, "failfirst", 0);

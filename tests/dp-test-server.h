@@ -33,6 +33,8 @@ G_BEGIN_DECLS
  *   rangestatus=C              answer only Range requests with status C
  *                              (HTML body), e.g. 403 or 503
  *   retryafter=S               add "Retry-After: S" to error statuses
+ *   maxconn=K                  GET requests beyond K in flight at once
+ *                              get 503 (with retryafter=S if given)
  *   failfirst=K                the first K GET requests to this path
  *                              get 503 (counted per path)
  *   redirect=N                 answer 302 to the same URL with

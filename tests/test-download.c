@@ -306,6 +306,29 @@ test_slow_connection_does_not_hold_the_end (void **state)
     fail_msg ("the download took %.1f s; the slow connection held it up", seconds);
 }
 
+/* A mirror that answers 503 beyond 3 connections: the extra ones give
+ * up their ranges to those that work, and the download never fails. */
+static void
+test_connection_limit (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/greedy.bin?size=12582917&seed=24&rate=4000000&maxconn=3",
+                      8, 24, 12582917, NULL);
+  assert_true (dp_test_server_get_max_concurrent (f->server) <= 4);
+}
+
+/* Automatic connections: grows while it helps, stops at refusals. */
+static void
+test_auto_connections (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/auto.bin?size=25165843&seed=25&rate=2000000&maxconn=6",
+                      DP_DOWNLOAD_SEGMENTS_AUTO, 25, 25165843, NULL);
+  assert_true (dp_test_server_get_max_concurrent (f->server) > 4);
+}
+
 static void
 test_transient_errors_are_retried (void **state)
 {
@@ -709,6 +732,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_forbidden_range, setup, teardown),
     cmocka_unit_test_setup_teardown (test_error_page_never_lands, setup, teardown),
     cmocka_unit_test_setup_teardown (test_transient_errors_are_retried, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_connection_limit, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_auto_connections, setup, teardown),
     cmocka_unit_test_setup_teardown (test_slow_connection_does_not_hold_the_end, setup, teardown),
     cmocka_unit_test_setup_teardown (test_connection_reset_resumes_at_offset, setup, teardown),
     cmocka_unit_test_setup_teardown (test_stalled_connection_is_retried, setup, teardown),

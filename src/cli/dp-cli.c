@@ -140,11 +140,16 @@ parse_segments (const char  *text,
 {
   guint64 value;
 
+  if (g_ascii_strcasecmp (text, "auto") == 0)
+    {
+      *segments = DP_DOWNLOAD_SEGMENTS_AUTO;
+      return TRUE;
+    }
   if (!g_ascii_string_to_unsigned (text, 10, DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS,
                                    &value, NULL))
     {
       g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
-                   _("--segments must be a number from %d to %d, not “%s”."),
+                   _("--segments must be “auto” or a number from %d to %d, not “%s”."),
                    DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS, text);
       return FALSE;
     }
@@ -178,7 +183,8 @@ main (int   argc,
       N_("Save into DIR under the server's or the address's name "
          "(default: the download folder)"), N_("DIR") },
     { "segments", 's', 0, G_OPTION_ARG_STRING, &segments_text,
-      N_("Parallel connections, 1–64 (default 8)"), N_("N") },
+      N_("Parallel connections, 1–64, or “auto” to add connections while it helps "
+         "(default 8)"), N_("N") },
     { "checksum", 0, 0, G_OPTION_ARG_STRING, &checksum_text,
       N_("Verify the file before saving it (sha256, sha512, sha1 or md5)"), N_("ALGO:HEX") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,

@@ -228,7 +228,7 @@ dp_download_class_init (DpDownloadClass *klass)
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SEGMENTS] =
     g_param_spec_uint ("segments", NULL, NULL,
-                       DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS,
+                       DP_DOWNLOAD_SEGMENTS_AUTO, DP_DOWNLOAD_MAX_SEGMENTS,
                        DP_DOWNLOAD_DEFAULT_SEGMENTS,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_STALL_TIMEOUT] =

@@ -5,6 +5,8 @@
 
 G_BEGIN_DECLS
 
+/* segments = 0: choose the number of connections while downloading. */
+#define DP_DOWNLOAD_SEGMENTS_AUTO 0
 #define DP_DOWNLOAD_MIN_SEGMENTS 1
 #define DP_DOWNLOAD_MAX_SEGMENTS 64
 #define DP_DOWNLOAD_DEFAULT_SEGMENTS 8

@@ -33,6 +33,15 @@ G_BEGIN_DECLS
  * change, and a crawling range becomes worth splitting. */
 #define IDLE_RECHECK_US (200 * 1000)
 
+/* With automatic connections (segments = 0): start with a few, add a
+ * few more while the total rate keeps rising, stop at a plateau or when
+ * the server refuses connections. */
+#define AUTO_START 4
+#define AUTO_STEP 4
+#define AUTO_MAX 32
+#define AUTO_PERIOD_US (G_USEC_PER_SEC)
+#define AUTO_GAIN 1.10
+
 /* Progress reaches the main loop at most this often. */
 #define PROGRESS_INTERVAL_US (100 * 1000)
 
@@ -84,6 +93,7 @@ struct _DpTransfer
   char *last_modified;
   char *content_type;
   DpPartFile *file;
+  GThreadPool *pool;
   char *state_path;     /* NAME.part.state, while resume is possible */
   GArray *resume_done;  /* DpRanges already on disk, from the state file */
 
@@ -108,6 +118,9 @@ struct _DpTransfer
   Worker *workers;
   guint n_workers;
   guint n_running;
+  guint n_allocated;    /* workers[] has room for this many */
+  gboolean refused;     /* the server said no to another connection */
+  gboolean levelled;    /* more connections stopped helping */
   gboolean stopping;
   GError *error;
   char *path;

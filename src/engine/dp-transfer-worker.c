@@ -563,6 +563,8 @@ dp_transfer_worker_run (gpointer data,
           worker->segment = -1;
           g_cond_broadcast (&self->cond);
 
+          if (result == FETCH_RETIRE)
+            self->refused = TRUE;
           if (result == FETCH_RETIRE && others_fetching_locked (self, worker))
             goto out;  /* The server has enough of us: one connection fewer. */
 

@@ -59,7 +59,7 @@ dp_transfer_unref (DpTransfer *self)
     return;
 
   g_assert (self->n_running == 0);
-  for (guint i = 0; i < self->n_workers; i++)
+  for (guint i = 0; i < self->n_allocated; i++)
     {
       g_clear_object (&self->workers[i].cancellable);
       g_clear_object (&self->workers[i].pending_msg);
@@ -356,12 +356,52 @@ dp_transfer_drop_slow_locked (DpTransfer *self,
 
 /* Waits for the workers, syncing the file to disk now and then. Called
  * and returns with the mutex held. */
+/* Automatic connections: adds AUTO_STEP workers when the total rate
+ * rose clearly since the last step. Called with the mutex held about
+ * every AUTO_PERIOD_US. */
+static void
+grow_locked (DpTransfer *self,
+             double      rate,
+             double     *rate_before)
+{
+  gint64 left = self->size - dp_scheduler_get_done (self->scheduler);
+  guint add;
+
+  if (self->n_workers >= self->n_allocated || self->refused || self->levelled ||
+      self->stopping || self->mode != MODE_RANGES)
+    return;
+  if (*rate_before > 0 && rate < *rate_before * AUTO_GAIN)
+    {
+      /* Levelled off: more connections would only share the same pipe. */
+      self->levelled = TRUE;
+      g_debug ("auto: staying at %u connections (%.0f B/s)", self->n_workers, rate);
+      return;
+    }
+  /* New connections take their work by splitting others' ranges. */
+  if (left < (gint64) (self->n_workers + AUTO_STEP) * self->config.min_segment * 2)
+    return;
+
+  add = MIN (AUTO_STEP, self->n_allocated - self->n_workers);
+  g_debug ("auto: %.0f B/s with %u connections, adding %u", rate, self->n_workers, add);
+  *rate_before = rate;
+  for (guint i = 0; i < add; i++)
+    {
+      guint index = self->n_workers++;
+
+      self->n_running++;
+      g_thread_pool_push (self->pool, GUINT_TO_POINTER (index + 1), NULL);
+    }
+}
+
 static void
 checkpoint_loop_locked (DpTransfer *self)
 {
   gint64 synced = 0;
   gint64 last_sync = g_get_monotonic_time ();
   gint64 next = last_sync + CHECKPOINT_INTERVAL_US;
+  gint64 grown_at = last_sync;
+  gint64 grown_done = dp_scheduler_get_done (self->scheduler);
+  double rate_before = 0;
 
   while (self->n_running > 0)
     {
@@ -376,6 +416,16 @@ checkpoint_loop_locked (DpTransfer *self)
       now = g_get_monotonic_time ();
       if (self->n_running == 0)
         continue;
+
+      if (self->config.segments == 0 && now - grown_at >= AUTO_PERIOD_US)
+        {
+          gint64 done_now = dp_scheduler_get_done (self->scheduler);
+
+          grow_locked (self, (double) (done_now - grown_done) * G_USEC_PER_SEC / (double) (now - grown_at),
+                       &rate_before);
+          grown_at = now;
+          grown_done = done_now;
+        }
 
       dp_transfer_drop_slow_locked (self, slow);
       if (slow->len > 0)
@@ -414,6 +464,7 @@ plan_and_run (DpTransfer  *self,
 {
   GThreadPool *pool;
   guint n_workers;
+  guint wanted = self->config.segments > 0 ? self->config.segments : AUTO_START;
 
   g_mutex_lock (&self->mutex);
   self->size = probe->size;
@@ -430,30 +481,41 @@ plan_and_run (DpTransfer  *self,
   else if (self->resume_done != NULL)
     {
       self->mode = MODE_RANGES;
-      self->scheduler = dp_scheduler_new_resume (probe->size, self->config.segments,
+      self->scheduler = dp_scheduler_new_resume (probe->size, wanted,
                                                  self->config.min_segment, self->resume_done);
     }
   else
     {
       self->mode = MODE_RANGES;
-      self->scheduler = dp_scheduler_new (probe->size, self->config.segments,
+      self->scheduler = dp_scheduler_new (probe->size, wanted,
                                           self->config.min_segment);
     }
 
-  /* One worker per planned segment: small files use fewer connections. */
-  n_workers = MAX (dp_scheduler_get_n_segments (self->scheduler), 1);
-  self->workers = g_new0 (Worker, n_workers);
+  /* One worker per segment that needs work: small files use fewer
+   * connections, and a resumed file only what is missing. */
+  n_workers = 0;
+  for (guint i = 0; i < dp_scheduler_get_n_segments (self->scheduler); i++)
+    {
+      const DpSegment *seg = dp_scheduler_get_segment (self->scheduler, i);
+      if (seg->pos < seg->end)
+        n_workers++;
+    }
+  n_workers = MAX (n_workers, 1);
+  self->n_allocated = self->config.segments == 0 && self->mode == MODE_RANGES
+                      ? MAX (AUTO_MAX, n_workers) : n_workers;
+  self->workers = g_new0 (Worker, self->n_allocated);
   self->n_workers = n_workers;
+  for (guint i = 0; i < self->n_allocated; i++)
+    {
+      self->workers[i].index = i;
+      self->workers[i].cancellable = g_cancellable_new ();
+      self->workers[i].segment = -1;
+    }
   for (guint i = 0; i < n_workers; i++)
     {
-      Worker *worker = &self->workers[i];
-
-      worker->index = i;
-      worker->cancellable = g_cancellable_new ();
       /* Initial segment i goes to worker i, so that the probe's open
        * answer (which starts at 0) reaches the worker of segment 0. */
-      worker->segment = i < dp_scheduler_get_n_segments (self->scheduler)
-                        ? dp_scheduler_acquire (self->scheduler, (int) i) : -1;
+      self->workers[i].segment = dp_scheduler_acquire (self->scheduler, (int) i);
     }
   if (probe->stream != NULL)
     {
@@ -472,18 +534,20 @@ plan_and_run (DpTransfer  *self,
 
   /* A pool of its own, sized to the connections: GTask's shared pool
    * would queue long blocking jobs behind each other (and behind DNS). */
-  pool = g_thread_pool_new (dp_transfer_worker_run, self, (int) n_workers, TRUE, error);
+  pool = g_thread_pool_new (dp_transfer_worker_run, self, (int) self->n_allocated, FALSE, error);
   if (pool == NULL)
     {
       g_mutex_unlock (&self->mutex);
       return FALSE;
     }
+  self->pool = pool;
 
   self->n_running = n_workers;
   for (guint i = 0; i < n_workers; i++)
     g_thread_pool_push (pool, GUINT_TO_POINTER (i + 1), NULL);
 
   checkpoint_loop_locked (self);
+  self->pool = NULL;
   g_mutex_unlock (&self->mutex);
 
   g_thread_pool_free (pool, FALSE, TRUE);
@@ -502,7 +566,8 @@ controller_thread (gpointer data)
 
   /* The session is created and configured here, before any worker
    * sends on it (libsoup's rule for using a session from threads). */
-  self->session = dp_http_session_new (self->config.segments, self->config.stall_timeout);
+  self->session = dp_http_session_new (self->config.segments > 0 ? self->config.segments : AUTO_MAX,
+                                       self->config.stall_timeout);
 
   ok = dp_transfer_probe (self, &probe, &error) &&
        dp_transfer_open_output (self, &probe, &error) &&
