@@ -4,9 +4,8 @@
 #include <glib/gi18n.h>
 
 #include "dp-app-add-dialog.h"
+#include "dp-checksum.h"
 #include "dp-http.h"
-
-#define SHA256_HEX_LENGTH 64
 
 /*
  * Asks for links, one per line, and how to download them. Lines that are
@@ -25,6 +24,7 @@ struct _DpAppAddDialog
   GArray *invalid_lines;  /* of int, 0-based */
   guint validate_idle_id;
   gboolean checksum_ok;
+  char *checksum_problem;
 
   GtkTextView *text_view;
   GtkTextTag *invalid_tag;
@@ -38,27 +38,19 @@ struct _DpAppAddDialog
 
 G_DEFINE_FINAL_TYPE (DpAppAddDialog, dp_app_add_dialog, ADW_TYPE_WINDOW)
 
+/* Returns: (transfer full) (nullable): "ALGO:HEX", or %NULL when the
+ * entry is empty or not a checksum (@error says why then) */
 static char *
-normalise_checksum (const char *text)
+parse_checksum (const char  *text,
+                GError     **error)
 {
+  g_autoptr(DpChecksum) checksum = NULL;
   g_autofree char *trimmed = g_strstrip (g_strdup (text != NULL ? text : ""));
 
-  return g_ascii_strdown (trimmed, -1);
-}
-
-static gboolean
-checksum_is_valid (const char *checksum)
-{
-  gsize length = strlen (checksum);
-
-  if (length == 0)
-    return TRUE;
-  if (length != SHA256_HEX_LENGTH)
-    return FALSE;
-  for (gsize i = 0; i < length; i++)
-    if (!g_ascii_isxdigit (checksum[i]))
-      return FALSE;
-  return TRUE;
+  if (*trimmed == '\0')
+    return NULL;
+  checksum = dp_checksum_parse (trimmed, error);
+  return checksum != NULL ? dp_checksum_to_string (checksum) : NULL;
 }
 
 static void
@@ -132,7 +124,7 @@ validate (DpAppAddDialog *self)
     {
       if (problems->len > 0)
         g_string_append_c (problems, '\n');
-      g_string_append (problems, _("The checksum must be 64 hexadecimal digits (SHA-256)."));
+      g_string_append (problems, self->checksum_problem);
     }
 
   gtk_label_set_label (self->problems_label, problems->str);
@@ -163,9 +155,15 @@ on_buffer_changed (GtkTextBuffer  *buffer,
 static void
 on_checksum_changed (DpAppAddDialog *self)
 {
-  g_autofree char *checksum = normalise_checksum (gtk_editable_get_text (GTK_EDITABLE (self->checksum_row)));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *checksum = NULL;
 
-  self->checksum_ok = checksum_is_valid (checksum);
+  checksum = parse_checksum (gtk_editable_get_text (GTK_EDITABLE (self->checksum_row)), &error);
+  self->checksum_ok = error == NULL;
+  g_clear_pointer (&self->checksum_problem, g_free);
+  if (error != NULL)
+    self->checksum_problem = g_strdup (error->message);
+
   if (self->checksum_ok)
     gtk_widget_remove_css_class (GTK_WIDGET (self->checksum_row), "error");
   else
@@ -240,6 +238,7 @@ dp_app_add_dialog_finalize (GObject *object)
   DpAppAddDialog *self = DP_APP_ADD_DIALOG (object);
 
   g_free (self->folder);
+  g_free (self->checksum_problem);
   g_ptr_array_unref (self->valid);
   g_array_unref (self->invalid_lines);
 
@@ -269,7 +268,8 @@ dp_app_add_dialog_class_init (DpAppAddDialogClass *klass)
 
   gtk_widget_class_install_action (widget_class, "add.add", NULL, add_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "add.add", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "add.add",
+                                       NULL);
 }
 
 static void
@@ -344,7 +344,8 @@ dp_app_add_dialog_set_folder (DpAppAddDialog *self,
   self->folder = g_strdup (folder);
 
   /* "~/Downloads" reads better than the full path. */
-  if (g_str_has_prefix (folder, home) && (folder[strlen (home)] == '/' || folder[strlen (home)] == '\0'))
+  if (g_str_has_prefix (folder,
+                        home) && (folder[strlen (home)] == '/' || folder[strlen (home)] == '\0'))
     {
       g_autofree char *rest = g_filename_display_name (folder + strlen (home));
       display = g_strconcat ("~", rest, NULL);
@@ -442,7 +443,7 @@ dp_app_add_dialog_add (DpAppAddDialog *self)
   if (!dp_app_add_dialog_can_add (self))
     return 0;
 
-  checksum = normalise_checksum (gtk_editable_get_text (GTK_EDITABLE (self->checksum_row)));
+  checksum = parse_checksum (gtk_editable_get_text (GTK_EDITABLE (self->checksum_row)), NULL);
   segments = (guint) gtk_spin_button_get_value_as_int (self->segments_spin);
   start = gtk_switch_get_active (self->start_switch);
 

@@ -88,7 +88,9 @@ update (DpAppDownloadRow *self)
   running = status_is_running (status);
   finished = status == DP_APP_ITEM_FINISHED;
   has_file = finished && dp_app_item_get_path (item) != NULL;
-  show_progress = !finished && status != DP_APP_ITEM_CANCELLED;
+  /* A bar tells nothing about a download that failed before any data. */
+  show_progress = !finished && status != DP_APP_ITEM_CANCELLED &&
+                  !(status == DP_APP_ITEM_FAILED && received == 0);
 
   gtk_label_set_label (self->name_label, dp_app_item_get_display_name (item));
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->name_label), dp_app_item_get_url (item));
@@ -112,7 +114,8 @@ update (DpAppDownloadRow *self)
 
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), show_progress);
   if (size > 0)
-    gtk_progress_bar_set_fraction (self->progress_bar, CLAMP ((double) received / (double) size, 0, 1));
+    gtk_progress_bar_set_fraction (self->progress_bar, CLAMP ((double) received / (double) size, 0,
+                                                              1));
   else if (running && received > 0)
     gtk_progress_bar_pulse (self->progress_bar);
   else
@@ -128,7 +131,8 @@ update (DpAppDownloadRow *self)
   gtk_widget_set_visible (self->retry_button,
                           status == DP_APP_ITEM_FAILED || status == DP_APP_ITEM_CANCELLED);
   gtk_widget_set_visible (self->open_button, finished);
-  gtk_widget_set_visible (self->cancel_button, show_progress && status != DP_APP_ITEM_FAILED);
+  gtk_widget_set_visible (self->cancel_button,
+                          !finished && status != DP_APP_ITEM_CANCELLED && status != DP_APP_ITEM_FAILED);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.pause",
                                  status == DP_APP_ITEM_QUEUED || status == DP_APP_ITEM_CONNECTING ||
@@ -137,8 +141,8 @@ update (DpAppDownloadRow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.retry",
                                  status == DP_APP_ITEM_FAILED || status == DP_APP_ITEM_CANCELLED);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.cancel",
-                                 show_progress && status != DP_APP_ITEM_FINISHING &&
-                                 status != DP_APP_ITEM_FAILED);
+                                 !finished && status != DP_APP_ITEM_CANCELLED &&
+                                 status != DP_APP_ITEM_FINISHING && status != DP_APP_ITEM_FAILED);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.open", has_file);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.show-in-folder", has_file);
 }
@@ -202,7 +206,8 @@ show_in_folder_action (GtkWidget  *widget,
   DpAppDownloadRow *self = DP_APP_DOWNLOAD_ROW (widget);
 
   if (self->item != NULL && dp_app_item_get_path (self->item) != NULL)
-    dp_app_show_in_folder (GTK_WINDOW (gtk_widget_get_root (widget)), dp_app_item_get_path (self->item));
+    dp_app_show_in_folder (GTK_WINDOW (gtk_widget_get_root (widget)),
+                           dp_app_item_get_path (self->item));
 }
 
 static void
@@ -264,7 +269,8 @@ remove_action (GtkWidget  *widget,
   if (dp_app_item_is_unfinished (self->item))
     {
       /* Translators: %s is a file name. */
-      body = g_strdup_printf (_("“%s” will be removed from the list and what was downloaded so far will be deleted."),
+      body = g_strdup_printf (_("“%s” will be removed from the list and what was "
+                                "downloaded so far will be deleted."),
                               name);
       adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                         "cancel", _("_Cancel"),
@@ -277,7 +283,8 @@ remove_action (GtkWidget  *widget,
   else
     {
       /* Translators: %s is a file name. */
-      body = g_strdup_printf (_("“%s” will be removed from the list. Do you also want to delete the file?"),
+      body = g_strdup_printf (_("“%s” will be removed from the list. Do you also "
+                                "want to delete the file?"),
                               name);
       adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                         "cancel", _("_Cancel"),
@@ -307,9 +314,13 @@ static void
 dp_app_download_row_dispose (GObject *object)
 {
   DpAppDownloadRow *self = DP_APP_DOWNLOAD_ROW (object);
+  GtkWidget *child;
 
   dp_app_download_row_set_item (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), DP_APP_TYPE_DOWNLOAD_ROW);
+  /* GTK 4.8 leaves template children without an id in place. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
   g_clear_object (&self->manager);
 
   G_OBJECT_CLASS (dp_app_download_row_parent_class)->dispose (object);

@@ -38,17 +38,14 @@ dp_app_delete_file_async (const char *path,
                           gboolean    include_final)
 {
   g_autoptr(GTask) task = NULL;
-  GStrvBuilder *builder;
   char **paths;
 
   g_return_if_fail (path != NULL);
 
-  builder = g_strv_builder_new ();
-  g_strv_builder_take (builder, g_strconcat (path, ".part", NULL));
+  paths = g_new0 (char *, 3);
+  paths[0] = g_strconcat (path, ".part", NULL);
   if (include_final)
-    g_strv_builder_add (builder, path);
-  paths = g_strv_builder_end (builder);
-  g_strv_builder_unref (builder);
+    paths[1] = g_strdup (path);
 
   task = g_task_new (NULL, NULL, NULL, NULL);
   g_task_set_source_tag (task, dp_app_delete_file_async);

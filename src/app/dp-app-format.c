@@ -98,12 +98,14 @@ dp_app_format_time_left (gint64 seconds)
     return NULL;
 
   if (seconds < 60)
-    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d second left", "%d seconds left", seconds),
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d second left", "%d seconds left",
+                                         seconds),
                             (int) seconds);
 
   minutes = (seconds + 30) / 60;
   if (minutes < 60)
-    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d minute left", "%d minutes left", minutes),
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d minute left", "%d minutes left",
+                                         minutes),
                             (int) minutes);
 
   hours = (minutes + 30) / 60;

@@ -435,7 +435,8 @@ dp_app_item_serialize (DpAppItem *self)
     if (status_nicks[i].status == status)
       nick = status_nicks[i].nick;
 
-  g_variant_builder_add (&builder, "{sv}", "url", g_variant_new_string (dp_app_item_get_url (self)));
+  g_variant_builder_add (&builder, "{sv}", "url",
+                         g_variant_new_string (dp_app_item_get_url (self)));
   g_variant_builder_add (&builder, "{sv}", "directory", g_variant_new_string (self->directory));
   g_variant_builder_add (&builder, "{sv}", "segments", g_variant_new_uint32 (self->segments));
   g_variant_builder_add (&builder, "{sv}", "status", g_variant_new_string (nick));
@@ -494,8 +495,8 @@ dp_app_item_get_segments (DpAppItem *self)
   return self->segments;
 }
 
-/* Returns: (nullable): the checksum the user gave; the engine does not
- * check it yet. */
+/* Returns: (nullable): the checksum the finished file must match, as
+ * "ALGO:HEX" */
 const char *
 dp_app_item_get_checksum (DpAppItem *self)
 {
@@ -628,6 +629,7 @@ dp_app_item_start (DpAppItem *self)
   dp_download_set_output (self->download, self->path);
   dp_download_set_directory (self->download, self->directory);
   dp_download_set_segments (self->download, self->segments);
+  dp_download_set_checksum (self->download, self->checksum);
 
   g_clear_pointer (&self->error, g_free);
   self->pending = NO_PENDING;

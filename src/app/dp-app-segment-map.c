@@ -73,7 +73,8 @@ dp_app_segment_map_snapshot (GtkWidget   *widget,
   pending.alpha *= 0.3f;
   divider = lookup_color (widget, "card_bg_color", "#ffffff");
 
-  gsk_rounded_rect_init_from_rect (&outline, &GRAPHENE_RECT_INIT (0, 0, width, height), height / 2.0f);
+  gsk_rounded_rect_init_from_rect (&outline, &GRAPHENE_RECT_INIT (0, 0, width, height),
+                                   height / 2.0f);
   gtk_snapshot_push_rounded_clip (snapshot, &outline);
 
   append_rect (snapshot, &trough, 0, width, height);

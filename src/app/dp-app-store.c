@@ -126,7 +126,8 @@ dp_app_store_set_snapshot_func (DpAppStore             *self,
 static GBytes *
 serialize (GVariant *list)
 {
-  g_autoptr(GVariant) file = g_variant_ref_sink (g_variant_new ("(u@aa{sv})", DP_APP_STORE_VERSION, list));
+  g_autoptr(GVariant) file = g_variant_ref_sink (g_variant_new ("(u@aa{sv})", DP_APP_STORE_VERSION,
+                                                                list));
 
   /* Little-endian on disk, whatever the machine. */
   if (G_BYTE_ORDER == G_BIG_ENDIAN)
@@ -328,7 +329,8 @@ load_in_thread (GTask        *task,
     {
       if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_task_return_pointer (task,
-                               g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE_VARDICT, NULL, 0)),
+                               g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE_VARDICT,
+                                                                        NULL, 0)),
                                (GDestroyNotify) g_variant_unref);
       else
         g_task_return_error (task, g_steal_pointer (&error));

@@ -37,7 +37,8 @@ update_page (DpAppWindow *self)
 {
   GListModel *model = dp_app_manager_get_model (self->manager);
 
-  gtk_stack_set_visible_child_name (self->stack, g_list_model_get_n_items (model) > 0 ? "list" : "empty");
+  gtk_stack_set_visible_child_name (self->stack,
+                                    g_list_model_get_n_items (model) > 0 ? "list" : "empty");
 }
 
 static void
@@ -244,7 +245,8 @@ dp_app_window_class_init (DpAppWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.paste", NULL, paste_action);
   gtk_widget_class_install_action (widget_class, "win.toast", "s", toast_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.add", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_v, GDK_CONTROL_MASK, "win.paste", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_v, GDK_CONTROL_MASK, "win.paste",
+                                       NULL);
 }
 
 static void

@@ -77,10 +77,15 @@ changed_error (gint64 size,
                gint64 new_size)
 {
   if (new_size >= 0 && new_size != size)
-    return g_error_new (DP_ERROR, DP_ERROR_CHANGED,
-                        _("The file changed on the server during the download (it was %"
-                          G_GINT64_FORMAT " bytes, now %" G_GINT64_FORMAT ")."),
-                        size, new_size);
+    {
+      g_autofree char *was = g_strdup_printf ("%" G_GINT64_FORMAT, size);
+      g_autofree char *now = g_strdup_printf ("%" G_GINT64_FORMAT, new_size);
+
+      return g_error_new (DP_ERROR, DP_ERROR_CHANGED,
+                          _("The file changed on the server during the download "
+                            "(it was %s bytes, now %s)."),
+                          was, now);
+    }
   return g_error_new_literal (DP_ERROR, DP_ERROR_CHANGED,
                               _("The file changed on the server during the download."));
 }

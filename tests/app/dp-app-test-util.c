@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "dp-app-test-util.h"
+
+static gboolean
+on_tick (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+dp_app_test_wait_until (DpAppTestCondition condition,
+                        gpointer           data,
+                        guint              timeout_s)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (timeout_s, on_timeout, &timed_out);
+  /* Conditions may change without an event here (files written by
+   * another process): look again every few milliseconds. */
+  guint tick_id = g_timeout_add (20, on_tick, NULL);
+
+  while (!condition (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_source_remove (tick_id);
+  if (timed_out)
+    fail_msg ("timed out after %u s", timeout_s);
+  g_source_remove (id);
+}
+
+void
+dp_app_test_spin (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, on_timeout, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+gboolean
+dp_app_test_have_display (void)
+{
+  if (g_getenv ("DISPLAY") != NULL || g_getenv ("WAYLAND_DISPLAY") != NULL)
+    return TRUE;
+  printf ("1..0 # SKIP no display (install xvfb to run the widget tests)\n");
+  return FALSE;
+}

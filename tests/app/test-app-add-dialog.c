@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include <adwaita.h>
+
+#include "dp-app-add-dialog.h"
+#include "dp-app-test-util.h"
+
+#define CHECKSUM "3A7BD3E2360A3D29EEA436FCFB7E44C735D117C42D1C1835420B6B9942DD4F1B"
+
+typedef struct
+{
+  DpAppManager *manager;
+  DpAppAddDialog *dialog;
+} Fixture;
+
+static int
+setup (void **state)
+{
+  Fixture *f = g_new0 (Fixture, 1);
+
+  f->manager = dp_app_manager_new (NULL);
+  g_object_set (f->manager, "directory", g_get_tmp_dir (), "segments", 6, NULL);
+  f->dialog = dp_app_add_dialog_new (NULL, f->manager);
+  *state = f;
+  return 0;
+}
+
+static int
+teardown (void **state)
+{
+  Fixture *f = *state;
+
+  gtk_window_destroy (GTK_WINDOW (f->dialog));
+  g_object_unref (f->manager);
+  g_free (f);
+  return 0;
+}
+
+static void
+test_empty (void **state)
+{
+  Fixture *f = *state;
+
+  assert_int_equal (dp_app_add_dialog_get_n_valid (f->dialog), 0);
+  assert_false (dp_app_add_dialog_can_add (f->dialog));
+  assert_string_equal (dp_app_add_dialog_get_problems_text (f->dialog), "");
+  assert_int_equal (dp_app_add_dialog_add (f->dialog), 0);
+}
+
+/* Each bad line is marked where it is and explained with its number;
+ * blank lines are ignored; the good lines can still be added. */
+static void
+test_mixed_lines (void **state)
+{
+  Fixture *f = *state;
+  const char *problems;
+
+  dp_app_add_dialog_set_text (f->dialog,
+                              "https://example.com/a.iso\n"
+                              "ftp://example.com/b.iso\n"
+                              "\n"
+                              "  http://example.org/c.tar.xz  \n"
+                              "example.com/d.zip\n"
+                              "https://example.com/a.iso\n");
+
+  assert_int_equal (dp_app_add_dialog_get_n_valid (f->dialog), 2);
+  assert_int_equal (dp_app_add_dialog_get_n_invalid (f->dialog), 3);
+  assert_true (dp_app_add_dialog_can_add (f->dialog));
+
+  assert_false (dp_app_add_dialog_line_is_marked (f->dialog, 0));
+  assert_true (dp_app_add_dialog_line_is_marked (f->dialog, 1));
+  assert_false (dp_app_add_dialog_line_is_marked (f->dialog, 2));
+  assert_false (dp_app_add_dialog_line_is_marked (f->dialog, 3));
+  assert_true (dp_app_add_dialog_line_is_marked (f->dialog, 4));
+  assert_true (dp_app_add_dialog_line_is_marked (f->dialog, 5));
+
+  problems = dp_app_add_dialog_get_problems_text (f->dialog);
+  assert_non_null (strstr (problems, "Line 2: Downpour cannot download “ftp:” addresses"));
+  assert_non_null (strstr (problems, "Line 5: “example.com/d.zip” is not a complete address"));
+  assert_non_null (strstr (problems, "Line 6: This link is already in the list above."));
+  assert_null (strstr (problems, "Line 1:"));
+  assert_null (strstr (problems, "Line 4:"));
+
+  dp_app_add_dialog_set_start (f->dialog, FALSE);
+  assert_int_equal (dp_app_add_dialog_add (f->dialog), 2);
+
+  {
+    GListModel *model = dp_app_manager_get_model (f->manager);
+    g_autoptr(DpAppItem) first = g_list_model_get_item (model, 0);
+    g_autoptr(DpAppItem) second = g_list_model_get_item (model, 1);
+
+    assert_int_equal (g_list_model_get_n_items (model), 2);
+    assert_string_equal (dp_app_item_get_url (first), "https://example.com/a.iso");
+    assert_string_equal (dp_app_item_get_url (second), "http://example.org/c.tar.xz");
+    assert_int_equal (dp_app_item_get_status (first), DP_APP_ITEM_PAUSED);
+    assert_int_equal (dp_app_item_get_segments (first), 6);
+    assert_string_equal (dp_app_item_get_directory (first), g_get_tmp_dir ());
+    assert_null (dp_app_item_get_checksum (first));
+  }
+}
+
+static void
+test_only_invalid (void **state)
+{
+  Fixture *f = *state;
+
+  dp_app_add_dialog_set_text (f->dialog, "not a link\nhttp://\n");
+  assert_int_equal (dp_app_add_dialog_get_n_valid (f->dialog), 0);
+  assert_int_equal (dp_app_add_dialog_get_n_invalid (f->dialog), 2);
+  assert_false (dp_app_add_dialog_can_add (f->dialog));
+  assert_non_null (strstr (dp_app_add_dialog_get_problems_text (f->dialog), "Line 1: "));
+  assert_non_null (strstr (dp_app_add_dialog_get_problems_text (f->dialog), "Line 2: "));
+}
+
+/* The text is checked as it is typed, not only on set_text(). */
+static void
+test_validates_while_typing (void **state)
+{
+  Fixture *f = *state;
+  GtkTextView *view = NULL;
+  GtkWidget *child;
+
+  /* Find the text view through the widget tree, as a user would. */
+  for (child = gtk_widget_get_first_child (GTK_WIDGET (f->dialog)); child != NULL && view == NULL;)
+    {
+      if (GTK_IS_TEXT_VIEW (child))
+        view = GTK_TEXT_VIEW (child);
+      else if (gtk_widget_get_first_child (child) != NULL)
+        child = gtk_widget_get_first_child (child);
+      else
+        {
+          while (child != NULL && gtk_widget_get_next_sibling (child) == NULL)
+            child = gtk_widget_get_parent (child);
+          if (child != NULL)
+            child = gtk_widget_get_next_sibling (child);
+        }
+    }
+  assert_non_null (view);
+
+  gtk_text_buffer_insert_at_cursor (gtk_text_view_get_buffer (view), "https://example.com/x", -1);
+  dp_app_test_spin (50);
+  assert_int_equal (dp_app_add_dialog_get_n_valid (f->dialog), 1);
+  assert_true (dp_app_add_dialog_can_add (f->dialog));
+
+  gtk_text_buffer_insert_at_cursor (gtk_text_view_get_buffer (view),
+                                    "\nmailto:someone@example.com", -1);
+  dp_app_test_spin (50);
+  assert_int_equal (dp_app_add_dialog_get_n_invalid (f->dialog), 1);
+  assert_true (dp_app_add_dialog_line_is_marked (f->dialog, 1));
+}
+
+/* A checksum goes with a single link, and it must be one. */
+static void
+test_checksum (void **state)
+{
+  Fixture *f = *state;
+  GListModel *model = dp_app_manager_get_model (f->manager);
+  g_autoptr(DpAppItem) item = NULL;
+
+  dp_app_add_dialog_set_text (f->dialog, "https://example.com/a.iso");
+  dp_app_add_dialog_set_checksum (f->dialog, "abc");
+  assert_false (dp_app_add_dialog_can_add (f->dialog));
+  assert_non_null (strstr (dp_app_add_dialog_get_problems_text (f->dialog), "checksum"));
+  assert_null (strstr (dp_app_add_dialog_get_problems_text (f->dialog), "Line 1"));
+
+  dp_app_add_dialog_set_checksum (f->dialog, " " CHECKSUM " ");
+  assert_true (dp_app_add_dialog_can_add (f->dialog));
+  dp_app_add_dialog_set_segments (f->dialog, 12);
+  dp_app_add_dialog_set_start (f->dialog, FALSE);
+  assert_int_equal (dp_app_add_dialog_add (f->dialog), 1);
+
+  item = g_list_model_get_item (model, 0);
+  assert_int_equal (dp_app_item_get_segments (item), 12);
+  /* Stored the way the engine reads it back. */
+  assert_string_equal (dp_app_item_get_checksum (item),
+                       "sha256:3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b");
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown (test_empty, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_mixed_lines, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_only_invalid, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_validates_while_typing, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_checksum, setup, teardown),
+  };
+
+  if (!dp_app_test_have_display ())
+    return 0;
+  adw_init ();
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "dp-app-test-util.h"
+#include "dp-test-server.h"
+#include "dp-test-util.h"
+
+/* The real program, started the way a user or a browser would, against
+ * the loopback server, in a home of its own. */
+
+typedef struct
+{
+  DpTestServer *server;
+  char *dir;
+  char *downloads;
+  char *store;
+} Fixture;
+
+static int
+setup (void **state)
+{
+  Fixture *f = g_new0 (Fixture, 1);
+  g_autofree char *config = NULL;
+  g_autofree char *dirs = NULL;
+  g_autofree char *contents = NULL;
+
+  f->server = dp_test_server_new ();
+  f->dir = dp_test_mkdtemp ();
+  f->downloads = g_build_filename (f->dir, "Downloads", NULL);
+  f->store = g_build_filename (f->dir, "data", "downpour", "downloads.gvariant", NULL);
+  config = g_build_filename (f->dir, "config", NULL);
+  g_mkdir (f->downloads, 0700);
+  g_mkdir (config, 0700);
+
+  /* Where the app finds the download folder when its setting is empty. */
+  dirs = g_build_filename (config, "user-dirs.dirs", NULL);
+  contents = g_strdup_printf ("XDG_DOWNLOAD_DIR=\"%s\"\n", f->downloads);
+  g_file_set_contents (dirs, contents, -1, NULL);
+
+  *state = f;
+  return 0;
+}
+
+static int
+teardown (void **state)
+{
+  Fixture *f = *state;
+
+  dp_test_server_free (f->server);
+  dp_test_rmdir (f->dir);
+  g_free (f->dir);
+  g_free (f->downloads);
+  g_free (f->store);
+  g_free (f);
+  return 0;
+}
+
+static GSubprocess *
+launch (Fixture    *f,
+        const char *url)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autofree char *data = g_build_filename (f->dir, "data", NULL);
+  g_autofree char *config = g_build_filename (f->dir, "config", NULL);
+  g_autofree char *cache = g_build_filename (f->dir, "cache", NULL);
+  const char *app = g_getenv ("DOWNPOUR_APP");
+  GSubprocess *process;
+  g_autoptr(GError) error = NULL;
+
+  assert_non_null (app);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", cache, TRUE);
+  /* No session bus: the instance is on its own, whatever runs around. */
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent",
+                                TRUE);
+  g_subprocess_launcher_setenv (launcher, "GSETTINGS_BACKEND", "memory", TRUE);
+
+  process = g_subprocess_launcher_spawn (launcher, &error, app, url, NULL);
+  assert_non_null (process);
+  return process;
+}
+
+static gboolean
+file_is_complete (gpointer data)
+{
+  g_autofree char *part = g_strconcat (data, ".part", NULL);
+
+  return g_file_test (data, G_FILE_TEST_EXISTS) && !g_file_test (part, G_FILE_TEST_EXISTS);
+}
+
+static gboolean
+file_exists (gpointer data)
+{
+  return g_file_test (data, G_FILE_TEST_EXISTS);
+}
+
+static void
+quit (GSubprocess *process)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* SIGTERM quits properly, saving the list. */
+  g_subprocess_send_signal (process, SIGTERM);
+  assert_true (g_subprocess_wait (process, NULL, &error));
+  assert_true (g_subprocess_get_if_exited (process));
+  assert_int_equal (g_subprocess_get_exit_status (process), 0);
+}
+
+/* `downpour URL` downloads URL into the download folder. */
+static void
+test_download_from_command_line (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *url = dp_test_server_url (f->server, "/file/e2e.bin?size=3000000");
+  g_autofree char *path = g_build_filename (f->downloads, "e2e.bin", NULL);
+  g_autofree char *expected = dp_test_content_sha256 (1, 3000000);
+  g_autofree char *sum = NULL;
+  g_autoptr(GSubprocess) process = launch (f, url);
+
+  dp_app_test_wait_until (file_is_complete, path, 60);
+  sum = dp_test_file_sha256 (path);
+  assert_string_equal (sum, expected);
+
+  quit (process);
+  assert_true (g_file_test (f->store, G_FILE_TEST_EXISTS));
+}
+
+/* Killed in the middle, started again without arguments: the download
+ * comes back from the saved list and finishes into the same file. */
+static void
+test_resume_after_crash (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *url = dp_test_server_url (f->server, "/file/crash.iso?size=2000000&rate=250000");
+  g_autofree char *path = g_build_filename (f->downloads, "crash.iso", NULL);
+  g_autofree char *part = g_strconcat (path, ".part", NULL);
+  g_autofree char *expected = dp_test_content_sha256 (1, 2000000);
+  g_autofree char *sum = NULL;
+  g_autoptr(GSubprocess) first = launch (f, url);
+  g_autoptr(GSubprocess) second = NULL;
+
+  dp_app_test_wait_until (file_exists, part, 30);
+  dp_app_test_wait_until (file_exists, f->store, 30);
+  dp_app_test_spin (500);
+  g_subprocess_force_exit (first);
+  assert_true (g_subprocess_wait (first, NULL, NULL));
+  assert_false (file_is_complete (path));
+
+  second = launch (f, NULL);
+  dp_app_test_wait_until (file_is_complete, path, 60);
+  sum = dp_test_file_sha256 (path);
+  assert_string_equal (sum, expected);
+  assert_int_equal (dp_test_count_files (f->downloads), 1);
+
+  quit (second);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown (test_download_from_command_line, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_resume_after_crash, setup, teardown),
+  };
+
+  if (!dp_app_test_have_display ())
+    return 0;
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
