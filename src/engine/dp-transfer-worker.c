@@ -334,11 +334,12 @@ acquire_locked (DpTransfer *self,
                                           rates, self->n_workers, thief);
 
     if (idx >= (int) before)
-      g_debug ("worker %u: took %" G_GINT64_FORMAT " bytes at %.0f B/s from a range at %.0f B/s",
-               worker->index,
-               dp_scheduler_get_segment (self->scheduler, (guint) idx)->end -
-               dp_scheduler_get_segment (self->scheduler, (guint) idx)->start,
-               thief, 0.0);
+      {
+        const DpSegment *seg = dp_scheduler_get_segment (self->scheduler, (guint) idx);
+
+        g_debug ("worker %u: took %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT " (own pace %.0f B/s)",
+                 worker->index, seg->start, seg->end, thief);
+      }
     return idx;
   }
 }
