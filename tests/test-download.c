@@ -323,8 +323,8 @@ test_auto_connections (void **state)
 {
   Fixture *f = *state;
 
-  assert_download_ok (f, "/file/auto.bin?size=25165843&seed=25&rate=2000000&maxconn=6",
-                      DP_DOWNLOAD_SEGMENTS_AUTO, 25, 25165843, NULL);
+  assert_download_ok (f, "/file/auto.bin?size=50331653&seed=25&rate=4000000&maxconn=6",
+                      DP_DOWNLOAD_SEGMENTS_AUTO, 25, 50331653, NULL);
   assert_true (dp_test_server_get_max_concurrent (f->server) > 4);
 }
 
