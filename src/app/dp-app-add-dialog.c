@@ -312,6 +312,8 @@ dp_app_add_dialog_new (GtkWindow    *parent,
   folder = dp_app_manager_dup_default_directory (manager);
   dp_app_add_dialog_set_folder (self, folder);
   dp_app_add_dialog_set_segments (self, dp_app_manager_get_segments (manager));
+  /* Typing starts in the links box, not on the Cancel button. */
+  gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->text_view));
   return self;
 }
 

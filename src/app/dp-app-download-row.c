@@ -68,6 +68,19 @@ format_details (DpAppItem *item)
   return g_strdup_printf ("%s · %s · %s", progress, speed, left);
 }
 
+/* Progress arrives ten times a second; GTK 4.8 re-queries the tooltip
+ * (a round trip to the display server) on every set, even with the same
+ * text, so only real changes are passed on. */
+static void
+set_tooltip_if_changed (GtkWidget  *widget,
+                        const char *text)
+{
+  const char *current = gtk_widget_get_tooltip_text (widget);
+
+  if (g_strcmp0 (current, text) != 0)
+    gtk_widget_set_tooltip_text (widget, text);
+}
+
 static void
 update (DpAppDownloadRow *self)
 {
@@ -93,13 +106,13 @@ update (DpAppDownloadRow *self)
                   !(status == DP_APP_ITEM_FAILED && received == 0);
 
   gtk_label_set_label (self->name_label, dp_app_item_get_display_name (item));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->name_label), dp_app_item_get_url (item));
+  set_tooltip_if_changed (GTK_WIDGET (self->name_label), dp_app_item_get_url (item));
   gtk_image_set_from_gicon (self->icon, dp_app_item_get_icon (item));
 
   status_text = dp_app_format_status (status, dp_app_item_get_error (item));
   gtk_label_set_label (self->status_label, status_text);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label),
-                               status == DP_APP_ITEM_FAILED ? status_text : NULL);
+  set_tooltip_if_changed (GTK_WIDGET (self->status_label),
+                          status == DP_APP_ITEM_FAILED ? status_text : NULL);
   if (status == DP_APP_ITEM_FAILED)
     gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
   else
