@@ -219,55 +219,6 @@ dp_scheduler_set_progress (DpScheduler *self,
   seg->claim = seg->pos;
 }
 
-int
-dp_scheduler_acquire (DpScheduler *self,
-                      int          worker)
-{
-  int victim = -1;
-  gint64 victim_left = 0;
-
-  g_return_val_if_fail (worker >= 0, -1);
-
-  /* Prefer work nobody is doing: initial segments and those that a
-   * failed or retired connection handed back. */
-  for (guint i = 0; i < self->segments->len; i++)
-    {
-      DpSegment *seg = &g_array_index (self->segments, DpSegment, i);
-
-      if (seg->owner < 0 && seg->pos < seg->end)
-        {
-          seg->owner = worker;
-          return (int) i;
-        }
-    }
-
-  for (guint i = 0; i < self->segments->len; i++)
-    {
-      const DpSegment *seg = &g_array_index (self->segments, DpSegment, i);
-      gint64 left = seg->end - MAX (seg->pos, seg->claim);
-
-      if (left > victim_left)
-        {
-          victim = (int) i;
-          victim_left = left;
-        }
-    }
-
-  /* Steal the upper half, but only if both halves stay worth a
-   * connection; otherwise the owner finishes faster alone. */
-  if (victim >= 0 && victim_left / 2 >= self->min_segment)
-    {
-      DpSegment *old = &g_array_index (self->segments, DpSegment, victim);
-      gint64 mid = MAX (old->pos, old->claim) + (victim_left - victim_left / 2);
-      DpSegment seg = { mid, mid, mid, old->end, worker };
-
-      old->end = mid;
-      g_array_append_val (self->segments, seg);
-      return (int) self->segments->len - 1;
-    }
-
-  return -1;
-}
 
 static int
 take_unowned (DpScheduler *self,
@@ -300,6 +251,41 @@ split (DpScheduler *self,
   old->end = mid;
   g_array_append_val (self->segments, seg);
   return (int) self->segments->len - 1;
+}
+
+int
+dp_scheduler_acquire (DpScheduler *self,
+                      int          worker)
+{
+  int victim = -1;
+  gint64 victim_left = 0;
+  int idx;
+
+  g_return_val_if_fail (worker >= 0, -1);
+
+  /* Prefer work nobody is doing: initial segments and those that a
+   * failed or retired connection handed back. */
+  idx = take_unowned (self, worker);
+  if (idx >= 0)
+    return idx;
+
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      const DpSegment *seg = &g_array_index (self->segments, DpSegment, i);
+      gint64 left = seg->end - MAX (seg->pos, seg->claim);
+
+      if (left > victim_left)
+        {
+          victim = (int) i;
+          victim_left = left;
+        }
+    }
+
+  /* Steal the upper half, but only if both halves stay worth a
+   * connection; otherwise the owner finishes faster alone. */
+  if (victim >= 0 && victim_left / 2 >= self->min_segment)
+    return split (self, (guint) victim, victim_left - victim_left / 2, worker);
+  return -1;
 }
 
 int
