@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "dp-error.h"
+#include "dp-http.h"
 #include "dp-state.h"
 
 #define GIB4 G_GINT64_CONSTANT (4294967296)
@@ -706,13 +707,26 @@ test_strip_credentials (void **unused)
     { "https://host/a b/ü%41", "https://host/a b/ü%41" },
     { "not a url", "not a url" },
     { "", "" },
+    /* The login ends at the last '@' of the authority, so stripping
+     * twice changes nothing (found by fuzzing). */
+    { "https://exa@@@mp@t/comiso", "https://t/comiso" },
+    { "https://a@b@host/x@y", "https://host/x@y" },
+    /* Addresses that do not parse lose the login too. */
+    { "https://user:pw@host:99x/", "https://host:99x/" },
+    /* Without a scheme there is no authority to strip from. */
+    { "user:pw@host/x", "user:pw@host/x" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *stripped = dp_state_strip_credentials (cases[i][0]);
+      g_autofree char *again = dp_state_strip_credentials (stripped);
+      g_autofree char *redacted = dp_http_redact_address (cases[i][0]);
 
       assert_string_equal (stripped, cases[i][1]);
+      assert_string_equal (again, stripped);
+      /* Messages may quote any of these: never with the password. */
+      assert_null (strstr (redacted, "pw"));
     }
 }
 

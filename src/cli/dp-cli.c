@@ -8,17 +8,10 @@
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 
-#include "dp-checksum.h"
+#include "dp-cli-options.h"
 #include "dp-download.h"
 #include "dp-error.h"
 #include "dp-http.h"
-
-/* Exit codes: part of the command-line contract. */
-enum {
-  EXIT_OK = 0,
-  EXIT_FAILED = 1,
-  EXIT_USAGE = 2,
-};
 
 typedef struct
 {
@@ -133,161 +126,64 @@ default_directory (void)
   return g_build_filename (g_get_home_dir (), "Downloads", NULL);
 }
 
-static gboolean
-parse_segments (const char  *text,
-                guint       *segments,
-                GError     **error)
-{
-  guint64 value;
-
-  if (g_ascii_strcasecmp (text, "auto") == 0)
-    {
-      *segments = DP_DOWNLOAD_SEGMENTS_AUTO;
-      return TRUE;
-    }
-  if (!g_ascii_string_to_unsigned (text, 10, DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS,
-                                   &value, NULL))
-    {
-      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
-                   _("--segments must be “auto” or a number from %d to %d, not “%s”."),
-                   DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS, text);
-      return FALSE;
-    }
-  *segments = (guint) value;
-  return TRUE;
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(DpDownload) download = NULL;
-  g_autoptr(GUri) uri = NULL;
-  g_autofree char *output = NULL;
   g_autofree char *directory = NULL;
-  g_autofree char *segments_text = NULL;
-  g_autofree char *checksum_text = NULL;
-  g_auto(GStrv) urls = NULL;
-  gboolean quiet = FALSE;
-  gboolean version = FALSE;
-  guint segments = DP_DOWNLOAD_DEFAULT_SEGMENTS;
+  DpCliOptions options;
   Cli cli = { 0 };
   guint sigint_id, sigterm_id;
-  const GOptionEntry entries[] = {
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-      N_("Save to FILE"), N_("FILE") },
-    { "dir", 'd', 0, G_OPTION_ARG_FILENAME, &directory,
-      N_("Save into DIR under the server's or the address's name "
-         "(default: the download folder)"), N_("DIR") },
-    { "segments", 's', 0, G_OPTION_ARG_STRING, &segments_text,
-      N_("Parallel connections, 1–64, or “auto” to add connections while it helps "
-         "(default 8)"), N_("N") },
-    { "checksum", 0, 0, G_OPTION_ARG_STRING, &checksum_text,
-      N_("Verify the file before saving it (sha256, sha512, sha1 or md5)"), N_("ALGO:HEX") },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
-      N_("No progress output"), NULL },
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version,
-      N_("Show the version and exit"), NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &urls, NULL, NULL },
-    { NULL }
-  };
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  context = g_option_context_new (_("URL"));
-  g_option_context_set_summary (context,
-                                _("Download one file over several parallel connections "
-                                  "into one preallocated file."));
-  g_option_context_set_description (context,
-                                    _("Exit status: 0 when the file was saved, 1 when the "
-                                      "download failed, 2 on bad usage."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!dp_cli_options_parse (&options, g_strdupv (argv), TRUE, &error))
     {
       print_error ("%s", error->message);
-      return EXIT_USAGE;
+      dp_cli_options_clear (&options);
+      return DP_CLI_EXIT_USAGE;
     }
 
-  if (version)
+  if (options.version)
     {
       printf ("downpour-cli %s\n", PACKAGE_VERSION);
-      return EXIT_OK;
+      dp_cli_options_clear (&options);
+      return DP_CLI_EXIT_OK;
     }
 
-  if (output != NULL && directory != NULL)
-    {
-      print_error ("%s", _("--output and --dir cannot be used together."));
-      return EXIT_USAGE;
-    }
-  if (output != NULL && *output == '\0')
-    {
-      print_error ("%s", _("--output needs a file name."));
-      return EXIT_USAGE;
-    }
-  if (segments_text != NULL && !parse_segments (segments_text, &segments, &error))
-    {
-      print_error ("%s", error->message);
-      return EXIT_USAGE;
-    }
-  if (checksum_text != NULL)
-    {
-      g_autoptr(DpChecksum) checksum = dp_checksum_parse (checksum_text, &error);
-
-      if (checksum == NULL)
-        {
-          print_error ("%s", error->message);
-          return EXIT_USAGE;
-        }
-    }
-
-  if (urls == NULL || urls[0] == NULL)
-    {
-      print_error ("%s", _("No address given. Usage: downpour-cli [OPTION…] URL"));
-      return EXIT_USAGE;
-    }
-  if (urls[1] != NULL)
-    {
-      print_error ("%s", _("Give exactly one address."));
-      return EXIT_USAGE;
-    }
-
-  uri = dp_http_parse_url (urls[0], &error);
-  if (uri == NULL)
-    {
-      print_error ("%s", error->message);
-      return EXIT_USAGE;
-    }
-
-  if (output == NULL && directory == NULL)
+  directory = g_strdup (options.directory);
+  if (options.output == NULL && directory == NULL)
     {
       directory = default_directory ();
       /* The usual download folder may simply not exist yet. */
       if (g_mkdir_with_parents (directory, 0755) != 0)
         {
           print_error (_("Could not create the folder “%s”: %s"), directory, g_strerror (errno));
-          return EXIT_FAILED;
+          dp_cli_options_clear (&options);
+          return DP_CLI_EXIT_FAILED;
         }
     }
 
-  download = dp_download_new (urls[0]);
-  dp_download_set_output (download, output);
+  download = dp_download_new (options.url);
+  dp_download_set_output (download, options.output);
   dp_download_set_directory (download, directory);
-  dp_download_set_segments (download, segments);
-  dp_download_set_checksum (download, checksum_text);
+  dp_download_set_segments (download, options.segments);
+  dp_download_set_checksum (download, options.checksum);
+  dp_download_set_accept_invalid_certificates (download, options.no_check_certificate);
+  dp_download_set_allow_insecure_redirects (download, options.allow_http_redirect);
+  cli.quiet = options.quiet;
+  dp_cli_options_clear (&options);
 
   loop = g_main_loop_new (NULL, FALSE);
   cli.loop = loop;
   cli.download = download;
-  cli.show_progress = !quiet && isatty (STDERR_FILENO);
-
-  cli.quiet = quiet;
+  cli.show_progress = !cli.quiet && isatty (STDERR_FILENO);
   g_signal_connect (download, "progress", G_CALLBACK (on_progress), &cli);
   g_signal_connect (download, "notice", G_CALLBACK (on_notice), &cli);
   sigint_id = g_unix_signal_add (SIGINT, on_interrupt, &cli);
@@ -309,11 +205,16 @@ main (int   argc,
   if (cli.error != NULL)
     {
       print_error ("%s", cli.error->message);
+      if (g_error_matches (cli.error, DP_ERROR, DP_ERROR_TLS))
+        print_error ("%s", _("If you trust this server and the network, --no-check-certificate "
+                             "downloads it anyway."));
+      else if (g_error_matches (cli.error, DP_ERROR, DP_ERROR_INSECURE_REDIRECT))
+        print_error ("%s", _("--allow-http-redirect follows such redirects."));
       g_clear_error (&cli.error);
-      return EXIT_FAILED;
+      return DP_CLI_EXIT_FAILED;
     }
 
-  if (!quiet)
+  if (!cli.quiet)
     printf ("%s\n", dp_download_get_path (download));
-  return EXIT_OK;
+  return DP_CLI_EXIT_OK;
 }

@@ -33,6 +33,8 @@ struct _DpDownload
   guint segments;
   guint stall_timeout;
   guint retry_delay;
+  gboolean accept_invalid_certificates;
+  gboolean allow_insecure_redirects;
 
   /* State as last reported, main thread. */
   DpDownloadState state;
@@ -74,6 +76,8 @@ enum {
   PROP_SEGMENTS,
   PROP_STALL_TIMEOUT,
   PROP_RETRY_DELAY,
+  PROP_ACCEPT_INVALID_CERTIFICATES,
+  PROP_ALLOW_INSECURE_REDIRECTS,
   PROP_STATE,
   PROP_PATH,
   PROP_SIZE,
@@ -154,6 +158,12 @@ dp_download_get_property (GObject    *object,
     case PROP_RETRY_DELAY:
       g_value_set_uint (value, self->retry_delay);
       break;
+    case PROP_ACCEPT_INVALID_CERTIFICATES:
+      g_value_set_boolean (value, self->accept_invalid_certificates);
+      break;
+    case PROP_ALLOW_INSECURE_REDIRECTS:
+      g_value_set_boolean (value, self->allow_insecure_redirects);
+      break;
     case PROP_STATE:
       g_value_set_int (value, self->state);
       break;
@@ -199,6 +209,12 @@ dp_download_set_property (GObject      *object,
     case PROP_RETRY_DELAY:
       dp_download_set_retry_delay (self, g_value_get_uint (value));
       break;
+    case PROP_ACCEPT_INVALID_CERTIFICATES:
+      dp_download_set_accept_invalid_certificates (self, g_value_get_boolean (value));
+      break;
+    case PROP_ALLOW_INSECURE_REDIRECTS:
+      dp_download_set_allow_insecure_redirects (self, g_value_get_boolean (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -237,6 +253,25 @@ dp_download_class_init (DpDownloadClass *klass)
   properties[PROP_RETRY_DELAY] =
     g_param_spec_uint ("retry-delay", NULL, NULL, 1, 60000, 500,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * DpDownload:accept-invalid-certificates:
+   *
+   * Whether to go on when the server's TLS certificate cannot be
+   * verified. Off by default; only an explicit choice of the user may
+   * turn it on, and front ends should show that it is on.
+   */
+  properties[PROP_ACCEPT_INVALID_CERTIFICATES] =
+    g_param_spec_boolean ("accept-invalid-certificates", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * DpDownload:allow-insecure-redirects:
+   *
+   * Whether to follow a redirect from https:// to plain http://. Off by
+   * default, when such a redirect fails with %DP_ERROR_INSECURE_REDIRECT.
+   */
+  properties[PROP_ALLOW_INSECURE_REDIRECTS] =
+    g_param_spec_boolean ("allow-insecure-redirects", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_STATE] =
     g_param_spec_int ("state", NULL, NULL,
                       DP_DOWNLOAD_STATE_IDLE, DP_DOWNLOAD_STATE_CANCELLED, DP_DOWNLOAD_STATE_IDLE,
@@ -343,6 +378,29 @@ DEFINE_STRING_SETTER (checksum, PROP_CHECKSUM)
 DEFINE_UINT_SETTER (segments, PROP_SEGMENTS)
 DEFINE_UINT_SETTER (stall_timeout, PROP_STALL_TIMEOUT)
 DEFINE_UINT_SETTER (retry_delay, PROP_RETRY_DELAY)
+
+#define DEFINE_BOOLEAN_SETTER(field, PROP)                            \
+  void                                                                \
+  dp_download_set_##field (DpDownload *self,                          \
+                           gboolean    value)                         \
+  {                                                                   \
+    g_return_if_fail (DP_IS_DOWNLOAD (self));                         \
+    value = !!value;                                                  \
+    if (self->field != value)                                         \
+      {                                                               \
+        self->field = value;                                          \
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP]); \
+      }                                                               \
+  }                                                                   \
+  gboolean                                                            \
+  dp_download_get_##field (DpDownload *self)                          \
+  {                                                                   \
+    g_return_val_if_fail (DP_IS_DOWNLOAD (self), FALSE);              \
+    return self->field;                                               \
+  }
+
+DEFINE_BOOLEAN_SETTER (accept_invalid_certificates, PROP_ACCEPT_INVALID_CERTIFICATES)
+DEFINE_BOOLEAN_SETTER (allow_insecure_redirects, PROP_ALLOW_INSECURE_REDIRECTS)
 
 DpDownloadState
 dp_download_get_state (DpDownload *self)
@@ -621,7 +679,8 @@ start_transfer (DpDownload *self,
   config.stall_timeout = self->stall_timeout;
   config.retry_delay_ms = self->retry_delay;
   config.max_attempts = 8;
-  config.allow_downgrade = FALSE;
+  config.allow_downgrade = self->allow_insecure_redirects;
+  config.accept_invalid_certificates = self->accept_invalid_certificates;
   config.resume = TRUE;
 
   weak = g_new0 (GWeakRef, 1);

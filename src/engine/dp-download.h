@@ -65,6 +65,13 @@ guint            dp_download_get_retry_delay   (DpDownload *self);
 void             dp_download_set_retry_delay   (DpDownload *self,
                                                 guint       milliseconds);
 
+gboolean         dp_download_get_accept_invalid_certificates (DpDownload *self);
+void             dp_download_set_accept_invalid_certificates (DpDownload *self,
+                                                              gboolean    value);
+gboolean         dp_download_get_allow_insecure_redirects    (DpDownload *self);
+void             dp_download_set_allow_insecure_redirects    (DpDownload *self,
+                                                              gboolean    value);
+
 DpDownloadState  dp_download_get_state         (DpDownload *self);
 const char      *dp_download_get_path          (DpDownload *self);
 gint64           dp_download_get_size          (DpDownload *self);

@@ -29,6 +29,8 @@ G_BEGIN_DECLS
  * @DP_ERROR_CHECKSUM: the downloaded file does not match its checksum
  * @DP_ERROR_CANCELLED: the download was cancelled
  * @DP_ERROR_INVALID_ARGUMENT: a caller passed a value out of range
+ * @DP_ERROR_INSECURE_REDIRECT: an https:// address redirected to plain
+ *   http://; #DpDownload:allow-insecure-redirects lets it through
  *
  * Error codes in the %DP_ERROR domain. Front ends switch on these to
  * decide what to offer (retry, pick another folder, …).
@@ -51,6 +53,7 @@ typedef enum
   DP_ERROR_CHECKSUM,
   DP_ERROR_CANCELLED,
   DP_ERROR_INVALID_ARGUMENT,
+  DP_ERROR_INSECURE_REDIRECT,
 } DpError;
 
 GQuark dp_error_quark (void);

@@ -6,11 +6,23 @@
 #include "dp-error.h"
 #include "dp-http.h"
 
+/* Kept on the session for its whole life; workers only touch the
+ * atomic counter. */
+typedef struct
+{
+  gboolean accept_invalid;
+  gint accepted;
+} TlsPolicy;
+
+#define TLS_POLICY_KEY "dp-tls-policy"
+
 SoupSession *
-dp_http_session_new (guint connections,
-                     guint timeout_s)
+dp_http_session_new (guint    connections,
+                     guint    timeout_s,
+                     gboolean accept_invalid_certificates)
 {
   SoupSession *session;
+  TlsPolicy *policy;
 
   /* Both limits are construct-only. One spare connection lets a probe or
    * a retry open while every segment is busy. */
@@ -22,7 +34,29 @@ dp_http_session_new (guint connections,
                                            NULL);
   /* Compressed bodies have other offsets than the file; never decode. */
   soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_DECODER);
+
+  policy = g_new0 (TlsPolicy, 1);
+  policy->accept_invalid = accept_invalid_certificates;
+  g_object_set_data_full (G_OBJECT (session), TLS_POLICY_KEY, policy, g_free);
   return session;
+}
+
+gboolean
+dp_http_session_accepted_invalid_certificate (SoupSession *session)
+{
+  TlsPolicy *policy = g_object_get_data (G_OBJECT (session), TLS_POLICY_KEY);
+
+  return policy != NULL && g_atomic_int_get (&policy->accepted) != 0;
+}
+
+static gboolean
+on_accept_certificate (SoupMessage          *msg,
+                       GTlsCertificate      *certificate,
+                       GTlsCertificateFlags  errors,
+                       TlsPolicy            *policy)
+{
+  g_atomic_int_set (&policy->accepted, 1);
+  return TRUE;
 }
 
 SoupMessage *
@@ -63,6 +97,8 @@ dp_http_send (SoupSession   *session,
               GCancellable  *cancellable,
               GError       **error)
 {
+  TlsPolicy *policy = g_object_get_data (G_OBJECT (session), TLS_POLICY_KEY);
+
   for (guint hops = 0;; hops++)
     {
       g_autoptr(GInputStream) stream = NULL;
@@ -74,6 +110,11 @@ dp_http_send (SoupSession   *session,
       const char *scheme;
       const char *method;
       guint status;
+
+      /* Only the user's explicit choice gets past a bad certificate; the
+       * policy lives as long as the session, which outlives the message. */
+      if (policy != NULL && policy->accept_invalid)
+        g_signal_connect (*msg, "accept-certificate", G_CALLBACK (on_accept_certificate), policy);
 
       stream = soup_session_send (session, *msg, cancellable, &local_error);
       if (stream == NULL)
@@ -121,7 +162,7 @@ dp_http_send (SoupSession   *session,
           g_ascii_strcasecmp (scheme, "http") == 0)
         {
           shown = dp_http_uri_to_display (target);
-          g_set_error (error, DP_ERROR, DP_ERROR_TOO_MANY_REDIRECTS,
+          g_set_error (error, DP_ERROR, DP_ERROR_INSECURE_REDIRECT,
                        _("The server redirected from a secure address to an insecure one (%s). "
                          "Downpour refused to follow."), shown);
           return NULL;
@@ -258,6 +299,70 @@ dp_http_uri_to_display (GUri *uri)
   return g_uri_to_string_partial (uri, G_URI_HIDE_USERINFO | G_URI_HIDE_AUTH_PARAMS);
 }
 
+/* The '@' that ends a login in the authority starting at @authority:
+ * the last one before the path, as host names have none. */
+static const char *
+find_login_end (const char *authority)
+{
+  const char *end = authority + strcspn (authority, "/?#");
+  const char *at = NULL;
+
+  for (const char *p = authority; p < end; p++)
+    if (*p == '@')
+      at = p;
+  return at;
+}
+
+char *
+dp_http_replace_userinfo (const char *text,
+                          const char *replacement)
+{
+  const char *authority = strstr (text, "://");
+  const char *at;
+
+  /* By text, not through GUri: it must work on addresses that do not
+   * parse, and must not re-encode the rest of the address. */
+  if (authority == NULL)
+    return g_strdup (text);
+  authority += 3;
+  at = find_login_end (authority);
+  if (at == NULL)
+    return g_strdup (text);
+
+  return g_strdup_printf ("%.*s%s%s", (int) (authority - text), text, replacement, at + 1);
+}
+
+char *
+dp_http_redact_address (const char *text)
+{
+  const char *at;
+
+  if (strstr (text, "://") != NULL)
+    return dp_http_replace_userinfo (text, "***@");
+
+  /* Without "scheme://" it is a guess, but "user:pw@host/file" pasted
+   * without its scheme still holds a password. */
+  at = find_login_end (text);
+  if (at == NULL)
+    return g_strdup (text);
+  return g_strconcat ("***", at, NULL);
+}
+
+/* Whether @text starts with "scheme:" (RFC 3986 §3.1). Unlike
+ * g_uri_peek_scheme() it interns nothing: GLib keeps interned strings
+ * forever, and typed or pasted text must not grow memory. */
+static gboolean
+has_scheme (const char *text)
+{
+  const char *p = text;
+
+  if (!g_ascii_isalpha (*p))
+    return FALSE;
+  while (g_ascii_isalnum (*p) || *p == '+' || *p == '-' || *p == '.')
+    p++;
+  return *p == ':';
+}
+
 /* Host names as resolvers take them: letters, digits, '-', '.', '_',
  * and non-ASCII letters of internationalised names. */
 static gboolean
@@ -280,6 +385,7 @@ dp_http_parse_url (const char  *text,
                    GError     **error)
 {
   g_autofree char *trimmed = NULL;
+  g_autofree char *shown = NULL;
   g_autoptr(GUri) uri = NULL;
   g_autoptr(GError) local_error = NULL;
   const char *scheme;
@@ -299,11 +405,14 @@ dp_http_parse_url (const char  *text,
       return NULL;
     }
 
-  if (g_uri_peek_scheme (trimmed) == NULL)
+  /* Messages quote the address, but never a password in it. */
+  shown = dp_http_redact_address (trimmed);
+
+  if (!has_scheme (trimmed))
     {
       g_set_error (error, DP_ERROR, DP_ERROR_INVALID_URL,
                    _("“%s” is not a complete address. It must start with http:// or https://."),
-                   trimmed);
+                   shown);
       return NULL;
     }
 
@@ -320,7 +429,7 @@ dp_http_parse_url (const char  *text,
   if (uri == NULL)
     {
       g_set_error (error, DP_ERROR, DP_ERROR_INVALID_URL,
-                   _("“%s” is not a valid address: %s"), trimmed, local_error->message);
+                   _("“%s” is not a valid address: %s"), shown, local_error->message);
       return NULL;
     }
 
@@ -337,7 +446,7 @@ dp_http_parse_url (const char  *text,
   if (host == NULL || *host == '\0')
     {
       g_set_error (error, DP_ERROR, DP_ERROR_INVALID_URL,
-                   _("The address “%s” has no server name."), trimmed);
+                   _("The address “%s” has no server name."), shown);
       return NULL;
     }
   if (!host_is_valid (host))

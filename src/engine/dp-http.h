@@ -12,6 +12,8 @@ G_BEGIN_DECLS
  * dp_http_session_new:
  * @connections: how many requests may run at once
  * @timeout_s: seconds a connection may stay silent before it fails
+ * @accept_invalid_certificates: go on when a TLS certificate fails
+ *   verification (only ever on the user's explicit request)
  *
  * A session for one download. libsoup's defaults (2 connections per
  * host) would silently serialise the segments, and its content decoder
@@ -21,8 +23,11 @@ G_BEGIN_DECLS
  *
  * Returns: (transfer full): the session
  */
-SoupSession  *dp_http_session_new          (guint connections,
-                                            guint timeout_s);
+SoupSession  *dp_http_session_new          (guint        connections,
+                                            guint        timeout_s,
+                                            gboolean     accept_invalid_certificates);
+/* Whether a certificate that failed verification was let through. */
+gboolean      dp_http_session_accepted_invalid_certificate (SoupSession *session);
 
 /**
  * dp_http_message_new:
@@ -98,5 +103,11 @@ GUri         *dp_http_parse_url            (const char  *text,
 
 /* The URI without user information, for messages and logs. */
 char         *dp_http_uri_to_display       (GUri *uri);
+/* @text with any "user:password@" before the host replaced by
+ * @replacement, for addresses that may not even parse. */
+char         *dp_http_replace_userinfo     (const char *text,
+                                            const char *replacement);
+/* The same, with "***@": for messages that quote an address. */
+char         *dp_http_redact_address       (const char *text);
 
 G_END_DECLS

@@ -106,6 +106,36 @@ dp_part_file_open (const char  *path,
 }
 
 gboolean
+dp_part_file_check_room (const char  *path,
+                         gint64       size,
+                         gint64       already,
+                         GError     **error)
+{
+  g_autofree char *directory = g_path_get_dirname (path);
+  struct statvfs vfs;
+  long bits;
+
+  g_return_val_if_fail (size >= 0 && already >= 0, FALSE);
+
+  /* The largest offset the file system can hold. */
+  errno = 0;
+  bits = pathconf (directory, _PC_FILESIZEBITS);
+  if (bits > 0 && bits < 64 && (guint64) size > (G_GUINT64_CONSTANT (1) << (bits - 1)))
+    {
+      g_propagate_error (error, dp_part_file_error_new (EFBIG, path));
+      return FALSE;
+    }
+
+  if (size > already && statvfs (directory, &vfs) == 0 &&
+      (guint64) (size - already) / MAX (vfs.f_frsize, 1) > (guint64) vfs.f_bavail)
+    {
+      g_propagate_error (error, dp_part_file_error_new (ENOSPC, path));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 dp_part_file_preallocate (DpPartFile  *self,
                           gint64       size,
                           GError     **error)

@@ -27,6 +27,15 @@ DpPartFile *dp_part_file_open        (const char  *path,
                                       gboolean     truncate,
                                       GError     **error);
 
+/* Fails with %DP_ERROR_NO_SPACE, before anything is written, when a
+ * file of @size bytes at @path cannot fit: beyond the file system's
+ * largest file, or more than the free space plus the @already bytes a
+ * partial file there holds. */
+gboolean    dp_part_file_check_room  (const char  *path,
+                                      gint64       size,
+                                      gint64       already,
+                                      GError     **error);
+
 /* Reserves @size bytes on disk so that a full disk shows now, not after
  * an hour of transfer. Where the file system cannot reserve space, checks
  * the free space and sets the length instead. */

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "dp-error.h"
+#include "dp-http.h"
 #include "dp-state.h"
 
 #define GROUP "Downpour"
@@ -537,14 +538,7 @@ dp_state_matches (const DpState *state,
 char *
 dp_state_strip_credentials (const char *url)
 {
-  g_autoptr(GUri) uri = NULL;
-
   g_return_val_if_fail (url != NULL, NULL);
 
-  uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED, NULL);
-  /* Rebuilding re-encodes some characters; only do it when there is
-   * something to remove, so that ordinary addresses stay as given. */
-  if (uri == NULL || g_uri_get_userinfo (uri) == NULL)
-    return g_strdup (url);
-  return g_uri_to_string_partial (uri, G_URI_HIDE_USERINFO);
+  return dp_http_replace_userinfo (url, "");
 }

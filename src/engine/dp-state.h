@@ -96,8 +96,7 @@ gboolean  dp_state_matches            (const DpState *state,
                                        const char    *etag,
                                        const char    *last_modified);
 
-/* Returns @url without user name and password, or an unchanged copy
- * when it has none or cannot be parsed. */
+/* Returns @url without "user:password@", whether or not it parses. */
 char     *dp_state_strip_credentials  (const char *url);
 
 G_END_DECLS

@@ -305,6 +305,24 @@ try_resume (DpTransfer *self,
   return TRUE;
 }
 
+/* An absurd or merely too large size fails here, before the partial
+ * file is created or grown. */
+static gboolean
+check_room (const DpProbe  *probe,
+            const char     *part,
+            gboolean        resuming,
+            GError        **error)
+{
+  GStatBuf st;
+  gint64 already = 0;
+
+  if (probe->size <= 0)
+    return TRUE;
+  if (resuming && g_stat (part, &st) == 0)
+    already = st.st_size;
+  return dp_part_file_check_room (part, probe->size, already, error);
+}
+
 gboolean
 dp_transfer_open_output (DpTransfer  *self,
                          DpProbe     *probe,
@@ -341,6 +359,8 @@ dp_transfer_open_output (DpTransfer  *self,
       part = g_strconcat (path, ".part", NULL);
       state_path = g_strconcat (part, ".state", NULL);
       resuming = try_resume (self, probe, part, state_path);
+      if (!check_room (probe, part, resuming, error))
+        return FALSE;
       file = dp_part_file_open (part, FALSE, !resuming, error);
       if (file == NULL)
         return FALSE;
@@ -380,12 +400,16 @@ dp_transfer_open_output (DpTransfer  *self,
               if (!try_resume (self, probe, part, state_path))
                 continue;
               resuming = TRUE;
+              if (!check_room (probe, part, TRUE, error))
+                return FALSE;
               file = dp_part_file_open (part, FALSE, FALSE, error);
               if (file == NULL)
                 return FALSE;
               break;
             }
 
+          if (!check_room (probe, part, FALSE, error))
+            return FALSE;
           file = dp_part_file_open (part, TRUE, TRUE, &local_error);
           if (file == NULL && !g_error_matches (local_error, DP_ERROR, DP_ERROR_EXISTS))
             {

@@ -567,9 +567,14 @@ controller_thread (gpointer data)
   /* The session is created and configured here, before any worker
    * sends on it (libsoup's rule for using a session from threads). */
   self->session = dp_http_session_new (self->config.segments > 0 ? self->config.segments : AUTO_MAX,
-                                       self->config.stall_timeout);
+                                       self->config.stall_timeout,
+                                       self->config.accept_invalid_certificates);
 
-  ok = dp_transfer_probe (self, &probe, &error) &&
+  ok = dp_transfer_probe (self, &probe, &error);
+  if (ok && dp_http_session_accepted_invalid_certificate (self->session))
+    dp_transfer_notice (self, _("The server’s certificate could not be verified. Downloading "
+                                "anyway, as asked; the file could have been altered on the way."));
+  ok = ok &&
        dp_transfer_open_output (self, &probe, &error) &&
        plan_and_run (self, &probe, &error);
   dp_probe_clear (&probe);

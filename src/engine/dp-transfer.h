@@ -35,7 +35,8 @@ typedef struct
   guint stall_timeout;   /* seconds of silence before a connection is dropped */
   guint retry_delay_ms;  /* first back-off delay; doubles on each retry */
   guint max_attempts;    /* tries per range without progress */
-  gboolean allow_downgrade;
+  gboolean allow_downgrade;  /* follow https:// -> http:// redirects */
+  gboolean accept_invalid_certificates;
   gboolean resume;       /* continue a matching partial file */
   DpChecksum *checksum;  /* verified before the final rename, or NULL */
 } DpTransferConfig;

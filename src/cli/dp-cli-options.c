@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "dp-checksum.h"
+#include "dp-cli-options.h"
+#include "dp-download.h"
+#include "dp-error.h"
+#include "dp-http.h"
+
+static gboolean
+parse_segments (const char  *text,
+                guint       *segments,
+                GError     **error)
+{
+  guint64 value;
+
+  if (g_ascii_strcasecmp (text, "auto") == 0)
+    {
+      *segments = DP_DOWNLOAD_SEGMENTS_AUTO;
+      return TRUE;
+    }
+  if (!g_ascii_string_to_unsigned (text, 10, DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS,
+                                   &value, NULL))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                   _("--segments must be “auto” or a number from %d to %d, not “%s”."),
+                   DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS, text);
+      return FALSE;
+    }
+  *segments = (guint) value;
+  return TRUE;
+}
+
+gboolean
+dp_cli_options_parse (DpCliOptions  *options,
+                      GStrv          args,
+                      gboolean       help_enabled,
+                      GError       **error)
+{
+  g_auto(GStrv) argv = args;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GUri) uri = NULL;
+  g_autofree char *segments_text = NULL;
+  g_auto(GStrv) urls = NULL;
+  const GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &options->output,
+      N_("Save to FILE"), N_("FILE") },
+    { "dir", 'd', 0, G_OPTION_ARG_FILENAME, &options->directory,
+      N_("Save into DIR under the server's or the address's name "
+         "(default: the download folder)"), N_("DIR") },
+    { "segments", 's', 0, G_OPTION_ARG_STRING, &segments_text,
+      N_("Parallel connections, 1–64, or “auto” to add connections while it helps "
+         "(default 8)"), N_("N") },
+    { "checksum", 0, 0, G_OPTION_ARG_STRING, &options->checksum,
+      N_("Verify the file before saving it (sha256, sha512, sha1 or md5)"), N_("ALGO:HEX") },
+    { "no-check-certificate", 0, 0, G_OPTION_ARG_NONE, &options->no_check_certificate,
+      N_("Accept a server certificate that cannot be verified (unsafe: anyone on the "
+         "way could change the file)"), NULL },
+    { "allow-http-redirect", 0, 0, G_OPTION_ARG_NONE, &options->allow_http_redirect,
+      N_("Follow redirects from https:// to unencrypted http:// addresses (unsafe)"), NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &options->quiet,
+      N_("No progress output"), NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &options->version,
+      N_("Show the version and exit"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &urls, NULL, NULL },
+    { NULL }
+  };
+
+  memset (options, 0, sizeof *options);
+  options->segments = DP_DOWNLOAD_DEFAULT_SEGMENTS;
+
+  context = g_option_context_new (_("URL"));
+  g_option_context_set_summary (context,
+                                _("Download one file over several parallel connections "
+                                  "into one preallocated file."));
+  g_option_context_set_description (context,
+                                    _("Exit status: 0 when the file was saved, 1 when the "
+                                      "download failed, 2 on bad usage."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_help_enabled (context, help_enabled);
+
+  if (!g_option_context_parse_strv (context, &argv, error))
+    return FALSE;
+
+  if (options->version)
+    return TRUE;
+
+  if (options->output != NULL && options->directory != NULL)
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                           _("--output and --dir cannot be used together."));
+      return FALSE;
+    }
+  if (options->output != NULL && *options->output == '\0')
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                           _("--output needs a file name."));
+      return FALSE;
+    }
+  if (segments_text != NULL && !parse_segments (segments_text, &options->segments, error))
+    return FALSE;
+  if (options->checksum != NULL)
+    {
+      g_autoptr(DpChecksum) checksum = dp_checksum_parse (options->checksum, error);
+
+      if (checksum == NULL)
+        return FALSE;
+    }
+
+  if (urls == NULL || urls[0] == NULL)
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                           _("No address given. Usage: downpour-cli [OPTION…] URL"));
+      return FALSE;
+    }
+  if (urls[1] != NULL)
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                           _("Give exactly one address."));
+      return FALSE;
+    }
+
+  uri = dp_http_parse_url (urls[0], error);
+  if (uri == NULL)
+    return FALSE;
+
+  options->url = g_strdup (urls[0]);
+  return TRUE;
+}
+
+void
+dp_cli_options_clear (DpCliOptions *options)
+{
+  g_clear_pointer (&options->url, g_free);
+  g_clear_pointer (&options->output, g_free);
+  g_clear_pointer (&options->directory, g_free);
+  g_clear_pointer (&options->checksum, g_free);
+}
