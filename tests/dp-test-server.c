@@ -29,6 +29,7 @@ struct _DpTestServer
   /* Written by the server thread before dp_test_server_new() returns,
    * read-only afterwards, so any thread may read it without a lock. */
   char *base_url;
+  char *https_base_url;
 
   GMutex lock;
   GCond cond;
@@ -964,6 +965,48 @@ server_handler (SoupServer        *soup,
 
 /* ---- the server thread ------------------------------------------------ */
 
+/* A self-signed certificate for 127.0.0.1 (valid until 2126) and its key,
+ * made for these tests only: no client trusts it, which is the point. */
+static const char self_signed_pem[] =
+  "-----BEGIN CERTIFICATE-----\n"
+  "MIIBkDCCATagAwIBAgIUSzGywJdeDMmYkGJXZeDj1fZ6q1swCgYIKoZIzj0EAwIw\n"
+  "FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyNTA2MTYxOVoYDzIxMjYxMTAx\n"
+  "MDYxNjE5WjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO\n"
+  "PQMBBwNCAAReA16fU60E2oWilnQTHnv9LjFtDTYa0xjw/eo1UOH5rBLmxIn4cBds\n"
+  "ziFotuN5nnFikSbImG8jxmPGj/+lcrDXo2QwYjAdBgNVHQ4EFgQUHWCLvYaMaIZ5\n"
+  "Ysn9jNzwAc7jUx8wHwYDVR0jBBgwFoAUHWCLvYaMaIZ5Ysn9jNzwAc7jUx8wDwYD\n"
+  "VR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0gAMEUC\n"
+  "IFcva7v9vvZdXQkw9uhYXYDZ2+hBJlujNo2mfsvyjNz+AiEAi4juzZs8H8UxrIh9\n"
+  "FxSrRoxXp38ZAeH8oDoPOy/SgZ8=\n"
+  "-----END CERTIFICATE-----\n"
+  "-----BEGIN PRIVATE KEY-----\n"
+  "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgsZrUhDpHR0iuXves\n"
+  "F5o5MXHIXWUBoFCXU3hBIkIY2fyhRANCAAReA16fU60E2oWilnQTHnv9LjFtDTYa\n"
+  "0xjw/eo1UOH5rBLmxIn4cBdsziFotuN5nnFikSbImG8jxmPGj/+lcrDX\n"
+  "-----END PRIVATE KEY-----\n";
+
+static char *
+listen_on_loopback (SoupServer              *soup,
+                    SoupServerListenOptions  options,
+                    const char              *scheme,
+                    GError                 **error)
+{
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  GSList *uris;
+  char *url = NULL;
+
+  if (!soup_server_listen (soup, address, options, error))
+    return NULL;
+
+  /* One listener per scheme: find this one by its scheme. */
+  uris = soup_server_get_uris (soup);
+  for (GSList *l = uris; l != NULL && url == NULL; l = l->next)
+    if (g_strcmp0 (g_uri_get_scheme (l->data), scheme) == 0)
+      url = g_strdup_printf ("%s://127.0.0.1:%d", scheme, g_uri_get_port (l->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return url;
+}
+
 /* Runs in the server thread on dp_test_server_free(). */
 static gboolean
 shutdown_cb (gpointer user_data)
@@ -988,7 +1031,7 @@ server_thread (gpointer user_data)
 {
   DpTestServer *self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
 
   /* SoupServer and its sockets attach their sources to the thread-default
    * context at creation and listen time, so push ours first. */
@@ -997,19 +1040,14 @@ server_thread (gpointer user_data)
   self->soup = soup_server_new ("server-header", "dp-test-server ", NULL);
   soup_server_add_handler (self->soup, NULL, server_handler, self, NULL);
 
-  address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  if (soup_server_listen (self->soup, address, 0, &error))
-    {
-      GSList *uris = soup_server_get_uris (self->soup);
-
-      self->base_url = g_strdup_printf ("http://127.0.0.1:%d",
-                                        g_uri_get_port (uris->data));
-      g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-    }
-  else
-    {
-      self->start_error = g_strdup (error->message);
-    }
+  certificate = g_tls_certificate_new_from_pem (self_signed_pem, -1, &error);
+  if (certificate != NULL)
+    soup_server_set_tls_certificate (self->soup, certificate);
+  if (certificate == NULL ||
+      (self->base_url = listen_on_loopback (self->soup, 0, "http", &error)) == NULL ||
+      (self->https_base_url = listen_on_loopback (self->soup, SOUP_SERVER_LISTEN_HTTPS,
+                                                  "https", &error)) == NULL)
+    self->start_error = g_strdup (error->message);
 
   g_mutex_lock (&self->lock);
   self->ready = TRUE;
@@ -1080,6 +1118,7 @@ dp_test_server_free (DpTestServer *self)
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   g_free (self->base_url);
+  g_free (self->https_base_url);
   g_free (self->start_error);
   g_free (self);
 }
@@ -1089,6 +1128,13 @@ dp_test_server_url (DpTestServer *self,
                     const char   *path_and_query)
 {
   return g_strconcat (self->base_url, path_and_query, NULL);
+}
+
+char *
+dp_test_server_https_url (DpTestServer *server,
+                          const char   *path_and_query)
+{
+  return g_strconcat (server->https_base_url, path_and_query, NULL);
 }
 
 guint

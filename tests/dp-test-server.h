@@ -70,6 +70,10 @@ void          dp_test_server_free             (DpTestServer *server);
 /* Returns "http://127.0.0.1:PORT" + @path_and_query; free with g_free(). */
 char         *dp_test_server_url              (DpTestServer *server,
                                                const char   *path_and_query);
+/* The same files over HTTPS, with a self-signed certificate that
+ * fails verification. */
+char         *dp_test_server_https_url        (DpTestServer *server,
+                                               const char   *path_and_query);
 guint         dp_test_server_get_requests     (DpTestServer *server);
 guint         dp_test_server_get_range_requests (DpTestServer *server);
 guint64       dp_test_server_get_bytes_sent   (DpTestServer *server);

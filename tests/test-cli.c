@@ -33,6 +33,9 @@ run_clear (Run *run)
   g_free (run->err);
 }
 
+/* The environment of the next runs; NULL inherits the test's. */
+static char **cli_env;
+
 static Run
 run_cli (const char *first,
          ...)
@@ -52,7 +55,7 @@ run_cli (const char *first,
   va_end (args);
   g_ptr_array_add (argv, NULL);
 
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, cli_env, G_SPAWN_DEFAULT, NULL, NULL,
                                &run.out, &run.err, &wait_status, &error));
   g_assert_no_error (error);
   g_assert_true (WIFEXITED (wait_status));
@@ -180,6 +183,64 @@ test_download_and_failure (void **state)
   run_clear (&run);
 }
 
+/* Security refusals name their way out; taking it works and says so.
+ * A login in the address shows up nowhere, debug output included. */
+static void
+test_security_options (void **state)
+{
+  const char *dir = *state;
+  g_autoptr(DpTestServer) server = dp_test_server_new ();
+  g_autofree char *https = dp_test_server_https_url (server, "/file/tls.bin?size=200003&seed=22");
+  g_autofree char *plain = dp_test_server_url (server, "/file/down.bin?size=1000&seed=23");
+  g_autofree char *escaped = g_uri_escape_string (plain, NULL, FALSE);
+  g_autofree char *to_plain = NULL;
+  g_autofree char *with_login = g_strdup_printf ("http://alice:S3cretPw@%s",
+                                                 plain + strlen ("http://"));
+  g_autofree char *missing = dp_test_server_url (server, "/file/missing.bin?status=404");
+  g_autofree char *bad_login = g_strdup_printf ("http://alice:S3cretPw@%s",
+                                                missing + strlen ("http://"));
+  g_autofree char *redirect_base = dp_test_server_https_url (server, "/file/r.bin?redirectto=");
+  g_autofree char *out = g_build_filename (dir, "tls.bin", NULL);
+  g_autofree char *want = dp_test_content_sha256 (22, 200003);
+  g_autofree char *got = NULL;
+  Run run;
+
+  to_plain = g_strconcat (redirect_base, escaped, NULL);
+  run = run_cli ("-d", dir, https, NULL);
+  assert_int_equal (run.status, 1);
+  assert_one_error_line (&run, "--no-check-certificate");
+  assert_int_equal (dp_test_count_files (dir), 0);
+  run_clear (&run);
+
+  run = run_cli ("-o", out, "--no-check-certificate", https, NULL);
+  assert_int_equal (run.status, 0);
+  assert_one_error_line (&run, "could not be verified");
+  got = dp_test_file_sha256 (out);
+  assert_string_equal (got, want);
+  run_clear (&run);
+
+  run = run_cli ("-d", dir, "--no-check-certificate", to_plain, NULL);
+  assert_int_equal (run.status, 1);
+  assert_non_null (strstr (run.err, "--allow-http-redirect"));
+  run_clear (&run);
+
+  run = run_cli ("-q", "-d", dir, "--no-check-certificate", "--allow-http-redirect", to_plain, NULL);
+  assert_int_equal (run.status, 0);
+  run_clear (&run);
+
+  cli_env = g_environ_setenv (g_get_environ (), "G_MESSAGES_DEBUG", "all", TRUE);
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *urls[] = { with_login, bad_login, "http://alice:S3cretPw@127.0.0.1:99x/" };
+
+      run = run_cli ("-d", dir, urls[i], NULL);
+      if (strstr (run.out, "S3cretPw") != NULL || strstr (run.err, "S3cretPw") != NULL)
+        fail_msg ("the password was shown:\n%s\n%s", run.out, run.err);
+      run_clear (&run);
+    }
+  g_clear_pointer (&cli_env, g_strfreev);
+}
+
 /* Killed without warning halfway, run again: it continues where it
  * stopped, losing at most about a second of transfer. */
 static void
@@ -277,6 +338,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_download_and_failure, setup, teardown),
     cmocka_unit_test_setup_teardown (test_resume_after_kill, setup, teardown),
     cmocka_unit_test_setup_teardown (test_checksum, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_security_options, setup, teardown),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 
 #include <glib/gstdio.h>
 
@@ -708,6 +709,134 @@ test_cancel_is_prompt_and_keeps_part (void **state)
     fail_msg ("%u progress reports in about a second", data.progress_count);
 }
 
+/* ---- hostile servers and security choices ----------------------------- */
+
+static DpDownload *
+new_https_download (Fixture    *f,
+                    const char *path_and_query)
+{
+  g_autofree char *url = dp_test_server_https_url (f->server, path_and_query);
+  DpDownload *download = dp_download_new (url);
+
+  dp_download_set_directory (download, f->dir);
+  dp_download_set_segments (download, 4);
+  dp_download_set_retry_delay (download, 10);
+  return download;
+}
+
+/* A certificate nobody vouches for ends the download, with nothing left
+ * on disk, unless the user explicitly accepts it; then it says so. */
+static void
+test_tls_self_signed (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpDownload) refused = new_https_download (f, "/file/tls.bin?size=1000003&seed=4");
+  g_autoptr(DpDownload) accepted = new_https_download (f, "/file/tls.bin?size=1000003&seed=4");
+  g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = dp_test_content_sha256 (4, 1000003);
+  g_autofree char *path = g_build_filename (f->dir, "tls.bin", NULL);
+  g_autofree char *actual = NULL;
+
+  assert_false (dp_test_run_download (refused, 30, &error));
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_TLS));
+  assert_non_null (strstr (error->message, "certificate"));
+  assert_int_equal (dp_test_count_files (f->dir), 0);
+
+  g_clear_error (&error);
+  dp_download_set_accept_invalid_certificates (accepted, TRUE);
+  g_signal_connect (accepted, "notice", G_CALLBACK (collect_notice), notices);
+  assert_true (dp_test_run_download (accepted, 60, &error));
+  actual = dp_test_file_sha256 (path);
+  assert_string_equal (actual, expected);
+  assert_true (has_notice (notices, "certificate could not be verified"));
+}
+
+/* https:// to http:// is refused by default, followed when allowed. */
+static void
+test_insecure_redirect (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *target = dp_test_server_url (f->server, "/file/down.bin?size=70001&seed=6");
+  g_autofree char *escaped = g_uri_escape_string (target, NULL, FALSE);
+  g_autofree char *query = g_strconcat ("/file/start.bin?redirectto=", escaped, NULL);
+  g_autoptr(DpDownload) refused = new_https_download (f, query);
+  g_autoptr(DpDownload) allowed = new_https_download (f, query);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "down.bin", NULL);
+  g_autofree char *expected = dp_test_content_sha256 (6, 70001);
+  g_autofree char *actual = NULL;
+
+  dp_download_set_accept_invalid_certificates (refused, TRUE);
+  assert_false (dp_test_run_download (refused, 30, &error));
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_INSECURE_REDIRECT));
+  assert_int_equal (dp_test_count_files (f->dir), 0);
+
+  g_clear_error (&error);
+  dp_download_set_accept_invalid_certificates (allowed, TRUE);
+  dp_download_set_allow_insecure_redirects (allowed, TRUE);
+  assert_true (dp_test_run_download (allowed, 60, &error));
+  actual = dp_test_file_sha256 (path);
+  assert_string_equal (actual, expected);
+}
+
+/* Sizes no disk can hold, and one just beyond this disk's free space,
+ * fail before anything is created: not even an empty partial file. */
+static void
+test_absurd_size (void **state)
+{
+  Fixture *f = *state;
+  struct statvfs vfs;
+  g_autofree char *too_big = NULL;
+  const char *queries[] = {
+    "/file/huge.bin?size=4611686018427387904",
+    "/file/huge.bin?size=9223372036854775807&nohead=1",
+    NULL,
+  };
+
+  assert_int_equal (statvfs (f->dir, &vfs), 0);
+  too_big = g_strdup_printf ("/file/huge.bin?size=%" G_GUINT64_FORMAT,
+                             (guint64) vfs.f_bavail * vfs.f_frsize + 1024 * 1024 * 1024);
+  queries[2] = too_big;
+
+  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
+    {
+      g_autoptr(DpDownload) download = new_download (f, queries[i], 4);
+      g_autoptr(GError) error = NULL;
+
+      assert_false (dp_test_run_download (download, 30, &error));
+      if (!g_error_matches (error, DP_ERROR, DP_ERROR_NO_SPACE))
+        fail_msg ("%s: expected no space, got: %s", queries[i], error->message);
+      assert_int_equal (dp_test_count_files (f->dir), 0);
+    }
+}
+
+/* A login in the address reaches the server but nothing the user or a
+ * log sees, and not the state file next to the download. */
+static void
+test_credentials_stay_private (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *plain = dp_test_server_url (f->server, "/file/private.bin?size=3000000&rate=2000000");
+  g_autofree char *url = g_strdup_printf ("http://alice:S3cretPw@%s", plain + strlen ("http://"));
+  g_autoptr(DpDownload) download = dp_download_new (url);
+  g_autofree char *state_path = g_build_filename (f->dir, "private.bin.part.state", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  StopData stop = { 1000000, FALSE };
+
+  dp_download_set_directory (download, f->dir);
+  dp_download_set_segments (download, 2);
+  g_signal_connect (download, "progress", G_CALLBACK (stop_after_bytes), &stop);
+  assert_false (dp_test_run_download (download, 60, &error));
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED));
+
+  assert_true (g_file_get_contents (state_path, &contents, NULL, NULL));
+  assert_null (strstr (contents, "S3cretPw"));
+  assert_null (strstr (contents, "alice"));
+  assert_non_null (strstr (contents, "/file/private.bin"));
+}
+
 int
 main (void)
 {
@@ -750,6 +879,10 @@ main (void)
     cmocka_unit_test_setup_teardown (test_changed_size_starts_over, setup, teardown),
     cmocka_unit_test_setup_teardown (test_resume_after_cancel, setup, teardown),
     cmocka_unit_test_setup_teardown (test_damaged_state_is_ignored, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_tls_self_signed, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_insecure_redirect, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_absurd_size, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_credentials_stay_private, setup, teardown),
   };
 
   /* DP_TEST_FILTER=test_name runs one test (a glob pattern). */

@@ -204,12 +204,17 @@ main (int   argc,
 
   if (cli.error != NULL)
     {
-      print_error ("%s", cli.error->message);
+      /* The way around a security refusal is named on the same line:
+       * one error, one line. */
       if (g_error_matches (cli.error, DP_ERROR, DP_ERROR_TLS))
-        print_error ("%s", _("If you trust this server and the network, --no-check-certificate "
-                             "downloads it anyway."));
+        print_error ("%s %s", cli.error->message,
+                     _("If you trust this server and the network, --no-check-certificate "
+                       "downloads it anyway."));
       else if (g_error_matches (cli.error, DP_ERROR, DP_ERROR_INSECURE_REDIRECT))
-        print_error ("%s", _("--allow-http-redirect follows such redirects."));
+        print_error ("%s %s", cli.error->message,
+                     _("--allow-http-redirect follows such redirects."));
+      else
+        print_error ("%s", cli.error->message);
       g_clear_error (&cli.error);
       return DP_CLI_EXIT_FAILED;
     }
