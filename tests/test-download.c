@@ -375,6 +375,66 @@ test_hostile_disposition_stays_in_folder (void **state)
 }
 
 static void
+assert_saved_as (Fixture    *f,
+                 const char *path_and_query,
+                 const char *name)
+{
+  g_autoptr(DpDownload) download = new_download (f, path_and_query, 2);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = g_build_filename (f->dir, name, NULL);
+
+  if (!dp_test_run_download (download, 30, &error))
+    fail_msg ("%s failed: %s", path_and_query, error->message);
+  assert_string_equal (dp_download_get_path (download), expected);
+  assert_true (g_file_test (expected, G_FILE_TEST_IS_REGULAR));
+  assert_false (g_file_test (expected, G_FILE_TEST_IS_SYMLINK));
+}
+
+/* Whatever names the server or a redirect suggests, and whatever links
+ * wait at the target, nothing is written outside the folder and nothing
+ * a link points to changes. */
+static void
+test_stays_in_folder (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *outside = dp_test_mkdtemp ();
+  g_autofree char *victim = g_build_filename (outside, "victim", NULL);
+  g_autofree char *link = g_build_filename (f->dir, "linked.bin", NULL);
+  g_autofree char *part_link = g_build_filename (f->dir, "linked (1).bin.part", NULL);
+  g_autofree char *target = dp_test_server_url (f->server, "/file/..%5C..%5Cescape.bin?size=100&seed=1");
+  g_autofree char *escaped = g_uri_escape_string (target, NULL, FALSE);
+  g_autofree char *redirect = g_strconcat ("/file/start?redirectto=", escaped, NULL);
+  g_autofree char *out_link = g_build_filename (f->dir, "out-link", NULL);
+  g_autofree char *url = dp_test_server_url (f->server, "/file/o.bin?size=1000&seed=2");
+  g_autoptr(DpDownload) download = dp_download_new (url);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *link_target = NULL;
+
+  g_assert_true (g_file_set_contents (victim, "keep me", -1, NULL));
+  assert_int_equal (symlink (victim, link), 0);
+  assert_int_equal (symlink (victim, part_link), 0);
+
+  /* Both names are taken by links: the third one is used. */
+  assert_saved_as (f, "/file/linked.bin?size=1000&seed=1", "linked (2).bin");
+  /* A redirect to an address whose name climbs out. */
+  assert_saved_as (f, redirect, "_.._escape.bin");
+
+  /* -o naming a link replaces the link, not what it points to. */
+  assert_int_equal (symlink (victim, out_link), 0);
+  dp_download_set_output (download, out_link);
+  assert_true (dp_test_run_download (download, 30, &error));
+  assert_false (g_file_test (out_link, G_FILE_TEST_IS_SYMLINK));
+
+  assert_true (g_file_get_contents (victim, &contents, NULL, NULL));
+  assert_string_equal (contents, "keep me");
+  assert_int_equal (dp_test_count_files (outside), 1);
+  link_target = g_file_read_link (link, NULL);
+  assert_string_equal (link_target, victim);
+  dp_test_rmdir (outside);
+}
+
+static void
 test_url_name_is_decoded (void **state)
 {
   Fixture *f = *state;
@@ -879,6 +939,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_changed_size_starts_over, setup, teardown),
     cmocka_unit_test_setup_teardown (test_resume_after_cancel, setup, teardown),
     cmocka_unit_test_setup_teardown (test_damaged_state_is_ignored, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_stays_in_folder, setup, teardown),
     cmocka_unit_test_setup_teardown (test_tls_self_signed, setup, teardown),
     cmocka_unit_test_setup_teardown (test_insecure_redirect, setup, teardown),
     cmocka_unit_test_setup_teardown (test_absurd_size, setup, teardown),
