@@ -40,6 +40,7 @@ struct _DpTestServer
    * always under @lock. */
   guint requests;
   guint range_requests;
+  GHashTable *sockets;  /* every client connection seen, held */
   guint64 bytes_sent;
   guint in_flight;
   guint max_in_flight;
@@ -243,10 +244,17 @@ query_flag (GHashTable *query,
 /* ---- counters --------------------------------------------------------- */
 
 static void
-count_request (DpTestServer *self,
-               gboolean      has_range)
+count_request (DpTestServer      *self,
+               SoupServerMessage *msg,
+               gboolean           has_range)
 {
+  GSocket *socket = soup_server_message_get_socket (msg);
+
   g_mutex_lock (&self->lock);
+  /* Held, so that a closed connection's address is never reused for
+   * a new one and counted once. */
+  if (socket != NULL && !g_hash_table_contains (self->sockets, socket))
+    g_hash_table_add (self->sockets, g_object_ref (socket));
   self->requests++;
   if (has_range)
     self->range_requests++;
@@ -867,7 +875,7 @@ server_handler (SoupServer        *soup,
   guint64 range_status = query_u64 (query, "rangestatus", 0);
   Request *req = NULL;
 
-  count_request (self, range != NULL);
+  count_request (self, msg, range != NULL);
   if (is_get)
     req = request_new (self, msg);
 
@@ -1079,6 +1087,7 @@ dp_test_server_new (void)
   g_cond_init (&self->cond);
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
+  self->sockets = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   self->fail_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->resets_done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
@@ -1117,6 +1126,7 @@ dp_test_server_free (DpTestServer *self)
   g_hash_table_unref (self->resets_done);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
+  g_clear_pointer (&self->sockets, g_hash_table_unref);
   g_free (self->base_url);
   g_free (self->https_base_url);
   g_free (self->start_error);
@@ -1144,6 +1154,17 @@ dp_test_server_get_requests (DpTestServer *self)
 
   g_mutex_lock (&self->lock);
   v = self->requests;
+  g_mutex_unlock (&self->lock);
+  return v;
+}
+
+guint
+dp_test_server_get_connections (DpTestServer *self)
+{
+  guint v;
+
+  g_mutex_lock (&self->lock);
+  v = g_hash_table_size (self->sockets);
   g_mutex_unlock (&self->lock);
   return v;
 }
@@ -1196,6 +1217,7 @@ reset_counters_cb (gpointer user_data)
   g_mutex_lock (&self->lock);
   self->requests = 0;
   self->range_requests = 0;
+  g_hash_table_remove_all (self->sockets);
   self->bytes_sent = 0;
   /* GETs still running keep counting against the new maximum. */
   self->max_in_flight = self->in_flight;

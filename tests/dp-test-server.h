@@ -75,6 +75,8 @@ char         *dp_test_server_url              (DpTestServer *server,
 char         *dp_test_server_https_url        (DpTestServer *server,
                                                const char   *path_and_query);
 guint         dp_test_server_get_requests     (DpTestServer *server);
+/* Client connections that sent at least one request. */
+guint         dp_test_server_get_connections  (DpTestServer *server);
 guint         dp_test_server_get_range_requests (DpTestServer *server);
 guint64       dp_test_server_get_bytes_sent   (DpTestServer *server);
 /* The largest number of GET requests that were in flight at once. */

@@ -307,6 +307,25 @@ test_slow_connection_does_not_hold_the_end (void **state)
     fail_msg ("the download took %.1f s; the slow connection held it up", seconds);
 }
 
+/* Connections that finish a range carry on with the next one: a new
+ * connection costs a handshake, and on mirrors that cap connections
+ * unevenly it may be a slow one. */
+static void
+test_connections_are_reused (void **state)
+{
+  Fixture *f = *state;
+
+  /* One connection at half the pace of the others: not dropped, but
+   * the others finish first and take share after share of its range. */
+  assert_download_ok (f, "/file/reuse.bin?size=12582917&seed=26&rate=3000000&slowfirst=1200000",
+                      4, 26, 12582917, NULL);
+  /* The probe's HEAD, four ranges and at least one share, over the four
+   * connections the download asked for. */
+  if (dp_test_server_get_requests (f->server) < 6 || dp_test_server_get_connections (f->server) > 4)
+    fail_msg ("%u requests over %u connections", dp_test_server_get_requests (f->server),
+              dp_test_server_get_connections (f->server));
+}
+
 /* A mirror that answers 503 beyond 3 connections: the extra ones give
  * up their ranges to those that work, and the download never fails. */
 static void
@@ -940,6 +959,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_resume_after_cancel, setup, teardown),
     cmocka_unit_test_setup_teardown (test_damaged_state_is_ignored, setup, teardown),
     cmocka_unit_test_setup_teardown (test_stays_in_folder, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_connections_are_reused, setup, teardown),
     cmocka_unit_test_setup_teardown (test_tls_self_signed, setup, teardown),
     cmocka_unit_test_setup_teardown (test_insecure_redirect, setup, teardown),
     cmocka_unit_test_setup_teardown (test_absurd_size, setup, teardown),

@@ -13,7 +13,40 @@
  * One download in the list. The list view recycles rows, so a row
  * shows whichever item it is bound to and refreshes only when that
  * item reports a change.
+ *
+ * Progress arrives ten times a second per download. A row passes on
+ * only what changed, since every change makes GTK measure or draw
+ * again, and waits for a tick shared by all rows, so that the window
+ * draws one frame for all running downloads rather than one for each.
+ * A new status is shown at once: it answers what the user did.
  */
+#define PROGRESS_INTERVAL_MS 100
+
+/* No status shown yet: the next update sets everything. */
+#define NO_STATUS ((DpAppItemStatus) -1)
+
+typedef enum
+{
+  ROW_ACTION_PAUSE = 1 << 0,
+  ROW_ACTION_RESUME = 1 << 1,
+  ROW_ACTION_RETRY = 1 << 2,
+  ROW_ACTION_CANCEL = 1 << 3,
+  ROW_ACTION_OPEN = 1 << 4,
+  ROW_ACTION_SHOW_IN_FOLDER = 1 << 5,
+} RowActions;
+
+static const struct {
+  RowActions flag;
+  const char *name;
+} row_actions[] = {
+  { ROW_ACTION_PAUSE, "row.pause" },
+  { ROW_ACTION_RESUME, "row.resume" },
+  { ROW_ACTION_RETRY, "row.retry" },
+  { ROW_ACTION_CANCEL, "row.cancel" },
+  { ROW_ACTION_OPEN, "row.open" },
+  { ROW_ACTION_SHOW_IN_FOLDER, "row.show-in-folder" },
+};
+
 struct _DpAppDownloadRow
 {
   GtkWidget parent_instance;
@@ -21,6 +54,11 @@ struct _DpAppDownloadRow
   DpAppManager *manager;
   DpAppItem *item;
   gulong changed_id;
+
+  /* What the row shows, to tell a new status from more progress. */
+  DpAppItemStatus shown_status;
+  RowActions enabled_actions;
+  gboolean progress_pending;
 
   GtkImage *icon;
   GtkLabel *name_label;
@@ -33,6 +71,8 @@ struct _DpAppDownloadRow
   GtkWidget *retry_button;
   GtkWidget *open_button;
   GtkWidget *cancel_button;
+  GtkMenuButton *menu_button;
+  GMenuModel *row_menu;
 };
 
 G_DEFINE_FINAL_TYPE (DpAppDownloadRow, dp_app_download_row, GTK_TYPE_WIDGET)
@@ -68,76 +108,52 @@ format_details (DpAppItem *item)
   return g_strdup_printf ("%s · %s · %s", progress, speed, left);
 }
 
-/* Progress arrives ten times a second; GTK 4.8 re-queries the tooltip
- * (a round trip to the display server) on every set, even with the same
- * text, so only real changes are passed on. */
+/* GtkLabel lays its text out again and queues a resize on every set,
+ * even of the same text. */
 static void
-set_tooltip_if_changed (GtkWidget  *widget,
-                        const char *text)
+set_label_if_changed (GtkLabel   *label,
+                      const char *text)
 {
-  const char *current = gtk_widget_get_tooltip_text (widget);
-
-  if (g_strcmp0 (current, text) != 0)
-    gtk_widget_set_tooltip_text (widget, text);
+  if (g_strcmp0 (gtk_label_get_label (label), text) != 0)
+    gtk_label_set_label (label, text);
 }
 
 static void
-update (DpAppDownloadRow *self)
+set_actions_enabled (DpAppDownloadRow *self,
+                     RowActions        enabled)
+{
+  RowActions changed = enabled ^ self->enabled_actions;
+
+  for (guint i = 0; i < G_N_ELEMENTS (row_actions); i++)
+    if (changed & row_actions[i].flag)
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), row_actions[i].name,
+                                     (enabled & row_actions[i].flag) != 0);
+  self->enabled_actions = enabled;
+}
+
+static void
+update_status (DpAppDownloadRow *self,
+               DpAppItemStatus   status)
 {
   DpAppItem *item = self->item;
-  DpAppItemStatus status;
   g_autofree char *status_text = NULL;
-  g_autofree char *details = NULL;
-  g_autoptr(GArray) segments = NULL;
-  gint64 size, received;
-  gboolean running, finished, has_file, show_progress;
-
-  if (item == NULL)
-    return;
-
-  status = dp_app_item_get_status (item);
-  size = dp_app_item_get_size (item);
-  received = dp_app_item_get_received (item);
-  running = status_is_running (status);
-  finished = status == DP_APP_ITEM_FINISHED;
-  has_file = finished && dp_app_item_get_path (item) != NULL;
-  /* A bar tells nothing about a download that failed before any data. */
-  show_progress = !finished && status != DP_APP_ITEM_CANCELLED &&
-                  !(status == DP_APP_ITEM_FAILED && received == 0);
-
-  gtk_label_set_label (self->name_label, dp_app_item_get_display_name (item));
-  set_tooltip_if_changed (GTK_WIDGET (self->name_label), dp_app_item_get_url (item));
-  gtk_image_set_from_gicon (self->icon, dp_app_item_get_icon (item));
+  gboolean running = status_is_running (status);
+  gboolean finished = status == DP_APP_ITEM_FINISHED;
+  gboolean has_file = finished && dp_app_item_get_path (item) != NULL;
+  RowActions enabled = 0;
 
   status_text = dp_app_format_status (status, dp_app_item_get_error (item));
-  gtk_label_set_label (self->status_label, status_text);
-  set_tooltip_if_changed (GTK_WIDGET (self->status_label),
-                          status == DP_APP_ITEM_FAILED ? status_text : NULL);
+  set_label_if_changed (self->status_label, status_text);
   if (status == DP_APP_ITEM_FAILED)
-    gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "dim-label");
+      gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
+    }
   else
-    gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "error");
-  if (status == DP_APP_ITEM_FAILED)
-    gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "dim-label");
-  else
-    gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "dim-label");
-
-  details = format_details (item);
-  gtk_label_set_label (self->details_label, details);
-
-  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), show_progress);
-  if (size > 0)
-    gtk_progress_bar_set_fraction (self->progress_bar, CLAMP ((double) received / (double) size, 0,
-                                                              1));
-  else if (running && received > 0)
-    gtk_progress_bar_pulse (self->progress_bar);
-  else
-    gtk_progress_bar_set_fraction (self->progress_bar, 0);
-
-  segments = dp_app_item_dup_segments (item);
-  dp_app_segment_map_set_segments (self->segment_map, segments, size);
-  gtk_widget_set_visible (GTK_WIDGET (self->segment_map),
-                          show_progress && size > 0 && segments->len > 1);
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "error");
+      gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "dim-label");
+    }
 
   gtk_widget_set_visible (self->pause_button, running || status == DP_APP_ITEM_QUEUED);
   gtk_widget_set_visible (self->resume_button, status == DP_APP_ITEM_PAUSED);
@@ -147,24 +163,166 @@ update (DpAppDownloadRow *self)
   gtk_widget_set_visible (self->cancel_button,
                           !finished && status != DP_APP_ITEM_CANCELLED && status != DP_APP_ITEM_FAILED);
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.pause",
-                                 status == DP_APP_ITEM_QUEUED || status == DP_APP_ITEM_CONNECTING ||
-                                 status == DP_APP_ITEM_DOWNLOADING);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.resume", status == DP_APP_ITEM_PAUSED);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.retry",
-                                 status == DP_APP_ITEM_FAILED || status == DP_APP_ITEM_CANCELLED);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.cancel",
-                                 !finished && status != DP_APP_ITEM_CANCELLED &&
-                                 status != DP_APP_ITEM_FINISHING && status != DP_APP_ITEM_FAILED);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.open", has_file);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.show-in-folder", has_file);
+  if (status == DP_APP_ITEM_QUEUED || status == DP_APP_ITEM_CONNECTING ||
+      status == DP_APP_ITEM_DOWNLOADING)
+    enabled |= ROW_ACTION_PAUSE;
+  if (status == DP_APP_ITEM_PAUSED)
+    enabled |= ROW_ACTION_RESUME;
+  if (status == DP_APP_ITEM_FAILED || status == DP_APP_ITEM_CANCELLED)
+    enabled |= ROW_ACTION_RETRY;
+  if (!finished && status != DP_APP_ITEM_CANCELLED && status != DP_APP_ITEM_FINISHING &&
+      status != DP_APP_ITEM_FAILED)
+    enabled |= ROW_ACTION_CANCEL;
+  if (has_file)
+    enabled |= ROW_ACTION_OPEN | ROW_ACTION_SHOW_IN_FOLDER;
+  set_actions_enabled (self, enabled);
+
+  self->shown_status = status;
+}
+
+static void
+update (DpAppDownloadRow *self)
+{
+  DpAppItem *item = self->item;
+  DpAppItemStatus status;
+  g_autofree char *details = NULL;
+  g_autoptr(GArray) segments = NULL;
+  GIcon *icon;
+  gint64 size, received;
+  gboolean running, show_progress;
+
+  self->progress_pending = FALSE;
+  if (item == NULL)
+    return;
+
+  status = dp_app_item_get_status (item);
+  size = dp_app_item_get_size (item);
+  received = dp_app_item_get_received (item);
+  running = status_is_running (status);
+  /* A bar tells nothing about a download that failed before any data. */
+  show_progress = status != DP_APP_ITEM_FINISHED && status != DP_APP_ITEM_CANCELLED &&
+                  !(status == DP_APP_ITEM_FAILED && received == 0);
+
+  set_label_if_changed (self->name_label, dp_app_item_get_display_name (item));
+  /* GtkImage loads the icon again on every set. */
+  icon = dp_app_item_get_icon (item);
+  if (gtk_image_get_gicon (self->icon) != icon)
+    gtk_image_set_from_gicon (self->icon, icon);
+
+  if (status != self->shown_status)
+    update_status (self, status);
+
+  details = format_details (item);
+  set_label_if_changed (self->details_label, details);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), show_progress);
+  if (size > 0)
+    {
+      double fraction = CLAMP ((double) received / (double) size, 0, 1);
+
+      if (gtk_progress_bar_get_fraction (self->progress_bar) != fraction)
+        gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+    }
+  else if (running && received > 0)
+    gtk_progress_bar_pulse (self->progress_bar);
+  else if (gtk_progress_bar_get_fraction (self->progress_bar) != 0)
+    gtk_progress_bar_set_fraction (self->progress_bar, 0);
+
+  segments = dp_app_item_dup_segments (item);
+  dp_app_segment_map_set_segments (self->segment_map, segments, size);
+  gtk_widget_set_visible (GTK_WIDGET (self->segment_map),
+                          show_progress && size > 0 && segments->len > 1);
+}
+
+/* Rows waiting for the shared progress tick. */
+static GPtrArray *pending_rows;
+static guint pending_rows_id;
+
+static gboolean
+update_pending_rows (gpointer data)
+{
+  g_autoptr(GPtrArray) rows = g_steal_pointer (&pending_rows);
+
+  pending_rows_id = 0;
+  for (guint i = 0; i < rows->len; i++)
+    update (g_ptr_array_index (rows, i));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_progress (DpAppDownloadRow *self)
+{
+  if (self->progress_pending)
+    return;
+  self->progress_pending = TRUE;
+  if (pending_rows == NULL)
+    pending_rows = g_ptr_array_new ();
+  g_ptr_array_add (pending_rows, self);
+  if (pending_rows_id == 0)
+    pending_rows_id = g_timeout_add (PROGRESS_INTERVAL_MS, update_pending_rows, NULL);
+}
+
+static void
+cancel_progress (DpAppDownloadRow *self)
+{
+  if (!self->progress_pending)
+    return;
+  self->progress_pending = FALSE;
+  g_ptr_array_remove_fast (pending_rows, self);
 }
 
 static void
 on_item_changed (DpAppItem        *item,
                  DpAppDownloadRow *self)
 {
-  update (self);
+  if (dp_app_item_get_status (item) != self->shown_status)
+    {
+      cancel_progress (self);
+      update (self);
+    }
+  else
+    queue_progress (self);
+}
+
+static gboolean
+on_name_query_tooltip (GtkWidget        *widget,
+                       int               x,
+                       int               y,
+                       gboolean          keyboard_mode,
+                       GtkTooltip       *tooltip,
+                       DpAppDownloadRow *self)
+{
+  if (self->item == NULL)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, dp_app_item_get_url (self->item));
+  return TRUE;
+}
+
+/* A failure's reason may be cut off in the row. */
+static gboolean
+on_status_query_tooltip (GtkWidget        *widget,
+                         int               x,
+                         int               y,
+                         gboolean          keyboard_mode,
+                         GtkTooltip       *tooltip,
+                         DpAppDownloadRow *self)
+{
+  if (self->item == NULL || self->shown_status != DP_APP_ITEM_FAILED)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, gtk_label_get_label (self->status_label));
+  return TRUE;
+}
+
+/* The menu is made when first opened: a popover menu is many widgets,
+ * and most rows never open theirs. */
+static void
+create_menu (GtkMenuButton *button,
+             gpointer       user_data)
+{
+  DpAppDownloadRow *self = user_data;
+
+  if (gtk_menu_button_get_popover (button) == NULL)
+    gtk_menu_button_set_menu_model (button, self->row_menu);
 }
 
 static void
@@ -330,6 +488,7 @@ dp_app_download_row_dispose (GObject *object)
   GtkWidget *child;
 
   dp_app_download_row_set_item (self, NULL);
+  cancel_progress (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), DP_APP_TYPE_DOWNLOAD_ROW);
   /* GTK 4.8 leaves template children without an id in place. */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -362,6 +521,10 @@ dp_app_download_row_class_init (DpAppDownloadRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, retry_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, open_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, row_menu);
+  gtk_widget_class_bind_template_callback (widget_class, on_name_query_tooltip);
+  gtk_widget_class_bind_template_callback (widget_class, on_status_query_tooltip);
 
   gtk_widget_class_install_action (widget_class, "row.pause", NULL, pause_action);
   gtk_widget_class_install_action (widget_class, "row.resume", NULL, resume_action);
@@ -380,6 +543,11 @@ static void
 dp_app_download_row_init (DpAppDownloadRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_set_visible (GTK_WIDGET (self->menu_button), TRUE);
+  self->shown_status = NO_STATUS;
+  self->enabled_actions = ROW_ACTION_PAUSE | ROW_ACTION_RESUME | ROW_ACTION_RETRY |
+                          ROW_ACTION_CANCEL | ROW_ACTION_OPEN | ROW_ACTION_SHOW_IN_FOLDER;
+  gtk_menu_button_set_create_popup_func (self->menu_button, create_menu, self, NULL);
 }
 
 /**
@@ -421,7 +589,9 @@ dp_app_download_row_set_item (DpAppDownloadRow *self,
 
   if (self->item != NULL)
     g_clear_signal_handler (&self->changed_id, self->item);
+  cancel_progress (self);
   g_set_object (&self->item, item);
+  self->shown_status = NO_STATUS;
   if (item != NULL)
     {
       self->changed_id = g_signal_connect (item, "changed", G_CALLBACK (on_item_changed), self);

@@ -370,38 +370,97 @@ dp_app_item_new_from_variant (GVariant *dict)
   g_autoptr(GVariant) map = NULL;
   const char *url = NULL;
   const char *directory = NULL;
-  const char *text = NULL;
+  const char *checksum = NULL;
+  const char *path = NULL;
+  const char *error = NULL;
+  const char *status = NULL;
+  gboolean has_segments = FALSE;
+  guint segments = 0;
+  gboolean has_size = FALSE, has_received = FALSE, has_added = FALSE;
+  gint64 size = 0, received = 0, added = 0;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
   DpAppItem *self;
 
   g_return_val_if_fail (g_variant_is_of_type (dict, G_VARIANT_TYPE_VARDICT), NULL);
 
-  if (!g_variant_lookup (dict, "url", "&s", &url) ||
-      !g_variant_lookup (dict, "directory", "&s", &directory))
+  /* One pass over the entries: g_variant_lookup() would walk them again
+   * for every key, and a saved list has thousands of items. As with it,
+   * the first entry of a key counts. The strings point into @dict. */
+  g_variant_iter_init (&iter, dict);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      const GVariantType *type = g_variant_get_type (value);
+      gboolean is_string = g_variant_type_equal (type, G_VARIANT_TYPE_STRING);
+      gboolean is_int64 = g_variant_type_equal (type, G_VARIANT_TYPE_INT64);
+
+      if (is_string && url == NULL && g_str_equal (key, "url"))
+        url = g_variant_get_string (value, NULL);
+      else if (is_string && directory == NULL && g_str_equal (key, "directory"))
+        directory = g_variant_get_string (value, NULL);
+      else if (is_string && checksum == NULL && g_str_equal (key, "checksum"))
+        checksum = g_variant_get_string (value, NULL);
+      else if (is_string && path == NULL && g_str_equal (key, "path"))
+        path = g_variant_get_string (value, NULL);
+      else if (is_string && error == NULL && g_str_equal (key, "error"))
+        error = g_variant_get_string (value, NULL);
+      else if (is_string && status == NULL && g_str_equal (key, "status"))
+        status = g_variant_get_string (value, NULL);
+      else if (is_int64 && !has_size && g_str_equal (key, "size"))
+        {
+          size = g_variant_get_int64 (value);
+          has_size = TRUE;
+        }
+      else if (is_int64 && !has_received && g_str_equal (key, "received"))
+        {
+          received = g_variant_get_int64 (value);
+          has_received = TRUE;
+        }
+      else if (is_int64 && !has_added && g_str_equal (key, "added"))
+        {
+          added = g_variant_get_int64 (value);
+          has_added = TRUE;
+        }
+      else if (!has_segments && g_variant_type_equal (type, G_VARIANT_TYPE_UINT32) &&
+               g_str_equal (key, "segments"))
+        {
+          segments = g_variant_get_uint32 (value);
+          has_segments = TRUE;
+        }
+      else if (map == NULL && g_variant_type_equal (type, G_VARIANT_TYPE ("a(xxx)")) &&
+               g_str_equal (key, "map"))
+        map = g_variant_ref (value);
+      g_variant_unref (value);
+    }
+
+  if (url == NULL || directory == NULL)
     return NULL;
 
   self = item_new (url);
   self->directory = g_strdup (directory);
-  if (g_variant_lookup (dict, "segments", "u", &self->segments))
-    self->segments = CLAMP (self->segments, DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS);
-  if (g_variant_lookup (dict, "checksum", "&s", &text) && *text != '\0')
-    self->checksum = g_strdup (text);
-  if (g_variant_lookup (dict, "path", "&s", &text) && *text != '\0')
-    set_path (self, text);
-  if (g_variant_lookup (dict, "error", "&s", &text) && *text != '\0')
-    self->error = g_strdup (text);
-  g_variant_lookup (dict, "size", "x", &self->size);
-  g_variant_lookup (dict, "received", "x", &self->received);
-  g_variant_lookup (dict, "added", "x", &self->added);
+  if (has_segments)
+    self->segments = CLAMP (segments, DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS);
+  if (checksum != NULL && *checksum != '\0')
+    self->checksum = g_strdup (checksum);
+  if (path != NULL && *path != '\0')
+    set_path (self, path);
+  if (error != NULL && *error != '\0')
+    self->error = g_strdup (error);
+  if (has_size)
+    self->size = size;
+  if (has_received)
+    self->received = received;
+  if (has_added)
+    self->added = added;
 
-  if (g_variant_lookup (dict, "status", "&s", &text))
+  if (status != NULL)
     for (guint i = 0; i < G_N_ELEMENTS (status_nicks); i++)
-      if (g_str_equal (text, status_nicks[i].nick))
+      if (g_str_equal (status, status_nicks[i].nick))
         self->status = status_nicks[i].status;
 
-  map = g_variant_lookup_value (dict, "map", G_VARIANT_TYPE ("a(xxx)"));
   if (map != NULL)
     {
-      GVariantIter iter;
       DpSegmentInfo info = { 0 };
 
       self->segment_map = g_array_new (FALSE, FALSE, sizeof (DpSegmentInfo));

@@ -132,10 +132,7 @@ dp_http_send (SoupSession   *session,
       if (location == NULL)
         return g_steal_pointer (&stream);
 
-      /* Closing a stream that still has a body drops the connection; a
-       * redirect's body is tiny, so skip it to keep the connection. */
-      g_input_stream_skip (stream, 64 * 1024, cancellable, NULL);
-      g_input_stream_close (stream, NULL, NULL);
+      dp_http_finish (stream, cancellable);
 
       if (hops >= DP_MAX_REDIRECTS)
         {
@@ -195,6 +192,16 @@ dp_http_send (SoupSession   *session,
       g_object_unref (*msg);
       *msg = next;
     }
+}
+
+void
+dp_http_finish (GInputStream *stream,
+                GCancellable *cancellable)
+{
+  /* libsoup hands a connection back for the next request only once the
+   * body has been read to its end; closing earlier drops it. */
+  g_input_stream_skip (stream, 64 * 1024, cancellable, NULL);
+  g_input_stream_close (stream, NULL, NULL);
 }
 
 gboolean

@@ -69,6 +69,12 @@ GInputStream *dp_http_send                 (SoupSession   *session,
                                             GError       **error);
 
 /* Whether a status is worth another try later (408, 429, 5xx). */
+/* Reads what is left of a small or finished body (up to 64 KiB) and
+ * closes @stream, so that its connection can carry the next request.
+ * A new connection costs a handshake, and on mirrors that cap each
+ * connection differently it may well be a slow one. */
+void          dp_http_finish               (GInputStream *stream,
+                                            GCancellable *cancellable);
 gboolean      dp_http_status_is_transient  (guint status);
 
 /**

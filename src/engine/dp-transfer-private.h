@@ -64,6 +64,7 @@ typedef struct
   GInputStream *pending_stream;
   gint64 pending_length;      /* bytes in that body, or -1 */
   /* Pace of this connection, measured over windows of RATE_WINDOW_US. */
+  gint64 request_start;       /* when the current request went out */
   gint64 window_start;
   gint64 window_bytes;
   double rate;                /* bytes per second, 0 until known */
@@ -167,7 +168,10 @@ void     dp_transfer_notice                 (DpTransfer  *self,
                                              const char  *message);
 gboolean dp_transfer_checkpoint             (DpTransfer  *self,
                                              GError     **error);
-double   dp_transfer_median_rate_locked     (DpTransfer  *self);
+double   dp_transfer_worker_pace_locked     (const Worker *worker,
+                                             gint64        now);
+double   dp_transfer_median_rate_locked     (DpTransfer  *self,
+                                             gint64       now);
 void     dp_transfer_drop_slow_locked       (DpTransfer  *self,
                                              GPtrArray   *cancellables);
 

@@ -104,7 +104,7 @@ send_with_retries (DpTransfer   *self,
                                               g_get_real_time () / G_USEC_PER_SEC);
           local_error = dp_http_status_to_error (*msg);
           transient = TRUE;
-          g_input_stream_close (stream, NULL, NULL);
+          dp_http_finish (stream, self->cancellable);
           g_object_unref (stream);
         }
 
@@ -224,7 +224,7 @@ dp_transfer_probe (DpTransfer  *self,
     {
       SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
 
-      g_input_stream_close (stream, NULL, NULL);
+      dp_http_finish (stream, self->cancellable);
       if (SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)))
         {
           gint64 size = content_length (msg);

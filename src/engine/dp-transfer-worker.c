@@ -322,11 +322,18 @@ acquire_locked (DpTransfer *self,
                 Worker     *worker)
 {
   double *rates = g_newa (double, self->n_workers);
+  gint64 now = g_get_monotonic_time ();
   double thief;
 
+  /* 0 tells the scheduler a pace is unknown; a connection known to
+   * have sent nothing lately gets the smallest pace instead. */
   for (guint i = 0; i < self->n_workers; i++)
-    rates[i] = self->workers[i].fetching ? self->workers[i].rate : 0;
-  thief = worker->rate > 0 ? worker->rate : dp_transfer_median_rate_locked (self);
+    {
+      double pace = dp_transfer_worker_pace_locked (&self->workers[i], now);
+
+      rates[i] = pace < 0 ? 0 : MAX (pace, 1.0);
+    }
+  thief = worker->rate > 0 ? worker->rate : dp_transfer_median_rate_locked (self, now);
 
   {
     guint before = dp_scheduler_get_n_segments (self->scheduler);
@@ -342,6 +349,17 @@ acquire_locked (DpTransfer *self,
       }
     return idx;
   }
+}
+
+/* All of @r's announced body is in: its connection can carry the next
+ * request. */
+static FetchResult
+finish_body (Worker   *worker,
+             Response *r)
+{
+  dp_http_finish (r->stream, worker->cancellable);
+  g_clear_object (&r->stream);
+  return FETCH_DONE;
 }
 
 /* Copies the body of @r into the file until the segment is done, the
@@ -370,7 +388,7 @@ copy_body (DpTransfer *self,
       if (r->body_end >= 0)
         want = (gsize) MIN ((gint64) want, r->body_end - offset);
       if (want == 0)
-        return FETCH_DONE;
+        return finish_body (worker, r);
 
       n = g_input_stream_read (r->stream, buffer, want, worker->cancellable, &local_error);
       if (n < 0)
@@ -439,6 +457,8 @@ copy_body (DpTransfer *self,
 
       *progressed = TRUE;
       offset += allowed;
+      if (done && r->body_end >= 0 && offset >= r->body_end)
+        return finish_body (worker, r);
       if (done)
         return FETCH_DONE;
     }
@@ -504,7 +524,7 @@ dp_transfer_worker_run (gpointer data,
       mode = self->mode;
       worker->fetching = TRUE;
       /* A new request may mean a new connection: measure it afresh. */
-      worker->window_start = g_get_monotonic_time ();
+      worker->request_start = worker->window_start = g_get_monotonic_time ();
       worker->window_bytes = 0;
       worker->rate = 0;
       worker->slow_since = 0;

@@ -293,15 +293,37 @@ compare_doubles (gconstpointer a,
   return (x > y) - (x < y);
 }
 
+/* The connection's pace, counting the silence since its last window:
+ * a capped mirror often sends a burst and then nothing for seconds, and
+ * the pace of the burst must not hide that. -1 while the request is too
+ * young to tell. */
 double
-dp_transfer_median_rate_locked (DpTransfer *self)
+dp_transfer_worker_pace_locked (const Worker *worker,
+                                gint64        now)
+{
+  gint64 open_window = now - worker->window_start;
+
+  if (!worker->fetching || now - worker->request_start < RATE_WINDOW_US)
+    return -1;
+  if (open_window < RATE_WINDOW_US)
+    return worker->rate;
+  return MIN (worker->rate, (double) worker->window_bytes * G_USEC_PER_SEC / (double) open_window);
+}
+
+double
+dp_transfer_median_rate_locked (DpTransfer *self,
+                                gint64      now)
 {
   double *rates = g_newa (double, self->n_workers + 1);
   guint n = 0;
 
   for (guint i = 0; i < self->n_workers; i++)
-    if (self->workers[i].fetching && self->workers[i].rate > 0)
-      rates[n++] = self->workers[i].rate;
+    {
+      double pace = dp_transfer_worker_pace_locked (&self->workers[i], now);
+
+      if (pace >= 0)
+        rates[n++] = pace;
+    }
   if (n == 0)
     return 0;
   qsort (rates, n, sizeof (double), compare_doubles);
@@ -321,20 +343,20 @@ dp_transfer_drop_slow_locked (DpTransfer *self,
   guint known = 0;
 
   for (guint i = 0; i < self->n_workers; i++)
-    if (self->workers[i].fetching && self->workers[i].rate > 0)
+    if (dp_transfer_worker_pace_locked (&self->workers[i], now) >= 0)
       known++;
   /* Too few to tell a slow connection from a slow server. */
   if (known < 3 || self->mode != MODE_RANGES)
     return;
 
-  median = dp_transfer_median_rate_locked (self);
+  median = dp_transfer_median_rate_locked (self, now);
   for (guint i = 0; i < self->n_workers; i++)
     {
       Worker *worker = &self->workers[i];
+      double pace = dp_transfer_worker_pace_locked (worker, now);
       const DpSegment *seg;
 
-      if (!worker->fetching || worker->rate <= 0 || worker->segment < 0 ||
-          worker->rate * SLOW_FACTOR >= median)
+      if (pace < 0 || worker->segment < 0 || pace * SLOW_FACTOR >= median)
         {
           worker->slow_since = 0;
           continue;
@@ -345,7 +367,7 @@ dp_transfer_drop_slow_locked (DpTransfer *self,
       seg = dp_scheduler_get_segment (self->scheduler, (guint) worker->segment);
       /* Not worth a new connection for what it would finish soon anyway. */
       if (now - worker->slow_since < SLOW_GRACE_US ||
-          (double) (seg->end - seg->pos) / worker->rate < 1.0)
+          (double) (seg->end - seg->pos) < pace * 1.0)
         continue;
 
       worker->slow_since = 0;
