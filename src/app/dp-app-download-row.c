@@ -55,9 +55,11 @@ struct _DpAppDownloadRow
   DpAppItem *item;
   gulong changed_id;
 
-  /* What the row shows, to tell a new status from more progress. */
+  /* What the widgets show, so that an update touches only what differs. */
   DpAppItemStatus shown_status;
   RowActions enabled_actions;
+  gboolean pulsing;
+  /* In pending_rows, waiting for the shared tick. */
   gboolean progress_pending;
 
   GtkImage *icon;
@@ -116,6 +118,17 @@ set_label_if_changed (GtkLabel   *label,
 {
   if (g_strcmp0 (gtk_label_get_label (label), text) != 0)
     gtk_label_set_label (label, text);
+}
+
+/* GtkProgressBar allocates its bar again on every set, even to the same
+ * place. Setting a fraction also ends the pulsing. */
+static void
+set_fraction (DpAppDownloadRow *self,
+              double            fraction)
+{
+  if (self->pulsing || gtk_progress_bar_get_fraction (self->progress_bar) != fraction)
+    gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+  self->pulsing = FALSE;
 }
 
 static void
@@ -191,7 +204,6 @@ update (DpAppDownloadRow *self)
   gint64 size, received;
   gboolean running, show_progress;
 
-  self->progress_pending = FALSE;
   if (item == NULL)
     return;
 
@@ -217,16 +229,14 @@ update (DpAppDownloadRow *self)
 
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), show_progress);
   if (size > 0)
-    {
-      double fraction = CLAMP ((double) received / (double) size, 0, 1);
-
-      if (gtk_progress_bar_get_fraction (self->progress_bar) != fraction)
-        gtk_progress_bar_set_fraction (self->progress_bar, fraction);
-    }
+    set_fraction (self, CLAMP ((double) received / (double) size, 0, 1));
   else if (running && received > 0)
-    gtk_progress_bar_pulse (self->progress_bar);
-  else if (gtk_progress_bar_get_fraction (self->progress_bar) != 0)
-    gtk_progress_bar_set_fraction (self->progress_bar, 0);
+    {
+      gtk_progress_bar_pulse (self->progress_bar);
+      self->pulsing = TRUE;
+    }
+  else
+    set_fraction (self, 0);
 
   segments = dp_app_item_dup_segments (item);
   dp_app_segment_map_set_segments (self->segment_map, segments, size);
@@ -234,7 +244,7 @@ update (DpAppDownloadRow *self)
                           show_progress && size > 0 && segments->len > 1);
 }
 
-/* Rows waiting for the shared progress tick. */
+/* Rows with progress to show at the next tick, which all rows share. */
 static GPtrArray *pending_rows;
 static guint pending_rows_id;
 
@@ -244,6 +254,8 @@ update_pending_rows (gpointer data)
   g_autoptr(GPtrArray) rows = g_steal_pointer (&pending_rows);
 
   pending_rows_id = 0;
+  for (guint i = 0; i < rows->len; i++)
+    DP_APP_DOWNLOAD_ROW (g_ptr_array_index (rows, i))->progress_pending = FALSE;
   for (guint i = 0; i < rows->len; i++)
     update (g_ptr_array_index (rows, i));
   return G_SOURCE_REMOVE;
@@ -256,8 +268,8 @@ queue_progress (DpAppDownloadRow *self)
     return;
   self->progress_pending = TRUE;
   if (pending_rows == NULL)
-    pending_rows = g_ptr_array_new ();
-  g_ptr_array_add (pending_rows, self);
+    pending_rows = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (pending_rows, g_object_ref (self));
   if (pending_rows_id == 0)
     pending_rows_id = g_timeout_add (PROGRESS_INTERVAL_MS, update_pending_rows, NULL);
 }
@@ -488,7 +500,6 @@ dp_app_download_row_dispose (GObject *object)
   GtkWidget *child;
 
   dp_app_download_row_set_item (self, NULL);
-  cancel_progress (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), DP_APP_TYPE_DOWNLOAD_ROW);
   /* GTK 4.8 leaves template children without an id in place. */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -543,11 +554,14 @@ static void
 dp_app_download_row_init (DpAppDownloadRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Hidden in the template until its tooltip is set (see there). */
   gtk_widget_set_visible (GTK_WIDGET (self->menu_button), TRUE);
+  gtk_menu_button_set_create_popup_func (self->menu_button, create_menu, self, NULL);
+
   self->shown_status = NO_STATUS;
+  /* As GTK installs them. */
   self->enabled_actions = ROW_ACTION_PAUSE | ROW_ACTION_RESUME | ROW_ACTION_RETRY |
                           ROW_ACTION_CANCEL | ROW_ACTION_OPEN | ROW_ACTION_SHOW_IN_FOLDER;
-  gtk_menu_button_set_create_popup_func (self->menu_button, create_menu, self, NULL);
 }
 
 /**

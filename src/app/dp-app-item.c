@@ -386,8 +386,9 @@ dp_app_item_new_from_variant (GVariant *dict)
   g_return_val_if_fail (g_variant_is_of_type (dict, G_VARIANT_TYPE_VARDICT), NULL);
 
   /* One pass over the entries: g_variant_lookup() would walk them again
-   * for every key, and a saved list has thousands of items. As with it,
-   * the first entry of a key counts. The strings point into @dict. */
+   * for every key, and a saved list has thousands of items. The first
+   * entry of a key with the expected type counts. The strings point
+   * into @dict. */
   g_variant_iter_init (&iter, dict);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {

@@ -167,8 +167,10 @@ dp_app_segment_map_set_segments (DpAppSegmentMap *self,
   g_return_if_fail (DP_APP_IS_SEGMENT_MAP (self));
   g_return_if_fail (segments != NULL);
 
+  /* An empty GArray may have no data at all, which memcmp() must not get. */
   if (self->size == size && self->segments->len == segments->len &&
-      memcmp (self->segments->data, segments->data, sizeof (DpSegmentInfo) * segments->len) == 0)
+      (segments->len == 0 ||
+       memcmp (self->segments->data, segments->data, sizeof (DpSegmentInfo) * segments->len) == 0))
     return;
 
   g_array_set_size (self->segments, segments->len);

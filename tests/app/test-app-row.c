@@ -232,6 +232,52 @@ test_added_paused (void **state)
   assert_string_equal (dp_app_download_row_get_status_text (f->row), "Paused");
 }
 
+static GtkWidget *
+find_descendant (GtkWidget *widget,
+                 GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_descendant (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The menu is made when it is first opened, and offers the row's
+ * actions then. */
+static void
+test_menu_made_when_opened (void **state)
+{
+  Fixture *f = *state;
+  GtkMenuButton *button;
+  GtkPopover *popover;
+
+  add_and_bind (f, "/file/later.bin?size=1000", FALSE);
+  button = GTK_MENU_BUTTON (find_descendant (GTK_WIDGET (f->row), GTK_TYPE_MENU_BUTTON));
+  assert_non_null (button);
+  assert_true (gtk_widget_get_visible (GTK_WIDGET (button)));
+  assert_null (gtk_menu_button_get_popover (button));
+
+  gtk_menu_button_popup (button);
+  popover = gtk_menu_button_get_popover (button);
+  assert_non_null (popover);
+  assert_true (GTK_IS_POPOVER_MENU (popover));
+  assert_int_equal (g_menu_model_get_n_items (gtk_menu_button_get_menu_model (button)), 2);
+  dp_app_test_spin (50);
+  assert_true (gtk_widget_get_visible (GTK_WIDGET (popover)));
+
+  gtk_menu_button_popdown (button);
+  gtk_menu_button_popup (button);
+  assert_ptr_equal (gtk_menu_button_get_popover (button), popover);
+  gtk_menu_button_popdown (button);
+}
+
 int
 main (void)
 {
@@ -241,6 +287,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_checksum_mismatch, setup, teardown),
     cmocka_unit_test_setup_teardown (test_pause_resume, setup, teardown),
     cmocka_unit_test_setup_teardown (test_added_paused, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_menu_made_when_opened, setup, teardown),
   };
 
   if (!dp_app_test_have_display ())
