@@ -8,6 +8,8 @@
 #include "dp-app-file-ops.h"
 #include "dp-app-format.h"
 #include "dp-app-segment-map.h"
+#include "dp-error.h"
+#include "dp-http.h"
 
 /*
  * One download in the list. The list view recycles rows, so a row
@@ -33,6 +35,7 @@ typedef enum
   ROW_ACTION_CANCEL = 1 << 3,
   ROW_ACTION_OPEN = 1 << 4,
   ROW_ACTION_SHOW_IN_FOLDER = 1 << 5,
+  ROW_ACTION_ANYWAY = 1 << 6,
 } RowActions;
 
 static const struct {
@@ -45,6 +48,7 @@ static const struct {
   { ROW_ACTION_CANCEL, "row.cancel" },
   { ROW_ACTION_OPEN, "row.open" },
   { ROW_ACTION_SHOW_IN_FOLDER, "row.show-in-folder" },
+  { ROW_ACTION_ANYWAY, "row.download-anyway" },
 };
 
 struct _DpAppDownloadRow
@@ -67,10 +71,12 @@ struct _DpAppDownloadRow
   GtkProgressBar *progress_bar;
   DpAppSegmentMap *segment_map;
   GtkLabel *status_label;
+  GtkWidget *insecure_icon;
   GtkLabel *details_label;
   GtkWidget *pause_button;
   GtkWidget *resume_button;
   GtkWidget *retry_button;
+  GtkWidget *anyway_button;
   GtkWidget *open_button;
   GtkWidget *cancel_button;
   GtkMenuButton *menu_button;
@@ -172,6 +178,11 @@ update_status (DpAppDownloadRow *self,
   gtk_widget_set_visible (self->resume_button, status == DP_APP_ITEM_PAUSED);
   gtk_widget_set_visible (self->retry_button,
                           status == DP_APP_ITEM_FAILED || status == DP_APP_ITEM_CANCELLED);
+  /* Skipping a security check is offered where it failed, and shown for
+   * as long as it is skipped. */
+  gtk_widget_set_visible (self->anyway_button, dp_app_item_get_insecure_failure (item) >= 0);
+  gtk_widget_set_visible (self->insecure_icon,
+                          dp_app_item_is_insecure (item) && status != DP_APP_ITEM_FAILED);
   gtk_widget_set_visible (self->open_button, finished);
   gtk_widget_set_visible (self->cancel_button,
                           !finished && status != DP_APP_ITEM_CANCELLED && status != DP_APP_ITEM_FAILED);
@@ -183,6 +194,8 @@ update_status (DpAppDownloadRow *self,
     enabled |= ROW_ACTION_RESUME;
   if (status == DP_APP_ITEM_FAILED || status == DP_APP_ITEM_CANCELLED)
     enabled |= ROW_ACTION_RETRY;
+  if (dp_app_item_get_insecure_failure (item) >= 0)
+    enabled |= ROW_ACTION_ANYWAY;
   if (!finished && status != DP_APP_ITEM_CANCELLED && status != DP_APP_ITEM_FINISHING &&
       status != DP_APP_ITEM_FAILED)
     enabled |= ROW_ACTION_CANCEL;
@@ -304,9 +317,13 @@ on_name_query_tooltip (GtkWidget        *widget,
                        GtkTooltip       *tooltip,
                        DpAppDownloadRow *self)
 {
+  g_autofree char *shown = NULL;
+
   if (self->item == NULL)
     return FALSE;
-  gtk_tooltip_set_text (tooltip, dp_app_item_get_url (self->item));
+  /* A login in the address is nobody else's business on screen. */
+  shown = dp_http_redact_address (dp_app_item_get_url (self->item));
+  gtk_tooltip_set_text (tooltip, shown);
   return TRUE;
 }
 
@@ -404,6 +421,66 @@ copy_url_action (GtkWidget  *widget,
     return;
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), dp_app_item_get_url (self->item));
   gtk_widget_activate_action (widget, "win.toast", "s", _("Link copied"));
+}
+
+static void
+on_anyway_response (AdwMessageDialog *dialog,
+                    const char       *response,
+                    DpAppItem        *item)
+{
+  if (g_str_equal (response, "anyway"))
+    dp_app_item_allow_insecure (item);
+}
+
+static void
+download_anyway_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  DpAppDownloadRow *self = DP_APP_DOWNLOAD_ROW (widget);
+  g_autofree char *body = NULL;
+  const char *name;
+  const char *heading;
+  GtkWidget *dialog;
+
+  if (self->item == NULL)
+    return;
+
+  name = dp_app_item_get_display_name (self->item);
+  switch (dp_app_item_get_insecure_failure (self->item))
+    {
+    case DP_ERROR_TLS:
+      heading = _("Download Without Verifying the Server?");
+      /* Translators: %s is a file name. */
+      body = g_strdup_printf (_("The server of “%s” could not prove its identity. Someone on "
+                                "the network may be posing as it and could change the file. "
+                                "Only go on if you trust this network and this server."),
+                              name);
+      break;
+    case DP_ERROR_INSECURE_REDIRECT:
+      heading = _("Download Over an Unencrypted Connection?");
+      /* Translators: %s is a file name. */
+      body = g_strdup_printf (_("The secure address of “%s” sends the download to an "
+                                "unencrypted one. Anyone on the network could see or change "
+                                "the file on its way."),
+                              name);
+      break;
+    default:
+      return;
+    }
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), heading, body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "anyway", _("_Download Anyway"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "anyway",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_data (dialog, "response", G_CALLBACK (on_anyway_response),
+                         g_object_ref (self->item), (GClosureNotify) g_object_unref, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 typedef struct
@@ -526,10 +603,12 @@ dp_app_download_row_class_init (DpAppDownloadRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, segment_map);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, insecure_icon);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, details_label);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, pause_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, resume_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, retry_button);
+  gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, anyway_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, open_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, menu_button);
@@ -545,6 +624,8 @@ dp_app_download_row_class_init (DpAppDownloadRowClass *klass)
   gtk_widget_class_install_action (widget_class, "row.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "row.show-in-folder", NULL, show_in_folder_action);
   gtk_widget_class_install_action (widget_class, "row.copy-url", NULL, copy_url_action);
+  gtk_widget_class_install_action (widget_class, "row.download-anyway", NULL,
+                                   download_anyway_action);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "downloadrow");

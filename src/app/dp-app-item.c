@@ -6,6 +6,7 @@
 #include "dp-app-file-ops.h"
 #include "dp-app-item.h"
 #include "dp-error.h"
+#include "dp-http.h"
 #include "dp-names.h"
 
 /* What a running download turns into once the engine has stopped it. */
@@ -26,6 +27,7 @@ struct _DpAppItem
   DpAppItemStatus pending;
   gboolean running;
   char *error;
+  int error_code;       /* in DP_ERROR, or -1 */
 
   /* Copied from the engine on each progress report, or restored from
    * the saved list, so that the row reads one place either way. */
@@ -80,7 +82,7 @@ update_display_name (DpAppItem *self)
   if (name == NULL || *name == '\0')
     {
       g_free (name);
-      name = g_strdup (dp_download_get_url (self->download));
+      name = dp_http_redact_address (dp_download_get_url (self->download));
     }
 
   if (g_strcmp0 (name, self->display_name) == 0)
@@ -217,6 +219,7 @@ on_started (GObject      *source,
     {
       g_free (self->error);
       self->error = g_strdup (error->message);
+      self->error_code = error->domain == DP_ERROR ? error->code : -1;
       set_status (self, DP_APP_ITEM_FAILED);
     }
 
@@ -310,6 +313,7 @@ static void
 dp_app_item_init (DpAppItem *self)
 {
   self->pending = NO_PENDING;
+  self->error_code = -1;
   self->size = -1;
   self->eta = -1;
   self->segments = DP_DOWNLOAD_DEFAULT_SEGMENTS;
@@ -378,6 +382,9 @@ dp_app_item_new_from_variant (GVariant *dict)
   guint segments = 0;
   gboolean has_size = FALSE, has_received = FALSE, has_added = FALSE;
   gint64 size = 0, received = 0, added = 0;
+  gboolean has_error_code = FALSE;
+  gint32 error_code = -1;
+  gboolean insecure_tls = FALSE, insecure_redirects = FALSE;
   GVariantIter iter;
   const char *key;
   GVariant *value;
@@ -423,6 +430,18 @@ dp_app_item_new_from_variant (GVariant *dict)
           added = g_variant_get_int64 (value);
           has_added = TRUE;
         }
+      else if (!has_error_code && g_variant_type_equal (type, G_VARIANT_TYPE_INT32) &&
+               g_str_equal (key, "error-code"))
+        {
+          error_code = g_variant_get_int32 (value);
+          has_error_code = TRUE;
+        }
+      else if (g_variant_type_equal (type, G_VARIANT_TYPE_BOOLEAN) &&
+               g_str_equal (key, "insecure-tls"))
+        insecure_tls = g_variant_get_boolean (value);
+      else if (g_variant_type_equal (type, G_VARIANT_TYPE_BOOLEAN) &&
+               g_str_equal (key, "insecure-redirects"))
+        insecure_redirects = g_variant_get_boolean (value);
       else if (!has_segments && g_variant_type_equal (type, G_VARIANT_TYPE_UINT32) &&
                g_str_equal (key, "segments"))
         {
@@ -447,7 +466,12 @@ dp_app_item_new_from_variant (GVariant *dict)
   if (path != NULL && *path != '\0')
     set_path (self, path);
   if (error != NULL && *error != '\0')
-    self->error = g_strdup (error);
+    {
+      self->error = g_strdup (error);
+      self->error_code = error_code;
+    }
+  dp_download_set_accept_invalid_certificates (self->download, insecure_tls);
+  dp_download_set_allow_insecure_redirects (self->download, insecure_redirects);
   if (has_size)
     self->size = size;
   if (has_received)
@@ -508,7 +532,16 @@ dp_app_item_serialize (DpAppItem *self)
   if (self->path != NULL)
     g_variant_builder_add (&builder, "{sv}", "path", g_variant_new_string (self->path));
   if (self->error != NULL)
-    g_variant_builder_add (&builder, "{sv}", "error", g_variant_new_string (self->error));
+    {
+      g_variant_builder_add (&builder, "{sv}", "error", g_variant_new_string (self->error));
+      g_variant_builder_add (&builder, "{sv}", "error-code", g_variant_new_int32 (self->error_code));
+    }
+  /* The user's choice to go on without a check holds for this download
+   * only, and for good: it was made for this server. */
+  if (dp_download_get_accept_invalid_certificates (self->download))
+    g_variant_builder_add (&builder, "{sv}", "insecure-tls", g_variant_new_boolean (TRUE));
+  if (dp_download_get_allow_insecure_redirects (self->download))
+    g_variant_builder_add (&builder, "{sv}", "insecure-redirects", g_variant_new_boolean (TRUE));
 
   /* The map only matters while there is something left to fetch. */
   if (status != DP_APP_ITEM_FINISHED && self->segment_map != NULL && self->segment_map->len > 0)
@@ -600,6 +633,61 @@ dp_app_item_get_error (DpAppItem *self)
 {
   g_return_val_if_fail (DP_APP_IS_ITEM (self), NULL);
   return self->status == DP_APP_ITEM_FAILED ? self->error : NULL;
+}
+
+/**
+ * dp_app_item_get_insecure_failure:
+ *
+ * Returns: %DP_ERROR_TLS or %DP_ERROR_INSECURE_REDIRECT when the last
+ *   attempt failed on a security check that the user may choose to
+ *   skip for this download, or -1
+ */
+int
+dp_app_item_get_insecure_failure (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), -1);
+
+  if (self->status != DP_APP_ITEM_FAILED || self->running)
+    return -1;
+  if (self->error_code == DP_ERROR_TLS || self->error_code == DP_ERROR_INSECURE_REDIRECT)
+    return self->error_code;
+  return -1;
+}
+
+/**
+ * dp_app_item_allow_insecure:
+ *
+ * The user's explicit choice after a failure reported by
+ * dp_app_item_get_insecure_failure(): skips that one check for this
+ * download from now on, and tries again.
+ */
+void
+dp_app_item_allow_insecure (DpAppItem *self)
+{
+  g_return_if_fail (DP_APP_IS_ITEM (self));
+
+  switch (dp_app_item_get_insecure_failure (self))
+    {
+    case DP_ERROR_TLS:
+      dp_download_set_accept_invalid_certificates (self->download, TRUE);
+      break;
+    case DP_ERROR_INSECURE_REDIRECT:
+      dp_download_set_allow_insecure_redirects (self->download, TRUE);
+      break;
+    default:
+      return;
+    }
+  dp_app_item_resume (self);
+}
+
+/* Whether a security check is off for this download. */
+gboolean
+dp_app_item_is_insecure (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), FALSE);
+
+  return dp_download_get_accept_invalid_certificates (self->download) ||
+         dp_download_get_allow_insecure_redirects (self->download);
 }
 
 gint64

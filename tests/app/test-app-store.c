@@ -10,6 +10,7 @@
 #include "dp-app-manager.h"
 #include "dp-app-store.h"
 #include "dp-app-test-util.h"
+#include "dp-error.h"
 #include "dp-test-server.h"
 #include "dp-test-util.h"
 
@@ -100,6 +101,12 @@ static gboolean
 is_running (gpointer data)
 {
   return dp_app_item_get_status (data) == DP_APP_ITEM_DOWNLOADING;
+}
+
+static gboolean
+is_running_or_done (gpointer data)
+{
+  return dp_app_item_is_running (data) || is_done (data);
 }
 
 static DpAppItem *
@@ -293,6 +300,55 @@ test_queue_limit (void **state)
   assert_int_equal (dp_app_manager_get_n_running (manager), 0);
 }
 
+/* A certificate that fails verification fails the download, and only
+ * then may the user let this one download skip the check; that choice
+ * is kept with the download, and nothing else changes. */
+static void
+test_download_anyway (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpAppManager) manager = NULL;
+  g_autoptr(DpAppManager) reloaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = dp_test_server_https_url (f->server, "/file/self-signed.bin?size=300007&seed=9");
+  g_autofree char *plain = dp_test_server_url (f->server, "/file/plain.bin?size=1000&seed=9");
+  g_autofree char *expected = dp_test_content_sha256 (9, 300007);
+  g_autofree char *sum = NULL;
+  DpAppItem *item, *other;
+
+  manager = load_manager (f, &error);
+  g_object_set (manager, "directory", f->downloads, NULL);
+  item = dp_app_manager_add (manager, url, NULL, 2, NULL, TRUE);
+  other = dp_app_manager_add (manager, plain, NULL, 2, NULL, TRUE);
+  dp_app_test_wait_until (is_done, item, 30);
+  dp_app_test_wait_until (is_done, other, 30);
+
+  assert_int_equal (dp_app_item_get_status (item), DP_APP_ITEM_FAILED);
+  assert_int_equal (dp_app_item_get_insecure_failure (item), DP_ERROR_TLS);
+  assert_false (dp_app_item_is_insecure (item));
+  assert_int_equal (dp_app_item_get_insecure_failure (other), -1);
+  /* Nothing to skip for a download that did not fail on a check. */
+  dp_app_item_allow_insecure (other);
+  assert_false (dp_app_item_is_insecure (other));
+
+  dp_app_item_allow_insecure (item);
+  assert_true (dp_app_item_is_insecure (item));
+  dp_app_test_wait_until (is_running_or_done, item, 30);
+  dp_app_test_wait_until (is_done, item, 30);
+  assert_int_equal (dp_app_item_get_status (item), DP_APP_ITEM_FINISHED);
+  sum = dp_test_file_sha256 (dp_app_item_get_path (item));
+  assert_string_equal (sum, expected);
+
+  dp_app_manager_shutdown (manager);
+  g_clear_object (&manager);
+  dp_app_test_spin (300);
+
+  reloaded = load_manager (f, &error);
+  assert_null (error);
+  assert_int_equal (g_list_model_get_n_items (dp_app_manager_get_model (reloaded)), 2);
+  assert_true (dp_app_item_is_insecure (item_at (reloaded, 0)) != dp_app_item_is_insecure (item_at (reloaded, 1)));
+}
+
 int
 main (void)
 {
@@ -302,6 +358,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_corrupt_file, setup, teardown),
     cmocka_unit_test_setup_teardown (test_remove_deletes_partial, setup, teardown),
     cmocka_unit_test_setup_teardown (test_queue_limit, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_download_anyway, setup, teardown),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
