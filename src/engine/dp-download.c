@@ -515,15 +515,21 @@ add_sample (DpDownload *self,
     }
 }
 
-static void
-update_from_transfer (DpDownload *self)
+/* Returns FALSE when a progress report could not be had without
+ * waiting (another follows soon); @wait is for the final one. */
+static gboolean
+update_from_transfer (DpDownload *self,
+                      gboolean    wait)
 {
   DpTransferSnapshot snap;
 
   if (self->transfer == NULL)
-    return;
+    return FALSE;
 
-  dp_transfer_snapshot (self->transfer, &snap);
+  if (wait)
+    dp_transfer_snapshot (self->transfer, &snap);
+  else if (!dp_transfer_try_snapshot (self->transfer, &snap))
+    return FALSE;
 
   if (set_str (&self->path, snap.path))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PATH]);
@@ -570,6 +576,7 @@ update_from_transfer (DpDownload *self)
     }
 
   dp_transfer_snapshot_clear (&snap);
+  return TRUE;
 }
 
 static void
@@ -577,10 +584,8 @@ on_transfer_progress (gpointer data)
 {
   g_autoptr(DpDownload) self = g_weak_ref_get (data);
 
-  if (self == NULL)
-    return;
-  update_from_transfer (self);
-  g_signal_emit (self, signals[PROGRESS], 0);
+  if (self != NULL && update_from_transfer (self, FALSE))
+    g_signal_emit (self, signals[PROGRESS], 0);
 }
 
 static void
@@ -614,7 +619,7 @@ on_transfer_done (GObject      *source,
 
   path = g_task_propagate_pointer (G_TASK (result), &error);
 
-  update_from_transfer (self);
+  update_from_transfer (self, TRUE);
   g_clear_pointer (&self->transfer, dp_transfer_unref);
 
   /* A file that changed on the server starts over with the new version,

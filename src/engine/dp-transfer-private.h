@@ -163,7 +163,7 @@ gboolean dp_transfer_wait_locked            (DpTransfer  *self,
 guint    dp_transfer_backoff_ms             (DpTransfer  *self,
                                              guint        attempt,
                                              gint64       retry_after_s);
-void     dp_transfer_queue_progress_locked  (DpTransfer  *self);
+void     dp_transfer_queue_progress         (DpTransfer  *self);
 void     dp_transfer_notice                 (DpTransfer  *self,
                                              const char  *message);
 gboolean dp_transfer_checkpoint             (DpTransfer  *self,

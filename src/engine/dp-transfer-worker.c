@@ -417,7 +417,7 @@ copy_body (DpTransfer *self,
               /* A stream of unknown length ended cleanly: now we know. */
               self->size = offset;
               dp_scheduler_set_size (self->scheduler, offset);
-              dp_transfer_queue_progress_locked (self);
+              dp_transfer_queue_progress (self);
             }
           g_mutex_unlock (&self->mutex);
           return FETCH_DONE;
@@ -451,7 +451,7 @@ copy_body (DpTransfer *self,
         const DpSegment *seg = dp_scheduler_get_segment (self->scheduler, (guint) worker->segment);
         done = seg->pos >= seg->end;
       }
-      dp_transfer_queue_progress_locked (self);
+      dp_transfer_queue_progress (self);
       g_mutex_unlock (&self->mutex);
       g_rw_lock_reader_unlock (&self->plan_lock);
 

@@ -166,8 +166,10 @@ progress_dispatch (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Needs no lock: the flag is atomic, and the source is attached to the
+ * caller's context in a thread-safe way. */
 void
-dp_transfer_queue_progress_locked (DpTransfer *self)
+dp_transfer_queue_progress (DpTransfer *self)
 {
   g_autoptr(GSource) source = NULL;
   gint64 since;
@@ -199,14 +201,10 @@ compare_segments (gconstpointer a,
   return (sa->start > sb->start) - (sa->start < sb->start);
 }
 
-void
-dp_transfer_snapshot (DpTransfer         *self,
+static void
+fill_snapshot_locked (DpTransfer         *self,
                       DpTransferSnapshot *snapshot)
 {
-  memset (snapshot, 0, sizeof *snapshot);
-  snapshot->segments = g_array_new (FALSE, FALSE, sizeof (DpSegment));
-
-  g_mutex_lock (&self->mutex);
   snapshot->phase = self->phase;
   snapshot->size = self->size;
   snapshot->ranges = self->mode == MODE_RANGES;
@@ -224,9 +222,45 @@ dp_transfer_snapshot (DpTransfer         *self,
       for (guint i = 0; i < n; i++)
         g_array_append_val (snapshot->segments, *dp_scheduler_get_segment (self->scheduler, i));
     }
+}
+
+void
+dp_transfer_snapshot (DpTransfer         *self,
+                      DpTransferSnapshot *snapshot)
+{
+  memset (snapshot, 0, sizeof *snapshot);
+  snapshot->segments = g_array_new (FALSE, FALSE, sizeof (DpSegment));
+
+  g_mutex_lock (&self->mutex);
+  fill_snapshot_locked (self, snapshot);
   g_mutex_unlock (&self->mutex);
 
   g_array_sort (snapshot->segments, compare_segments);
+}
+
+gboolean
+dp_transfer_try_snapshot (DpTransfer         *self,
+                          DpTransferSnapshot *snapshot)
+{
+  /* A worker that the system preempted while it held the mutex would
+   * hold up the main loop for its whole time slice: report a moment
+   * later instead. */
+  if (!g_mutex_trylock (&self->mutex))
+    {
+      memset (snapshot, 0, sizeof *snapshot);
+      /* As if the last report were due in a few milliseconds. */
+      self->last_progress_us = g_get_monotonic_time () - PROGRESS_INTERVAL_US + 5 * 1000;
+      dp_transfer_queue_progress (self);
+      return FALSE;
+    }
+
+  memset (snapshot, 0, sizeof *snapshot);
+  snapshot->segments = g_array_new (FALSE, FALSE, sizeof (DpSegment));
+  fill_snapshot_locked (self, snapshot);
+  g_mutex_unlock (&self->mutex);
+
+  g_array_sort (snapshot->segments, compare_segments);
+  return TRUE;
 }
 
 void
@@ -237,7 +271,7 @@ dp_transfer_notice (DpTransfer *self,
   g_mutex_lock (&self->mutex);
   g_ptr_array_add (self->notices, g_strdup (message));
   if (self->context != NULL)
-    dp_transfer_queue_progress_locked (self);
+    dp_transfer_queue_progress (self);
   g_mutex_unlock (&self->mutex);
 }
 
@@ -546,7 +580,7 @@ plan_and_run (DpTransfer  *self,
       self->workers[0].pending_length = probe->body_length;
     }
   self->phase = DP_TRANSFER_PHASE_TRANSFERRING;
-  dp_transfer_queue_progress_locked (self);
+  dp_transfer_queue_progress (self);
 
   if (self->stopping || dp_scheduler_is_complete (self->scheduler))
     {

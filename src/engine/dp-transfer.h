@@ -74,6 +74,11 @@ void        dp_transfer_cancel         (DpTransfer *self);
 
 void        dp_transfer_snapshot       (DpTransfer         *self,
                                         DpTransferSnapshot *snapshot);
+/* Like dp_transfer_snapshot(), but returns %FALSE at once, with
+ * nothing to clear, when a worker holds the state; another progress
+ * report then follows shortly. For the main thread's progress reports. */
+gboolean    dp_transfer_try_snapshot   (DpTransfer         *self,
+                                        DpTransferSnapshot *snapshot);
 void        dp_transfer_snapshot_clear (DpTransferSnapshot *snapshot);
 
 void        dp_transfer_config_clear   (DpTransferConfig *config);
