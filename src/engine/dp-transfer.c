@@ -201,10 +201,13 @@ compare_segments (gconstpointer a,
   return (sa->start > sb->start) - (sa->start < sb->start);
 }
 
+/* The segments still need sorting, outside the mutex. */
 static void
 fill_snapshot_locked (DpTransfer         *self,
                       DpTransferSnapshot *snapshot)
 {
+  memset (snapshot, 0, sizeof *snapshot);
+  snapshot->segments = g_array_new (FALSE, FALSE, sizeof (DpSegment));
   snapshot->phase = self->phase;
   snapshot->size = self->size;
   snapshot->ranges = self->mode == MODE_RANGES;
@@ -228,9 +231,6 @@ void
 dp_transfer_snapshot (DpTransfer         *self,
                       DpTransferSnapshot *snapshot)
 {
-  memset (snapshot, 0, sizeof *snapshot);
-  snapshot->segments = g_array_new (FALSE, FALSE, sizeof (DpSegment));
-
   g_mutex_lock (&self->mutex);
   fill_snapshot_locked (self, snapshot);
   g_mutex_unlock (&self->mutex);
@@ -254,8 +254,6 @@ dp_transfer_try_snapshot (DpTransfer         *self,
       return FALSE;
     }
 
-  memset (snapshot, 0, sizeof *snapshot);
-  snapshot->segments = g_array_new (FALSE, FALSE, sizeof (DpSegment));
   fill_snapshot_locked (self, snapshot);
   g_mutex_unlock (&self->mutex);
 
