@@ -98,3 +98,16 @@ dp_test_run_download (DpDownload  *download,
     g_propagate_error (error, data.error);
   return data.ok;
 }
+
+void
+dp_test_quiesce_threads (void)
+{
+  g_thread_pool_set_max_unused_threads (0);
+  for (guint i = 0; i < 100 && g_thread_pool_get_num_unused_threads () > 0; i++)
+    {
+      g_thread_pool_stop_unused_threads ();
+      g_usleep (10 * 1000);
+    }
+  /* The last ones counted out may still be on their way out. */
+  g_usleep (50 * 1000);
+}

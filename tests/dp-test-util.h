@@ -14,6 +14,11 @@ void      dp_test_rmdir        (const char *path);
 /* Number of entries in a folder. */
 guint     dp_test_count_files  (const char *path);
 
+/* Lets GLib's idle pool threads end before the process does. Under
+ * LeakSanitizer, a thread that exits while the exit-time leak check
+ * stops the world can crash the checker itself. */
+void      dp_test_quiesce_threads (void);
+
 /* Runs @download to its end on a private main context and returns
  * whether it succeeded. Gives up (and fails the test) after @timeout_s. */
 gboolean  dp_test_run_download (DpDownload  *download,

@@ -406,5 +406,9 @@ main (void)
     cmocka_unit_test_setup_teardown (test_leak_check, setup, teardown),
   };
 
-  return cmocka_run_group_tests (tests, NULL, NULL);
+  int failed;
+
+  failed = cmocka_run_group_tests (tests, NULL, NULL);
+  dp_test_quiesce_threads ();
+  return failed;
 }

@@ -969,5 +969,9 @@ main (void)
   /* DP_TEST_FILTER=test_name runs one test (a glob pattern). */
   if (g_getenv ("DP_TEST_FILTER") != NULL)
     cmocka_set_test_filter (g_getenv ("DP_TEST_FILTER"));
-  return cmocka_run_group_tests (tests, NULL, NULL);
+  int failed;
+
+  failed = cmocka_run_group_tests (tests, NULL, NULL);
+  dp_test_quiesce_threads ();
+  return failed;
 }
