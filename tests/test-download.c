@@ -965,11 +965,11 @@ main (void)
     cmocka_unit_test_setup_teardown (test_absurd_size, setup, teardown),
     cmocka_unit_test_setup_teardown (test_credentials_stay_private, setup, teardown),
   };
+  int failed;
 
   /* DP_TEST_FILTER=test_name runs one test (a glob pattern). */
   if (g_getenv ("DP_TEST_FILTER") != NULL)
     cmocka_set_test_filter (g_getenv ("DP_TEST_FILTER"));
-  int failed;
 
   failed = cmocka_run_group_tests (tests, NULL, NULL);
   dp_test_quiesce_threads ();
