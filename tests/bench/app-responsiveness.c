@@ -6,7 +6,9 @@
  *   --mode=stall        the lateness of a 1 ms main-loop timeout while
  *                       downloads run at full loopback speed from the
  *                       in-process test server: worst case and 99th
- *                       percentile, in milliseconds
+ *                       percentile, in milliseconds, and the most CPU
+ *                       time the main thread itself used between two
+ *                       ticks
  *   --mode=first-frame  the time from main() to the first frame the main
  *                       window paints; when the saved list has items, also
  *                       to the first frame that shows them
@@ -21,6 +23,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -88,6 +91,12 @@ typedef struct
   gint64 t_downloads_start;
   gint64 t_downloads_end;
   guint64 stalls_over_16;
+  /* What the main thread did between two ticks: ran (its own work,
+   * which the app answers for), or waited for a CPU behind other
+   * threads and processes (which it cannot help). */
+  gint64 prev_cpu;
+  gint64 prev_queued;
+  gint64 busy_max;
 } Bench;
 
 static double
@@ -314,6 +323,30 @@ summarize (GArray *samples,
   *p50 = g_array_index (samples, gint64, n / 2);
 }
 
+/* CPU time of the calling thread, in microseconds. */
+static gint64
+thread_cpu_time (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+/* How long the calling thread has been runnable but waiting for a CPU,
+ * in microseconds (Linux's schedstat; 0 where there is none). */
+static gint64
+thread_queue_time (void)
+{
+  g_autofree char *text = NULL;
+  char *end;
+
+  if (!g_file_get_contents ("/proc/thread-self/schedstat", &text, NULL, NULL))
+    return 0;
+  g_ascii_strtoull (text, &end, 10);
+  return (gint64) (g_ascii_strtoull (end, NULL, 10) / 1000);
+}
+
 /* A 1 ms timeout: GLib sets its next expiry to the time of the
  * iteration that dispatched it plus 1 ms, so how much later than that
  * it runs is how long something else held the main loop. */
@@ -323,21 +356,29 @@ on_tick (gpointer data)
   Bench *b = data;
   gint64 now = g_get_monotonic_time ();
   GSource *source = g_main_current_source ();
+  gint64 cpu = thread_cpu_time ();
+  gint64 queued = opt_verbose ? thread_queue_time () : 0;
 
   if (b->prev_source_time != 0)
     {
       gint64 late = MAX (0, now - (b->prev_source_time + 1000));
 
       g_array_append_val (b->measuring_idle ? b->idle_lateness : b->lateness, late);
+      if (!b->measuring_idle)
+        b->busy_max = MAX (b->busy_max, cpu - b->prev_cpu);
       if (late > 16000)
         {
           b->stalls_over_16++;
           if (opt_verbose)
-            g_printerr ("stall %.1f ms at t=%.3f s\n", ms (late),
-                        (double) (now - b->t_downloads_start) / G_USEC_PER_SEC);
+            g_printerr ("stall %.1f ms at t=%.3f s: main thread on a CPU %.1f ms, "
+                        "waiting for one %.1f ms\n", ms (late),
+                        (double) (now - b->t_downloads_start) / G_USEC_PER_SEC,
+                        ms (cpu - b->prev_cpu), ms (queued - b->prev_queued));
         }
     }
   b->prev_source_time = g_source_get_time (source);
+  b->prev_cpu = cpu;
+  b->prev_queued = queued;
   return G_SOURCE_CONTINUE;
 }
 
@@ -375,6 +416,7 @@ report_stalls (Bench *b)
   printf ("stall_p99_ms=%.1f\n", ms (p99));
   printf ("stall_p50_ms=%.2f\n", ms (p50));
   printf ("stalls_over_16ms=%" G_GUINT64_FORMAT "\n", b->stalls_over_16);
+  printf ("stall_busy_max_ms=%.1f\n", ms (b->busy_max));
   printf ("ticks=%u\n", b->lateness->len);
   printf ("idle_stall_max_ms=%.1f\n", ms (idle_max));
   printf ("idle_stall_p99_ms=%.1f\n", ms (idle_p99));
