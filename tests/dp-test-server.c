@@ -40,6 +40,7 @@ struct _DpTestServer
    * always under @lock. */
   guint requests;
   guint range_requests;
+  guint partial_answers;
   GHashTable *sockets;  /* every client connection seen, held */
   guint64 bytes_sent;
   guint in_flight;
@@ -816,6 +817,9 @@ serve_file (DpTestServer      *self,
                                        "/%" G_GUINT64_FORMAT, start, end, size);
       soup_server_message_set_status (msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
       soup_message_headers_replace (headers, "Content-Range", content_range);
+      g_mutex_lock (&self->lock);
+      self->partial_answers++;
+      g_mutex_unlock (&self->lock);
       body_start = start;
       body_len = end - start + 1;
     }
@@ -1180,6 +1184,17 @@ dp_test_server_get_range_requests (DpTestServer *self)
   return v;
 }
 
+guint
+dp_test_server_get_partial_answers (DpTestServer *self)
+{
+  guint v;
+
+  g_mutex_lock (&self->lock);
+  v = self->partial_answers;
+  g_mutex_unlock (&self->lock);
+  return v;
+}
+
 guint64
 dp_test_server_get_bytes_sent (DpTestServer *self)
 {
@@ -1217,6 +1232,7 @@ reset_counters_cb (gpointer user_data)
   g_mutex_lock (&self->lock);
   self->requests = 0;
   self->range_requests = 0;
+  self->partial_answers = 0;
   g_hash_table_remove_all (self->sockets);
   self->bytes_sent = 0;
   /* GETs still running keep counting against the new maximum. */

@@ -326,6 +326,20 @@ test_connections_are_reused (void **state)
               dp_test_server_get_connections (f->server));
 }
 
+/* A mirror that allows one connection, at 1 MB/s: after its first
+ * segment the connection knows its pace and fetches the second one in
+ * requests of about a second each, over the same connection. */
+static void
+test_requests_follow_pace (void **state)
+{
+  Fixture *f = *state;
+
+  assert_download_ok (f, "/file/paced.bin?size=3355457&seed=28&rate=1000000&maxconn=1",
+                      2, 28, 3355457, NULL);
+  if (dp_test_server_get_partial_answers (f->server) < 3)
+    fail_msg ("%u partial answers", dp_test_server_get_partial_answers (f->server));
+}
+
 /* A mirror that answers 503 beyond 3 connections: the extra ones give
  * up their ranges to those that work, and the download never fails. */
 static void
@@ -939,6 +953,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_forbidden_range, setup, teardown),
     cmocka_unit_test_setup_teardown (test_error_page_never_lands, setup, teardown),
     cmocka_unit_test_setup_teardown (test_transient_errors_are_retried, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_requests_follow_pace, setup, teardown),
     cmocka_unit_test_setup_teardown (test_connection_limit, setup, teardown),
     cmocka_unit_test_setup_teardown (test_auto_connections, setup, teardown),
     cmocka_unit_test_setup_teardown (test_slow_connection_does_not_hold_the_end, setup, teardown),

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -423,6 +424,55 @@ test_empty_file_is_complete (void **state)
   assert_int_equal (dp_scheduler_acquire (sched, 0), -1);
 }
 
+/* A request asks for about a second of its connection's pace. */
+static void
+test_request_sized_to_pace (void **state)
+{
+  const gint64 MiB = 1 << 20;
+
+  /* Unknown pace: the whole segment, as one request. */
+  assert_int_equal (dp_request_end (0, 16 * MiB, 0, 0), 16 * MiB);
+  assert_int_equal (dp_request_end (5, 16 * MiB, -1, 1000), 16 * MiB);
+  assert_int_equal (dp_request_end (5, 16 * MiB, NAN, 1000), 16 * MiB);
+  /* 4 MiB/s on loopback: about 4 MiB at a time, from wherever it is. */
+  assert_int_equal (dp_request_end (0, 16 * MiB, 4.0 * MiB, 500), 4 * MiB);
+  assert_int_equal (dp_request_end (3 * MiB + 7, 16 * MiB, 4.0 * MiB, 500), 7 * MiB + 7);
+  /* A crawling connection still asks for at least DP_REQUEST_MIN_SIZE. */
+  assert_int_equal (dp_request_end (0, 16 * MiB, 10000, 500), DP_REQUEST_MIN_SIZE);
+  /* A distant server: 100 ms to answer makes each request 4 s long, so
+   * the round trips between requests cost at most about 2.5 %. */
+  assert_int_equal (dp_request_end (0, 64 * MiB, 1.0 * MiB, 100000), 4 * MiB);
+  /* A fast connection takes the whole segment: one request. */
+  assert_int_equal (dp_request_end (0, 16 * MiB, 500.0 * MiB, 200), 16 * MiB);
+  assert_int_equal (dp_request_end (0, G_MAXINT64, 1e300, 200), G_MAXINT64);
+}
+
+/* No request leaves a stub: a remainder under half a request goes
+ * with it, and the result is always within (pos, end]. */
+static void
+test_request_leaves_no_stub (void **state)
+{
+  const gint64 MiB = 1 << 20;
+  g_autoptr(GRand) rand = NULL;
+
+  assert_int_equal (dp_request_end (0, 6 * MiB, 4.0 * MiB, 500), 6 * MiB);
+  assert_int_equal (dp_request_end (0, 6 * MiB + 1, 4.0 * MiB, 500), 4 * MiB);
+  assert_int_equal (dp_request_end (10, 11, 4.0 * MiB, 500), 11);
+
+  rand = g_rand_new_with_seed (20261125);
+  for (guint i = 0; i < 10000; i++)
+    {
+      gint64 pos = g_rand_int_range (rand, 0, 1 << 30);
+      gint64 end = pos + 1 + g_rand_int_range (rand, 0, 1 << 30);
+      double pace = g_rand_double_range (rand, 0, 1e9);
+      gint64 rtt = g_rand_int_range (rand, 0, 2000000);
+      gint64 stop = dp_request_end (pos, end, pace, rtt);
+
+      assert_true (stop > pos && stop <= end);
+      assert_true (stop == end || end - stop >= DP_REQUEST_MIN_SIZE / 2);
+    }
+}
+
 int
 main (void)
 {
@@ -442,6 +492,8 @@ main (void)
     cmocka_unit_test (test_paced_equal_rates_halve),
     cmocka_unit_test (test_paced_end_game),
     cmocka_unit_test (test_paced_never_splits_single_stream),
+    cmocka_unit_test (test_request_sized_to_pace),
+    cmocka_unit_test (test_request_leaves_no_stub),
   };
 
   /* DP_TEST_FILTER=test_name runs one test (a glob pattern). */

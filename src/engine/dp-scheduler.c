@@ -451,3 +451,23 @@ dp_scheduler_get_n_unowned (DpScheduler *self)
     }
   return n;
 }
+
+gint64
+dp_request_end (gint64 pos,
+                gint64 end,
+                double pace,
+                gint64 rtt_us)
+{
+  double span_s = MAX (DP_REQUEST_SPAN_S, (double) rtt_us * DP_REQUEST_SPAN_RTTS / G_USEC_PER_SEC);
+  double want;
+
+  g_return_val_if_fail (pos < end, end);
+
+  if (!(pace > 0))
+    return end;
+  want = MAX ((double) DP_REQUEST_MIN_SIZE, pace * span_s);
+  /* A remainder under half a request goes with this one. */
+  if ((double) (end - pos) <= want * 1.5)
+    return end;
+  return pos + (gint64) want;
+}

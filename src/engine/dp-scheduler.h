@@ -114,6 +114,39 @@ int          dp_scheduler_acquire_paced  (DpScheduler  *self,
                                           guint         n_rates,
                                           double        thief_rate);
 
+/* How long one request should run at its connection's pace. */
+#define DP_REQUEST_SPAN_S 1.0
+/* ...and at least this many round trips, so that the pause between two
+ * requests on one connection costs at most about 2.5 %. */
+#define DP_REQUEST_SPAN_RTTS 40
+/* Requests never ask for less than this, except a segment's last bytes. */
+#define DP_REQUEST_MIN_SIZE ((gint64) 1 << 20)
+
+/**
+ * dp_request_end:
+ * @pos: first byte the request asks for
+ * @end: end of the owner's segment (exclusive), above @pos
+ * @pace: bytes per second of the connection's last request, 0 if unknown
+ * @rtt_us: how long the connection took to answer its last request, in
+ *   microseconds, 0 if unknown
+ *
+ * Where a request for the segment [@pos, @end) should stop. A connection
+ * asks for about %DP_REQUEST_SPAN_S seconds of its own pace at a time
+ * (longer on a distant server, never less than %DP_REQUEST_MIN_SIZE) and
+ * asks again for the rest on the same connection. Ranges then move
+ * between connections at request boundaries, without closing one; and
+ * servers that meter each request (nginx's limit_rate starts every
+ * request with a second's allowance) keep a connection near its
+ * allowance. A connection of unknown pace asks for the whole segment,
+ * and no request leaves a remainder of less than half its size.
+ *
+ * Returns: the request's end (exclusive), in (@pos, @end]
+ */
+gint64       dp_request_end              (gint64 pos,
+                                          gint64 end,
+                                          double pace,
+                                          gint64 rtt_us);
+
 /* The segment loses its owner but keeps its progress. */
 void         dp_scheduler_release        (DpScheduler *self,
                                           guint        index);

@@ -70,6 +70,10 @@ typedef struct
   double rate;                /* bytes per second, 0 until known */
   gint64 slow_since;          /* when it fell far behind the others, or 0 */
   gboolean dropped;           /* the controller closed it for being slow */
+  /* How the connection's last request went, for the size of the next;
+   * only the worker itself uses them. */
+  double last_pace;           /* bytes per second, 0 if unknown */
+  gint64 last_rtt;            /* microseconds until the answer came */
 } Worker;
 
 struct _DpTransfer

@@ -6,6 +6,7 @@
 #include "dp-error.h"
 #include "dp-headers.h"
 #include "dp-http.h"
+#include "dp-scheduler.h"
 #include "dp-transfer-private.h"
 
 /*
@@ -522,6 +523,10 @@ dp_transfer_worker_run (gpointer data,
       end = seg->end;
       generation = self->generation;
       mode = self->mode;
+      /* A long segment goes in a few requests, each sized to the
+       * connection (the probe's answer, already open, runs as it is). */
+      if (mode == MODE_RANGES && worker->pending_stream == NULL)
+        end = dp_request_end (pos, end, worker->last_pace, worker->last_rtt);
       worker->fetching = TRUE;
       /* A new request may mean a new connection: measure it afresh. */
       worker->request_start = worker->window_start = g_get_monotonic_time ();
@@ -532,13 +537,25 @@ dp_transfer_worker_run (gpointer data,
 
       result = open_response (self, worker, mode, pos, end, &generation, &r, &retry_after, &error);
       if (result == FETCH_DONE)
-        result = copy_body (self, worker, generation, &r, buffer, &progressed, &error);
+        {
+          worker->last_rtt = g_get_monotonic_time () - worker->request_start;
+          result = copy_body (self, worker, generation, &r, buffer, &progressed, &error);
+        }
       response_clear (&r);
 
       g_mutex_lock (&self->mutex);
       worker->fetching = FALSE;
       if (progressed)
         attempts = 0;
+      if (result == FETCH_DONE && self->generation == generation && worker->segment >= 0)
+        {
+          gint64 got = dp_scheduler_get_segment (self->scheduler, (guint) worker->segment)->pos - pos;
+          gint64 took = g_get_monotonic_time () - worker->request_start;
+
+          worker->last_pace = got > 0 ? (double) got * G_USEC_PER_SEC / (double) MAX (took, 1) : 0;
+        }
+      else if (result != FETCH_DONE)
+        worker->last_pace = 0;
 
       if (self->generation != generation && result != FETCH_FATAL)
         continue;
@@ -569,7 +586,8 @@ dp_transfer_worker_run (gpointer data,
               worker->segment = -1;
               g_cond_broadcast (&self->cond);
             }
-          /* Otherwise the server sent less than asked: ask for the rest. */
+          /* Otherwise the request covered part of the segment, or the
+           * server sent less than asked: ask for the rest. */
           break;
 
         case FETCH_RESTART:
