@@ -20,7 +20,19 @@ struct _DpAppWindow
   AdwToastOverlay *toast_overlay;
   GtkStack *stack;
   GtkListView *list_view;
+
+  GtkSliceListModel *slice;  /* what the list view sees of the list */
+  guint reveal_tick_id;
 };
+
+/* A list view makes a row for every item near the top as soon as it
+ * sees them: for a long saved list, a couple of hundred rows and a few
+ * hundred milliseconds in one frame before the window shows anything.
+ * It sees the list through a slice instead, which grows by REVEAL_STEP
+ * items a frame while the list loads, and shows everything once it is
+ * longer than a window could show (or the list is loaded). */
+#define REVEAL_STEP 24
+#define REVEAL_ALL 240
 
 G_DEFINE_FINAL_TYPE (DpAppWindow, dp_app_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -49,6 +61,27 @@ on_items_changed (GListModel  *model,
                   DpAppWindow *self)
 {
   update_page (self);
+}
+
+static gboolean
+reveal_tick (GtkWidget     *widget,
+             GdkFrameClock *clock,
+             gpointer       data)
+{
+  DpAppWindow *self = DP_APP_WINDOW (widget);
+  guint size = gtk_slice_list_model_get_size (self->slice);
+  guint n_items = g_list_model_get_n_items (dp_app_manager_get_model (self->manager));
+
+  if (size < n_items)
+    size += REVEAL_STEP;
+  if (size >= REVEAL_ALL || (size >= n_items && dp_app_manager_get_loaded (self->manager)))
+    {
+      gtk_slice_list_model_set_size (self->slice, G_MAXUINT);
+      self->reveal_tick_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  gtk_slice_list_model_set_size (self->slice, size);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -165,8 +198,10 @@ dp_app_window_constructed (GObject *object)
   g_signal_connect_object (factory, "bind", G_CALLBACK (bind_row), self, 0);
   g_signal_connect_object (factory, "unbind", G_CALLBACK (unbind_row), self, 0);
   gtk_list_view_set_factory (self->list_view, factory);
+  self->slice = gtk_slice_list_model_new (g_object_ref (model), 0, REVEAL_STEP);
   gtk_list_view_set_model (self->list_view,
-                           GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (model))));
+                           GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->slice)))));
+  self->reveal_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), reveal_tick, NULL, NULL);
 
   g_signal_connect_object (model, "items-changed", G_CALLBACK (on_items_changed), self, 0);
   update_page (self);
@@ -177,6 +212,12 @@ dp_app_window_dispose (GObject *object)
 {
   DpAppWindow *self = DP_APP_WINDOW (object);
 
+  if (self->reveal_tick_id != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->reveal_tick_id);
+      self->reveal_tick_id = 0;
+    }
+  g_clear_object (&self->slice);
   gtk_widget_dispose_template (GTK_WIDGET (self), DP_APP_TYPE_WINDOW);
   g_clear_object (&self->manager);
 

@@ -14,6 +14,8 @@
 #   first_frame_ms       main() to the first frame of the window
 #   first_frame_2000_ms  the same with 2,000 finished downloads in the
 #                        saved list, to the first frame that shows them
+#   list_loaded_2000_ms  main() to the moment all 2,000 are in the list
+#   whole_list_2000_ms   main() to the first frame after that
 #
 #   tests/bench/app-bench.sh [RUNS]        (default 3)
 #
@@ -120,6 +122,7 @@ for ((r = 1; r <= runs; r++)); do
   out=$(run --mode=first-frame)
   add "first_frame_${items}_ms" "$(value first_list_frame_ms "$out")"
   add "list_loaded_${items}_ms" "$(value list_loaded_ms "$out")"
+  add "whole_list_${items}_ms" "$(value whole_list_frame_ms "$out")"
   echo "# run $r first frame, $items saved: $(printf '%s' "$out" | tr '\n' ' ')" >&2
 done
 
@@ -131,6 +134,6 @@ median() {
 
 echo "# medians of $runs runs; renderer: ${GSK_RENDERER:-GTK default}" >&2
 for key in stall_max_ms stall_p99_ms stall_busy_max_ms first_frame_ms "first_frame_${items}_ms" \
-           "list_loaded_${items}_ms" download_mib_s; do
+           "list_loaded_${items}_ms" "whole_list_${items}_ms" download_mib_s; do
   echo "$key=$(median "${samples[$key]}")"
 done
