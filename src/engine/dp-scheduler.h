@@ -134,11 +134,11 @@ int          dp_scheduler_acquire_paced  (DpScheduler  *self,
  * asks for about %DP_REQUEST_SPAN_S seconds of its own pace at a time
  * (longer on a distant server, never less than %DP_REQUEST_MIN_SIZE) and
  * asks again for the rest on the same connection. Ranges then move
- * between connections at request boundaries, without closing one; and
- * servers that meter each request (nginx's limit_rate starts every
- * request with a second's allowance) keep a connection near its
- * allowance. A connection of unknown pace asks for the whole segment,
- * and no request leaves a remainder of less than half its size.
+ * between connections at request boundaries: a connection that loses
+ * the upper part of its range has usually not asked for it yet, so its
+ * body is not cut short and the connection stays open. A connection of
+ * unknown pace asks for the whole segment, and no request leaves a
+ * remainder of less than half its size.
  *
  * Returns: the request's end (exclusive), in (@pos, @end]
  */
