@@ -9,7 +9,6 @@
 #include <adwaita.h>
 
 #include "dp-app-download-row.h"
-#include "dp-app-window.h"
 #include "dp-app-test-util.h"
 #include "dp-test-server.h"
 #include "dp-test-util.h"
@@ -279,86 +278,6 @@ test_menu_made_when_opened (void **state)
   gtk_menu_button_popdown (button);
 }
 
-typedef struct
-{
-  GtkWidget *list_view;
-  guint first_rows;     /* rows in the window's first frame, once painted */
-  gboolean painted;
-} RevealWatch;
-
-static guint
-count_children (GtkWidget *widget)
-{
-  guint n = 0;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    n++;
-  return n;
-}
-
-static void
-on_first_paint (GdkFrameClock *clock,
-                RevealWatch   *watch)
-{
-  if (watch->painted)
-    return;
-  watch->painted = TRUE;
-  watch->first_rows = count_children (watch->list_view);
-}
-
-static gboolean
-was_painted (gpointer data)
-{
-  return ((RevealWatch *) data)->painted;
-}
-
-static gboolean
-shows_everything (gpointer data)
-{
-  RevealWatch *watch = data;
-
-  return g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (watch->list_view)))) == 500;
-}
-
-/* A long list reaches the view a few rows a frame: the first frame does
- * not wait for a row for each of hundreds of items, and in the end the
- * view shows every item. */
-static void
-test_long_list_is_revealed_in_steps (void **state)
-{
-  Fixture *f = *state;
-  g_autoptr(GtkApplication) app = gtk_application_new ("io.github.downpour.Downpour.RevealTest",
-                                                       G_APPLICATION_NON_UNIQUE);
-  g_autoptr(GError) error = NULL;
-  RevealWatch watch = { NULL, 0, FALSE };
-  GtkWidget *window;
-  gulong handler;
-
-  for (guint i = 0; i < 500; i++)
-    {
-      g_autofree char *url = g_strdup_printf ("http://127.0.0.1:9/file-%u.bin", i);
-
-      dp_app_manager_add (f->manager, url, f->dir, 4, NULL, FALSE);
-    }
-  assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  window = GTK_WIDGET (dp_app_window_new (app, f->manager));
-  watch.list_view = dp_app_window_get_list_view (DP_APP_WINDOW (window));
-  gtk_widget_realize (window);
-  handler = g_signal_connect (gtk_widget_get_frame_clock (window), "after-paint",
-                              G_CALLBACK (on_first_paint), &watch);
-  gtk_window_present (GTK_WINDOW (window));
-
-  dp_app_test_wait_until (was_painted, &watch, 10);
-  g_signal_handler_disconnect (gtk_widget_get_frame_clock (window), handler);
-  if (watch.first_rows == 0 || watch.first_rows > 100)
-    fail_msg ("%u rows in the first frame", watch.first_rows);
-
-  dp_app_test_wait_until (shows_everything, &watch, 10);
-  assert_true (count_children (watch.list_view) > watch.first_rows);
-  gtk_window_destroy (GTK_WINDOW (window));
-}
-
 int
 main (void)
 {
@@ -369,7 +288,6 @@ main (void)
     cmocka_unit_test_setup_teardown (test_pause_resume, setup, teardown),
     cmocka_unit_test_setup_teardown (test_added_paused, setup, teardown),
     cmocka_unit_test_setup_teardown (test_menu_made_when_opened, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_long_list_is_revealed_in_steps, setup, teardown),
   };
 
   if (!dp_app_test_have_display ())
