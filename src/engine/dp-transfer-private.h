@@ -89,6 +89,8 @@ struct _DpTransfer
   /* Set by dp_transfer_run() before any thread starts. */
   GMainContext *context;
   GCancellable *cancellable;
+  /* The controller, until dp_transfer_join(); the caller's thread only. */
+  GThread *thread;
 
   /* Owned by the controller thread; read-only for workers once they run. */
   SoupSession *session;

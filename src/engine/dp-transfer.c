@@ -59,6 +59,9 @@ dp_transfer_unref (DpTransfer *self)
     return;
 
   g_assert (self->n_running == 0);
+  /* Never joined: it ends on its own (this may even be that thread). */
+  if (self->thread != NULL)
+    g_thread_unref (self->thread);
   for (guint i = 0; i < self->n_allocated; i++)
     {
       g_clear_object (&self->workers[i].cancellable);
@@ -705,12 +708,18 @@ void
 dp_transfer_run (DpTransfer *self,
                  GTask      *task)
 {
-  GThread *thread;
-
   g_return_if_fail (self->context == NULL);
 
   self->context = g_main_context_ref_thread_default ();
   g_task_set_task_data (task, dp_transfer_ref (self), (GDestroyNotify) dp_transfer_unref);
-  thread = g_thread_new ("dp-transfer", controller_thread, g_object_ref (task));
-  g_thread_unref (thread);
+  self->thread = g_thread_new ("dp-transfer", controller_thread, g_object_ref (task));
+}
+
+void
+dp_transfer_join (DpTransfer *self)
+{
+  GThread *thread = g_steal_pointer (&self->thread);
+
+  if (thread != NULL)
+    g_thread_join (thread);
 }

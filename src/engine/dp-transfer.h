@@ -69,6 +69,12 @@ void        dp_transfer_unref          (DpTransfer *self);
  * callbacks run on the thread-default main context of the caller. */
 void        dp_transfer_run            (DpTransfer *self,
                                         GTask      *task);
+/* Waits for the transfer's controller thread to end, which it does right
+ * after returning @task's result: call it from that task's callback.
+ * Afterwards the transfer has no thread left, so a program may exit at
+ * once (under LeakSanitizer, a thread still on its way out can crash
+ * the exit-time check). */
+void        dp_transfer_join           (DpTransfer *self);
 /* Stops every connection; may be called from any thread. */
 void        dp_transfer_cancel         (DpTransfer *self);
 
