@@ -34,7 +34,7 @@ fi
 
 meson compile -C "$build" $(printf 'tests/fuzz/fuzz-%s ' "${names[@]}") >/dev/null
 
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:intercept_tls_get_addr=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
 for n in "${names[@]}"; do

@@ -118,9 +118,8 @@ dp_test_quiesce_threads (void)
   guint steady = 0;
 
   /* Until no idle pool thread is left and the number of threads has
-   * stayed the same for 100 ms: no thread is then on its way out, not
-   * even a download's detached controller thread finishing up (at most
-   * 6 s). */
+   * stayed the same for 100 ms, so that no thread is on its way out
+   * (at most 6 s). */
   g_thread_pool_set_max_unused_threads (0);
   for (guint i = 0; i < 300 && steady < 5; i++)
     {

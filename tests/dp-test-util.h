@@ -14,9 +14,8 @@ void      dp_test_rmdir        (const char *path);
 /* Number of entries in a folder. */
 guint     dp_test_count_files  (const char *path);
 
-/* Lets GLib's idle pool threads end before the process does. Under
- * LeakSanitizer, a thread that exits while the exit-time leak check
- * stops the world can crash the checker itself. */
+/* Lets GLib's idle pool threads end before the process does, so that
+ * the exit-time leak check finds the process still. */
 void      dp_test_quiesce_threads (void);
 
 /* Runs @download to its end on a private main context and returns

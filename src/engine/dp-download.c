@@ -618,7 +618,7 @@ on_transfer_done (GObject      *source,
   g_autofree char *path = NULL;
 
   path = g_task_propagate_pointer (G_TASK (result), &error);
-  dp_transfer_join (self->transfer);
+  dp_transfer_join (g_task_get_task_data (G_TASK (result)));
 
   update_from_transfer (self, TRUE);
   g_clear_pointer (&self->transfer, dp_transfer_unref);

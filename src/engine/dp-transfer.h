@@ -70,10 +70,9 @@ void        dp_transfer_unref          (DpTransfer *self);
 void        dp_transfer_run            (DpTransfer *self,
                                         GTask      *task);
 /* Waits for the transfer's controller thread to end, which it does right
- * after returning @task's result: call it from that task's callback.
- * Afterwards the transfer has no thread left, so a program may exit at
- * once (under LeakSanitizer, a thread still on its way out can crash
- * the exit-time check). */
+ * after returning @task's result: call it from that task's callback, so
+ * that no thread of the transfer outlives its result. (Its connections'
+ * threads have already gone back to GLib's shared pool.) */
 void        dp_transfer_join           (DpTransfer *self);
 /* Stops every connection; may be called from any thread. */
 void        dp_transfer_cancel         (DpTransfer *self);

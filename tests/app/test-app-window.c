@@ -87,8 +87,8 @@ shows_everything (gpointer data)
 }
 
 /* A long list reaches the view a few rows a frame: the first frame does
- * not wait for a row for each of hundreds of items, and in the end the
- * view shows every item. */
+ * not wait for a row for each of hundreds of items (GTK 4.8 would make
+ * about 200), and in the end the view shows every item. */
 static void
 test_long_list_is_revealed_in_steps (void **state)
 {
@@ -120,7 +120,6 @@ test_long_list_is_revealed_in_steps (void **state)
     fail_msg ("%u rows in the first frame", watch.first_rows);
 
   dp_app_test_wait_until (shows_everything, &watch, 60);
-  assert_true (count_children (watch.list_view) > watch.first_rows);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

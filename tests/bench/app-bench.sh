@@ -15,7 +15,8 @@
 #   first_frame_2000_ms  the same with 2,000 finished downloads in the
 #                        saved list, to the first frame that shows them
 #   list_loaded_2000_ms  main() to the moment all 2,000 are in the list
-#   whole_list_2000_ms   main() to the first frame after that
+#   whole_list_2000_ms   main() to the first frame whose list view has
+#                        them all (the window adds rows a few a frame)
 #
 #   tests/bench/app-bench.sh [RUNS]        (default 3)
 #
