@@ -99,39 +99,15 @@ dp_test_run_download (DpDownload  *download,
   return data.ok;
 }
 
-/* Threads of this process, or 0 where /proc cannot tell. */
-static guint
-count_threads (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
-  guint n = 0;
-
-  while (dir != NULL && g_dir_read_name (dir) != NULL)
-    n++;
-  return n;
-}
-
 void
 dp_test_quiesce_threads (void)
 {
-  guint last = 0;
-  guint steady = 0;
-
-  /* Until no idle pool thread is left and the number of threads has
-   * stayed the same for 100 ms, so that no thread is on its way out
-   * (at most 6 s). */
   g_thread_pool_set_max_unused_threads (0);
-  for (guint i = 0; i < 300 && steady < 5; i++)
+  for (guint i = 0; i < 100 && g_thread_pool_get_num_unused_threads () > 0; i++)
     {
-      guint n;
-
       g_thread_pool_stop_unused_threads ();
-      g_usleep (20 * 1000);
-      n = count_threads ();
-      if (n == last && g_thread_pool_get_num_unused_threads () == 0)
-        steady++;
-      else
-        steady = 0;
-      last = n;
+      g_usleep (10 * 1000);
     }
+  /* The last ones counted out may still be on their way out. */
+  g_usleep (50 * 1000);
 }
