@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "dp-error.h"
@@ -119,6 +121,18 @@ dp_http_send (SoupSession   *session,
       stream = soup_session_send (session, *msg, cancellable, &local_error);
       if (stream == NULL)
         {
+          /* Headers over libsoup's limit will be just as big next time:
+           * that is the server's answer, not a network hiccup. libsoup
+           * says so only in its (translated) message. */
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT) &&
+              (strcmp (local_error->message, "Header too big") == 0 ||
+               strcmp (local_error->message, g_dgettext ("libsoup-3.0", "Header too big")) == 0))
+            {
+              g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                           _("The server sent more headers than Downpour accepts "
+                             "(over 64 KiB). The server is misconfigured."));
+              return NULL;
+            }
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
         }
@@ -198,9 +212,23 @@ void
 dp_http_finish (GInputStream *stream,
                 GCancellable *cancellable)
 {
+  guint8 scratch[4096];
+  gsize left = 64 * 1024;
+
   /* libsoup hands a connection back for the next request only once the
-   * body has been read to its end; closing earlier drops it. */
-  g_input_stream_skip (stream, 64 * 1024, cancellable, NULL);
+   * body has been read to its end; closing earlier drops it. Read, never
+   * g_input_stream_skip(): libsoup 3.2's chunked decoder crashes when a
+   * body is skipped. A body with more than 64 KiB left is not worth
+   * reading just to keep its connection. */
+  while (left > 0)
+    {
+      gssize n = g_input_stream_read (stream, scratch, MIN (sizeof scratch, left),
+                                      cancellable, NULL);
+
+      if (n <= 0)
+        break;
+      left -= (gsize) n;
+    }
   g_input_stream_close (stream, NULL, NULL);
 }
 
@@ -281,6 +309,9 @@ dp_http_translate_error (GError   *error,
     ret = g_error_new (DP_ERROR, DP_ERROR_NETWORK,
                        _("Could not find the server: %s. Check the address and your connection."),
                        error->message);
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA))
+    ret = g_error_new (DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                       _("The server sent damaged compressed data: %s."), error->message);
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     {
       ret = g_error_new (DP_ERROR, DP_ERROR_NETWORK,

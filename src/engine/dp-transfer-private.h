@@ -94,11 +94,19 @@ struct _DpTransfer
 
   /* Owned by the controller thread; read-only for workers once they run. */
   SoupSession *session;
-  GUri *final_uri;
-  char *validator;      /* ETag, else Last-Modified, for If-Range */
-  char *etag;
+  char *validator;      /* strong ETag, else strong Last-Modified, for If-Range */
+  char *etag;           /* as the probe got them, to tell versions apart */
   char *last_modified;
+  gboolean last_modified_strong;
   char *content_type;
+  /* The content coding the server's bytes are in (NULL: identity), and
+   * whether they are decoded on the way to the file (one stream) or
+   * saved as they are (a .gz file served as gzip). */
+  char *encoding;
+  gboolean decode;
+  /* The probe's answer gave no total ("bytes 0-N/ *"): the end is
+   * checked once every byte has arrived. */
+  gboolean size_unconfirmed;
   DpPartFile *file;
   GThreadPool *pool;
   char *state_path;     /* NAME.part.state, while resume is possible */
@@ -114,9 +122,17 @@ struct _DpTransfer
    * Taken before the mutex, never while holding it. */
   GRWLock plan_lock;
 
+  /* Held by the one worker that asks the user's address again for a
+   * fresh link when the one it redirected to expired. */
+  GMutex refresh_mutex;
+  gint64 refreshed_at;  /* monotonic time of the last refresh, or 0 */
+
   GMutex mutex;
   GCond cond;
   /* Everything below is guarded by the mutex. */
+  GUri *final_uri;      /* where the user's address led; replaced when it expires */
+  guint odd_streak;     /* answers in a row that were not the file as probed */
+  gboolean ranges_seen; /* a range request was answered with its range */
   DpTransferPhase phase;
   Mode mode;
   guint generation;     /* bumped when the plan is thrown away */
@@ -126,6 +142,7 @@ struct _DpTransfer
   guint n_workers;
   guint n_running;
   guint n_allocated;    /* workers[] has room for this many */
+  double best_pace;     /* bytes per second a connection kept up, for a lone one to be judged by */
   gboolean refused;     /* the server said no to another connection */
   gboolean levelled;    /* more connections stopped helping */
   gboolean stopping;
@@ -150,6 +167,8 @@ typedef struct
   gint64 body_length;     /* bytes in that body, or -1 until the end */
   gint64 size;            /* -1 when unknown */
   gboolean ranges;
+  gboolean size_unconfirmed;  /* the size is the end of a "bytes 0-N/ *" answer */
+  char *encoding;         /* the answer's content coding, NULL for identity */
 } DpProbe;
 
 void     dp_probe_clear                     (DpProbe     *probe);
@@ -180,5 +199,7 @@ double   dp_transfer_median_rate_locked     (DpTransfer  *self,
                                              gint64       now);
 void     dp_transfer_drop_slow_locked       (DpTransfer  *self,
                                              GPtrArray   *cancellables);
+const char *dp_transfer_strong_etag          (DpTransfer  *self);
+const char *dp_transfer_strong_last_modified (DpTransfer  *self);
 
 G_END_DECLS

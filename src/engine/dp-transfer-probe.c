@@ -7,10 +7,12 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
+#include "dp-answer.h"
 #include "dp-error.h"
 #include "dp-headers.h"
 #include "dp-http.h"
 #include "dp-names.h"
+#include "dp-scheduler.h"
 #include "dp-state.h"
 #include "dp-transfer-private.h"
 
@@ -20,59 +22,39 @@
 void
 dp_probe_clear (DpProbe *probe)
 {
+  g_clear_pointer (&probe->encoding, g_free);
   g_clear_object (&probe->msg);
   if (probe->stream != NULL)
     g_input_stream_close (probe->stream, NULL, NULL);
   g_clear_object (&probe->stream);
 }
 
-static gboolean
-header_has_token (SoupMessageHeaders *headers,
-                  const char         *name,
-                  const char         *token)
-{
-  const char *value = soup_message_headers_get_list (headers, name);
-
-  return value != NULL && soup_header_contains (value, token);
-}
-
-static gint64
-content_length (SoupMessage *msg)
-{
-  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
-
-  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH)
-    return -1;
-  return soup_message_headers_get_content_length (headers);
-}
-
 /* Keeps what later requests check answers against. */
 static void
-remember_validators (DpTransfer  *self,
-                     SoupMessage *msg)
+remember_answer (DpTransfer     *self,
+                 SoupMessage    *msg,
+                 const DpAnswer *answer)
 {
   SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
-  const char *etag = soup_message_headers_get_one (headers, "ETag");
-  const char *modified = soup_message_headers_get_one (headers, "Last-Modified");
-  const char *type = soup_message_headers_get_content_type (headers, NULL);
 
+  g_mutex_lock (&self->mutex);
   g_clear_pointer (&self->final_uri, g_uri_unref);
   self->final_uri = g_uri_ref (soup_message_get_uri (msg));
+  g_mutex_unlock (&self->mutex);
 
-  /* If-Range needs a strong validator: a weak ETag does not qualify. */
+  /* If-Range and "same file" decisions need a strong validator
+   * (RFC 9110 §13.1.5): a weak ETag, or a date that may hide two
+   * versions within one second, never qualifies. */
   g_clear_pointer (&self->validator, g_free);
-  if (etag != NULL && !g_str_has_prefix (etag, "W/"))
-    self->validator = g_strdup (etag);
-  else if (modified != NULL)
-    self->validator = g_strdup (modified);
-
+  self->validator = g_strdup (dp_answer_get_strong_validator (answer));
   g_clear_pointer (&self->etag, g_free);
-  self->etag = g_strdup (etag);
+  self->etag = g_strdup (answer->etag);
   g_clear_pointer (&self->last_modified, g_free);
-  self->last_modified = g_strdup (modified);
+  self->last_modified = g_strdup (answer->last_modified);
+  self->last_modified_strong = answer->last_modified_strong;
 
   g_clear_pointer (&self->content_type, g_free);
-  self->content_type = g_strdup (type);
+  self->content_type = g_strdup (soup_message_headers_get_content_type (headers, NULL));
 }
 
 /* One request with retries for transient failures. Returns the stream
@@ -126,122 +108,131 @@ send_with_retries (DpTransfer   *self,
     }
 }
 
-static gboolean
-probe_with_get (DpTransfer  *self,
-                DpProbe     *probe,
-                GError     **error)
+/* What the probe asks for, in turn, until an answer says enough. */
+typedef enum
 {
-  g_autoptr(SoupMessage) msg = NULL;
-  g_autoptr(GInputStream) stream = NULL;
-  SoupMessageHeaders *headers;
-  guint status;
+  PROBE_SPAN,   /* "bytes=0-(PROBE_SIZE - 1)": the total, and the first bytes */
+  PROBE_OPEN,   /* "bytes=0-": where a total was not given, the end */
+  PROBE_PLAIN,  /* no Range: for a server that answers ranges wrongly */
+} ProbeKind;
 
-  /* "bytes=0-" asks for everything, so whatever the server answers, the
-   * body is the start of the file and becomes the first segment. */
-  msg = dp_http_message_new ("GET", self->config.uri, 0, -1, NULL);
-  stream = send_with_retries (self, &msg, error);
-  if (stream == NULL)
-    return FALSE;
+/* The probe's range: small enough that its connection is reused for
+ * the next request, as large as the smallest request. */
+#define PROBE_SIZE DP_REQUEST_MIN_SIZE
 
-  status = soup_message_get_status (msg);
-  headers = soup_message_get_response_headers (msg);
-
-  if (status == SOUP_STATUS_PARTIAL_CONTENT)
-    {
-      gint64 start, end, total;
-
-      if (!dp_parse_content_range (soup_message_headers_get_one (headers, "Content-Range"),
-                                   &start, &end, &total) ||
-          start != 0)
-        {
-          g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
-                       _("The server sent a part of the file it was not asked for "
-                         "(Content-Range “%s”)."),
-                       soup_message_headers_get_one (headers, "Content-Range"));
-          return FALSE;
-        }
-      probe->size = total;
-      probe->ranges = total >= 0;
-      probe->body_length = end + 1;
-    }
-  else if (status == SOUP_STATUS_OK)
-    {
-      probe->size = content_length (msg);
-      probe->ranges = FALSE;
-      probe->body_length = probe->size;
-    }
-  else if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE &&
-           g_strcmp0 (soup_message_headers_get_one (headers, "Content-Range"), "bytes */0") == 0)
-    {
-      /* The one range "bytes=0-" cannot satisfy: an empty file. */
-      probe->size = 0;
-      probe->ranges = FALSE;
-      probe->body_length = 0;
-      g_input_stream_close (stream, NULL, NULL);
-      g_clear_object (&stream);
-    }
-  else
-    {
-      g_propagate_error (error, dp_http_status_to_error (msg));
-      return FALSE;
-    }
-
-  remember_validators (self, msg);
-  probe->msg = g_steal_pointer (&msg);
-  probe->stream = g_steal_pointer (&stream);
-  return TRUE;
-}
-
+/*
+ * The probe is a GET, never a HEAD: a HEAD is a second opinion that
+ * servers get wrong in every way (no length, a length of 0, a smaller or
+ * larger one, other validators, ranges promised and not kept), while the
+ * GET's answer is the file itself. Its body is the start of the file and
+ * becomes the start of the first segment, so nothing is fetched twice.
+ */
 gboolean
 dp_transfer_probe (DpTransfer  *self,
                    DpProbe     *probe,
                    GError     **error)
 {
-  g_autoptr(SoupMessage) msg = NULL;
-  g_autoptr(GInputStream) stream = NULL;
-  g_autoptr(GError) head_error = NULL;
+  ProbeKind kind = PROBE_SPAN;
 
   memset (probe, 0, sizeof *probe);
   probe->size = -1;
   probe->body_length = -1;
 
-  /* HEAD first: it costs no body. Servers that refuse it, or say too
-   * little (no length, no ranges), get a GET whose body is kept. */
-  msg = dp_http_message_new ("HEAD", self->config.uri, -1, -1, NULL);
-  stream = send_with_retries (self, &msg, &head_error);
-  if (stream == NULL)
+  for (;;)
     {
-      /* Only a server that answered HEAD with an error gets a GET;
-       * cancellation, TLS failures, bad redirects and unreachable hosts
-       * will not get better with another method. */
-      if (!g_error_matches (head_error, DP_ERROR, DP_ERROR_HTTP))
+      g_autoptr(SoupMessage) msg = NULL;
+      g_autoptr(GInputStream) stream = NULL;
+      DpAnswer answer;
+      gboolean ok = TRUE;
+      gboolean again = FALSE;
+
+      if (kind == PROBE_SPAN)
+        msg = dp_http_message_new ("GET", self->config.uri, 0, PROBE_SIZE - 1, NULL);
+      else if (kind == PROBE_OPEN)
+        msg = dp_http_message_new ("GET", self->config.uri, 0, -1, NULL);
+      else
+        msg = dp_http_message_new ("GET", self->config.uri, -1, -1, NULL);
+      stream = send_with_retries (self, &msg, error);
+      if (stream == NULL)
+        return FALSE;
+
+      if (!dp_answer_read (&answer, msg, stream, self->cancellable, error))
         {
-          g_propagate_error (error, g_steal_pointer (&head_error));
+          dp_answer_clear (&answer);
           return FALSE;
         }
-    }
-  else
-    {
-      SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
 
-      dp_http_finish (stream, self->cancellable);
-      if (SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)))
+      switch (answer.kind)
         {
-          gint64 size = content_length (msg);
-          gboolean ranges = header_has_token (headers, "Accept-Ranges", "bytes");
-
-          if (size == 0 || (size > 0 && ranges))
+        case DP_ANSWER_PARTIAL:
+          if (answer.start != 0 || kind == PROBE_PLAIN)
             {
-              probe->size = size;
-              probe->ranges = ranges && size > 0;
-              remember_validators (self, msg);
-              probe->msg = g_steal_pointer (&msg);
-              return TRUE;
+              /* Another part than asked: such ranges are of no use, but
+               * the file itself may still be. */
+              g_debug ("probe: a part from %" G_GINT64_FORMAT " answered a range from 0",
+                       answer.start);
+              if (kind == PROBE_PLAIN)
+                {
+                  g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                               _("The server sent a part of the file it was not asked for "
+                                 "(from byte %" G_GINT64_FORMAT " instead of 0)."), answer.start);
+                  ok = FALSE;
+                }
+              kind = PROBE_PLAIN;
+              again = TRUE;
+              break;
             }
-        }
-    }
+          if (answer.total < 0 && kind == PROBE_SPAN && answer.end >= PROBE_SIZE)
+            {
+              /* "bytes 0-N/ *" with all that was asked: the total stays
+               * unknown, so ask to the end. */
+              kind = PROBE_OPEN;
+              again = TRUE;
+              break;
+            }
+          /* Without a total, an answer that stops short of what was
+           * asked (or one to the end) holds all there is; that end is
+           * checked again once the rest has arrived. */
+          probe->size = answer.total >= 0 ? answer.total : answer.end;
+          probe->size_unconfirmed = answer.total < 0;
+          probe->ranges = probe->size > 0;
+          probe->body_length = answer.end;
+          break;
 
-  return probe_with_get (self, probe, error);
+        case DP_ANSWER_WHOLE:
+          probe->size = answer.total;
+          probe->ranges = FALSE;
+          probe->body_length = probe->size;
+          break;
+
+        case DP_ANSWER_EMPTY:
+          probe->size = 0;
+          probe->ranges = FALSE;
+          probe->body_length = 0;
+          g_input_stream_close (answer.stream, NULL, NULL);
+          g_clear_object (&answer.stream);
+          break;
+
+        case DP_ANSWER_STATUS:
+        default:
+          g_propagate_error (error, dp_http_status_to_error (msg));
+          ok = FALSE;
+          break;
+        }
+
+      if (ok && !again)
+        {
+          remember_answer (self, msg, &answer);
+          probe->encoding = g_steal_pointer (&answer.encoding);
+          probe->msg = g_steal_pointer (&msg);
+          probe->stream = g_steal_pointer (&answer.stream);
+        }
+      else if (answer.stream != NULL)
+        dp_http_finish (answer.stream, self->cancellable);
+      dp_answer_clear (&answer);
+      if (!ok || !again)
+        return ok;
+    }
 }
 
 static gboolean
@@ -279,7 +270,16 @@ try_resume (DpTransfer *self,
     }
 
   url = g_uri_to_string (self->config.uri);
-  if (!dp_state_matches (state, url, probe->size, self->etag, self->last_modified))
+  if (self->validator == NULL && (self->etag != NULL || self->last_modified != NULL))
+    {
+      /* Only a weak ETag or a recent date: two versions could look the
+       * same, and a mix of them must never be saved. */
+      dp_transfer_notice (self, _("The server cannot tell whether its file is the one "
+                                  "downloaded before; starting over."));
+      return FALSE;
+    }
+  if (!dp_state_matches (state, url, probe->size, dp_transfer_strong_etag (self),
+                         dp_transfer_strong_last_modified (self)))
     {
       dp_transfer_notice (self, _("The file changed on the server since the last attempt; "
                                   "starting over."));

@@ -3,6 +3,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "dp-answer.h"
 #include "dp-error.h"
 #include "dp-headers.h"
 #include "dp-http.h"
@@ -15,6 +16,15 @@
  * the answer before writing a byte, and write what arrives at its offset
  * until the segment is done or its end moves below what was asked.
  */
+
+/* Answers in a row that are not the file as probed before the server
+ * is taken at its word. */
+#define ODD_LIMIT 4
+/* A part that starts below what was asked is read through up to this
+ * far; further, it is asked again. */
+#define MAX_DISCARD ((gint64) 16 << 20)
+/* A refreshed link that fails again sooner than this did not expire. */
+#define REFRESH_MIN_US (2 * G_USEC_PER_SEC)
 
 typedef struct
 {
@@ -33,16 +43,6 @@ response_clear (Response *r)
   g_clear_object (&r->msg);
 }
 
-static gint64
-response_content_length (SoupMessage *msg)
-{
-  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
-
-  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH)
-    return -1;
-  return soup_message_headers_get_content_length (headers);
-}
-
 static gboolean
 is_error_page (DpTransfer  *self,
                SoupMessage *msg)
@@ -57,19 +57,17 @@ is_error_page (DpTransfer  *self,
 }
 
 /* Whether an answer comes from another version of the file than the
- * one probed: a mix of two versions must never be saved. */
+ * one probed: a mix of two versions must never be saved. Any difference
+ * counts, weak validators included: telling versions apart needs no
+ * strong comparison, only claiming that two are the same does. */
 static gboolean
-validators_differ (DpTransfer  *self,
-                   SoupMessage *msg)
+validators_differ (DpTransfer     *self,
+                   const DpAnswer *answer)
 {
-  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
-  const char *etag = soup_message_headers_get_one (headers, "ETag");
-  const char *modified = soup_message_headers_get_one (headers, "Last-Modified");
-
-  if (self->etag != NULL && etag != NULL)
-    return strcmp (self->etag, etag) != 0;
-  if (self->last_modified != NULL && modified != NULL)
-    return strcmp (self->last_modified, modified) != 0;
+  if (self->etag != NULL && answer->etag != NULL)
+    return strcmp (self->etag, answer->etag) != 0;
+  if (self->last_modified != NULL && answer->last_modified != NULL)
+    return strcmp (self->last_modified, answer->last_modified) != 0;
   return FALSE;
 }
 
@@ -150,6 +148,201 @@ error_status (DpTransfer  *self,
   return FETCH_RETRY;
 }
 
+/* Reads and drops @n bytes of a body: the start of an answer that
+ * began below what was asked. */
+static gboolean
+discard_bytes (GInputStream *stream,
+               gint64        n,
+               guint8       *buffer,
+               GCancellable *cancellable,
+               GError      **error)
+{
+  while (n > 0)
+    {
+      gssize got = g_input_stream_read (stream, buffer, (gsize) MIN (n, BUFFER_SIZE),
+                                        cancellable, error);
+
+      if (got < 0)
+        return FALSE;
+      if (got == 0)
+        {
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_NETWORK,
+                               _("The server closed the connection early."));
+          return FALSE;
+        }
+      n -= got;
+    }
+  return TRUE;
+}
+
+/* An answer that is not the file as probed: a load balancer's node that
+ * ignores Range or keeps an older copy, a part that starts elsewhere, a
+ * content coding nobody asked for. It is asked again; ODD_LIMIT such
+ * answers in a row, with no good one between, are the server's real
+ * answer: ranges that do not work fall back to one stream (@fallback),
+ * anything else fails with @reason. */
+static FetchResult
+odd_answer (DpTransfer *self,
+            Worker     *worker,
+            guint      *generation,
+            gboolean    fallback,
+            GError     *reason,
+            GError    **error)
+{
+  g_autoptr(GPtrArray) others = NULL;
+  guint streak;
+
+  g_mutex_lock (&self->mutex);
+  streak = ++self->odd_streak;
+  g_mutex_unlock (&self->mutex);
+  g_debug ("worker %u: odd answer %u in a row: %s", worker->index, streak, reason->message);
+
+  if (streak < ODD_LIMIT || self->mode != MODE_RANGES)
+    {
+      g_propagate_error (error, reason);
+      return streak < ODD_LIMIT ? FETCH_RETRY : FETCH_FATAL;
+    }
+  if (!fallback)
+    {
+      g_propagate_error (error, reason);
+      return FETCH_FATAL;
+    }
+
+  /* A server this confused about ranges gets one plain stream. */
+  g_error_free (reason);
+  g_rw_lock_writer_lock (&self->plan_lock);
+  g_mutex_lock (&self->mutex);
+  if (self->generation == *generation)
+    others = fall_back_to_single_locked (self, worker, FALSE);
+  self->odd_streak = 0;
+  g_mutex_unlock (&self->mutex);
+  g_rw_lock_writer_unlock (&self->plan_lock);
+  if (others != NULL)
+    cancel_all (g_steal_pointer (&others));
+  return FETCH_RESTART;
+}
+
+static void
+good_answer (DpTransfer *self,
+             gboolean    partial)
+{
+  g_mutex_lock (&self->mutex);
+  self->odd_streak = 0;
+  if (partial)
+    self->ranges_seen = TRUE;
+  g_mutex_unlock (&self->mutex);
+}
+
+/* Whether an answer is in another content coding than the probe's. */
+static GError *
+encoding_error (DpTransfer     *self,
+                const DpAnswer *answer)
+{
+  if (g_strcmp0 (answer->encoding, self->encoding) == 0 ||
+      (self->decode && answer->encoding == NULL))
+    return NULL;
+  if (answer->encoding != NULL)
+    return g_error_new (DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                        _("The server sent the file compressed (“%s”) although Downpour "
+                          "asked for it as it is."), answer->encoding);
+  return g_error_new_literal (DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                              _("The server sent the file uncompressed after sending it "
+                                "compressed."));
+}
+
+/* Whether a status may mean that a signed link expired: the link the
+ * user gave then leads to a fresh one. */
+static gboolean
+status_may_be_expiry (guint status)
+{
+  return status == 401 || status == 403 || status == 404 || status == 410;
+}
+
+/* The address the user gave redirected to a link that stopped working
+ * (a signed, expiring address: S3, release downloads, most CDNs). Asks
+ * the user's address again and takes the new link if it leads to the
+ * same file: same size and the same validators. Returns FETCH_RESTART
+ * to ask again at once, or FETCH_FATAL with @failure (or why the new
+ * link is not usable). */
+static FetchResult
+refresh_link (DpTransfer *self,
+              Worker     *worker,
+              GUri       *used,
+              GError     *failure,
+              GError    **error)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GError) owned_failure = failure;
+  FetchResult result = FETCH_FATAL;
+  DpAnswer answer = { 0 };
+  gboolean same = FALSE;
+  gint64 now;
+
+  g_mutex_lock (&self->refresh_mutex);
+
+  /* Another connection may have refreshed it meanwhile. */
+  g_mutex_lock (&self->mutex);
+  if (self->final_uri != used)
+    {
+      g_mutex_unlock (&self->mutex);
+      g_mutex_unlock (&self->refresh_mutex);
+      return FETCH_RESTART;
+    }
+  g_mutex_unlock (&self->mutex);
+
+  /* A fresh link that fails again at once is not an expired one. */
+  now = g_get_monotonic_time ();
+  if (soup_uri_equal (used, self->config.uri) ||
+      (self->refreshed_at != 0 && now - self->refreshed_at < REFRESH_MIN_US))
+    {
+      g_mutex_unlock (&self->refresh_mutex);
+      g_propagate_error (error, g_steal_pointer (&owned_failure));
+      return FETCH_FATAL;
+    }
+
+  g_debug ("worker %u: the link expired; asking the address again", worker->index);
+  msg = dp_http_message_new ("GET", self->config.uri, 0, 0, NULL);
+  stream = dp_http_send (self->session, &msg, self->config.allow_downgrade,
+                         worker->cancellable, &local_error);
+  if (stream != NULL && dp_answer_read (&answer, msg, stream, worker->cancellable, &local_error))
+    {
+      /* Same size and the same validators, or it is another file. */
+      same = (answer.kind == DP_ANSWER_PARTIAL || answer.kind == DP_ANSWER_WHOLE) &&
+             (answer.total == self->size || (answer.total < 0 && self->size_unconfirmed)) &&
+             g_strcmp0 (answer.etag, self->etag) == 0 &&
+             g_strcmp0 (answer.last_modified, self->last_modified) == 0 &&
+             g_strcmp0 (answer.encoding, self->encoding) == 0;
+      dp_http_finish (answer.stream, worker->cancellable);
+    }
+  dp_answer_clear (&answer);
+
+  if (same)
+    {
+      g_autofree char *shown = dp_http_uri_to_display (soup_message_get_uri (msg));
+
+      g_debug ("worker %u: continuing from %s", worker->index, shown);
+      g_mutex_lock (&self->mutex);
+      g_clear_pointer (&self->final_uri, g_uri_unref);
+      self->final_uri = g_uri_ref (soup_message_get_uri (msg));
+      g_mutex_unlock (&self->mutex);
+      self->refreshed_at = now;
+      result = FETCH_RESTART;
+    }
+  else if (stream != NULL && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)))
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_CHANGED,
+                           _("The download link expired, and the address now leads to "
+                             "another version of the file."));
+    }
+  else
+    g_propagate_error (error, g_steal_pointer (&owned_failure));
+
+  g_mutex_unlock (&self->refresh_mutex);
+  return result;
+}
+
 /* Sends the request for [pos, end) and checks the answer. On FETCH_DONE
  * @r holds a body to copy. */
 static FetchResult
@@ -160,13 +353,16 @@ open_response (DpTransfer *self,
                gint64      end,
                guint      *generation,
                Response   *r,
+               guint8     *buffer,
                gint64     *retry_after,
                GError    **error)
 {
   g_autoptr(GError) local_error = NULL;
-  SoupMessageHeaders *headers;
+  g_autoptr(GUri) uri = NULL;
+  DpAnswer answer;
   gint64 size = self->size;
   guint status;
+  FetchResult result;
 
   if (worker->pending_stream != NULL)
     {
@@ -180,10 +376,14 @@ open_response (DpTransfer *self,
       response_clear (r);
     }
 
+  g_mutex_lock (&self->mutex);
+  uri = g_uri_ref (self->final_uri);
+  g_mutex_unlock (&self->mutex);
+
   if (mode == MODE_RANGES)
-    r->msg = dp_http_message_new ("GET", self->final_uri, pos, end - 1, self->validator);
+    r->msg = dp_http_message_new ("GET", uri, pos, end - 1, self->validator);
   else
-    r->msg = dp_http_message_new ("GET", self->final_uri, -1, -1, NULL);
+    r->msg = dp_http_message_new ("GET", uri, -1, -1, NULL);
 
   g_debug ("worker %u: GET %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT " (%s)",
            worker->index, pos, end - 1, mode == MODE_RANGES ? "range" : "whole");
@@ -201,110 +401,189 @@ open_response (DpTransfer *self,
     }
 
   status = soup_message_get_status (r->msg);
-  headers = soup_message_get_response_headers (r->msg);
   g_debug ("worker %u: %u %s", worker->index, status,
-           soup_message_headers_get_one (headers, "Content-Range"));
+           soup_message_headers_get_one (soup_message_get_response_headers (r->msg), "Content-Range"));
 
-  if (mode == MODE_RANGES && status == SOUP_STATUS_PARTIAL_CONTENT)
+  if (!dp_answer_read (&answer, r->msg, r->stream, worker->cancellable, &local_error))
     {
-      const char *value = soup_message_headers_get_one (headers, "Content-Range");
-      gint64 start, last, total;
+      dp_answer_clear (&answer);
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+          !g_cancellable_is_cancelled (self->cancellable))
+        return FETCH_RESTART;
+      return odd_answer (self, worker, generation, TRUE,
+                         dp_http_translate_error (g_steal_pointer (&local_error), NULL), error);
+    }
+  g_object_unref (r->stream);
+  r->stream = g_steal_pointer (&answer.stream);
 
-      if (!dp_parse_content_range (value, &start, &last, &total))
-        {
-          g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
-                       _("The server sent a malformed Content-Range (“%s”)."),
-                       value ? value : "");
-          return FETCH_FATAL;
-        }
-      if (total != size || validators_differ (self, r->msg))
-        {
-          g_propagate_error (error, changed_error (size, total));
-          return FETCH_FATAL;
-        }
-      if (start != pos)
-        {
-          /* Data for another offset: never write it anywhere. A server
-           * this confused about ranges gets one plain stream. */
-          g_autoptr(GPtrArray) others = NULL;
+  switch (answer.kind)
+    {
+    case DP_ANSWER_PARTIAL:
+      {
+        GError *odd = NULL;
 
-          g_rw_lock_writer_lock (&self->plan_lock);
-          g_mutex_lock (&self->mutex);
-          if (self->generation == *generation)
-            others = fall_back_to_single_locked (self, worker, FALSE);
-          g_mutex_unlock (&self->mutex);
-          g_rw_lock_writer_unlock (&self->plan_lock);
-          if (others != NULL)
+        if ((answer.total >= 0 && answer.total != size) || validators_differ (self, &answer))
+          odd = changed_error (size, answer.total);
+        else if ((odd = encoding_error (self, &answer)) != NULL)
+          ;
+        else if (answer.start > pos || answer.end <= pos || pos - answer.start > MAX_DISCARD)
+          {
+            /* Data for another offset: never written anywhere. */
+            result = odd_answer (self, worker, generation, TRUE,
+                                 g_error_new (DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                                              _("The server sent another part of the file than "
+                                                "asked (from byte %" G_GINT64_FORMAT " instead of %"
+                                                G_GINT64_FORMAT ")."), answer.start, pos),
+                                 error);
+            break;
+          }
+
+        if (odd != NULL)
+          {
+            result = odd_answer (self, worker, generation, FALSE, odd, error);
+            break;
+          }
+
+        /* A part that starts below what was asked, and says so: the
+         * bytes before pos are already here. */
+        if (answer.start < pos &&
+            !discard_bytes (r->stream, pos - answer.start, buffer, worker->cancellable, &local_error))
+          {
+            gboolean transient = FALSE;
+
+            g_propagate_error (error, dp_http_translate_error (g_steal_pointer (&local_error), &transient));
+            result = transient ? FETCH_RETRY : FETCH_FATAL;
+            break;
+          }
+
+        good_answer (self, TRUE);
+        r->body_start = pos;
+        r->body_end = answer.end;
+        result = FETCH_DONE;
+        break;
+      }
+
+    case DP_ANSWER_WHOLE:
+      {
+        GError *odd = NULL;
+
+        if (is_error_page (self, r->msg))
+          {
+            GError *page = g_error_new_literal (DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                                                _("The server sent a web page instead of the file. "
+                                                  "The link may have expired; get a fresh one."));
+            dp_answer_clear (&answer);
+            return refresh_link (self, worker, uri, page, error);
+          }
+        if ((size >= 0 && answer.total >= 0 && answer.total != size) ||
+            validators_differ (self, &answer))
+          odd = changed_error (size, answer.total);
+        else
+          odd = encoding_error (self, &answer);
+        if (odd != NULL)
+          {
+            result = odd_answer (self, worker, generation, FALSE, odd, error);
+            break;
+          }
+
+        if (mode == MODE_RANGES)
+          {
+            g_autoptr(GPtrArray) others = NULL;
+            gboolean keep = pos == 0;
+
+            /* A node of a balanced server that ignores Range now and
+             * then is asked again; only a server that keeps doing it
+             * gets one stream. */
+            if (self->ranges_seen && self->odd_streak + 1 < ODD_LIMIT)
+              {
+                result = odd_answer (self, worker, generation, TRUE,
+                                     g_error_new_literal (DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                                                          _("The server ignored the part of the "
+                                                            "file asked for.")),
+                                     error);
+                break;
+              }
+
+            /* The server ignores Range. Its body starts at 0: only a
+             * request for offset 0 can use it. */
+            g_rw_lock_writer_lock (&self->plan_lock);
+            g_mutex_lock (&self->mutex);
+            if (self->generation != *generation)
+              {
+                g_mutex_unlock (&self->mutex);
+                g_rw_lock_writer_unlock (&self->plan_lock);
+                result = FETCH_RESTART;
+                break;
+              }
+            others = fall_back_to_single_locked (self, worker, keep);
+            self->odd_streak = 0;
+            /* The kept answer belongs to the new plan. */
+            *generation = self->generation;
+            g_mutex_unlock (&self->mutex);
+            g_rw_lock_writer_unlock (&self->plan_lock);
             cancel_all (g_steal_pointer (&others));
-          return FETCH_RESTART;
-        }
+            if (!keep)
+              {
+                result = FETCH_RESTART;
+                break;
+              }
+          }
 
-      r->body_start = start;
-      r->body_end = last + 1;
-      return FETCH_DONE;
-    }
+        good_answer (self, FALSE);
+        r->body_start = 0;
+        r->body_end = size >= 0 ? size : answer.total;
+        if (self->decode && answer.encoding != NULL)
+          {
+            /* Decoded bytes: their number is known only at the end. */
+            GZlibCompressorFormat format = G_ZLIB_COMPRESSOR_FORMAT_GZIP;
+            g_autoptr(GZlibDecompressor) decoder = NULL;
+            GInputStream *decoded;
 
-  if (status == SOUP_STATUS_OK)
-    {
-      gint64 length = response_content_length (r->msg);
+            dp_encoding_get_zlib_format (answer.encoding, &format);
+            decoder = g_zlib_decompressor_new (format);
+            decoded = g_converter_input_stream_new (r->stream, G_CONVERTER (decoder));
 
-      if (is_error_page (self, r->msg))
+            g_object_unref (r->stream);
+            r->stream = decoded;
+            r->body_end = -1;
+          }
+        result = FETCH_DONE;
+        break;
+      }
+
+    case DP_ANSWER_EMPTY:
+      result = odd_answer (self, worker, generation, FALSE, changed_error (size, 0), error);
+      break;
+
+    case DP_ANSWER_STATUS:
+    default:
+      if (SOUP_STATUS_IS_SUCCESSFUL (status) || SOUP_STATUS_IS_REDIRECTION (status))
         {
           g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
-                       _("The server sent a web page instead of the file. "
-                         "The link may have expired; get a fresh one."));
-          return FETCH_FATAL;
+                       _("The server answered with an unexpected status (%u %s)."),
+                       status, soup_message_get_reason_phrase (r->msg));
+          result = FETCH_FATAL;
+          break;
         }
-      if ((size >= 0 && length >= 0 && length != size) || validators_differ (self, r->msg))
-        {
-          g_propagate_error (error, changed_error (size, length));
-          return FETCH_FATAL;
-        }
-
-      r->body_start = 0;
-      r->body_end = size >= 0 ? size : length;
-
-      if (mode == MODE_RANGES)
-        {
-          g_autoptr(GPtrArray) others = NULL;
-          gboolean keep = pos == 0;
-
-          /* The server ignores Range. Its body starts at 0: only a
-           * request for offset 0 can use it. */
-          g_rw_lock_writer_lock (&self->plan_lock);
-          g_mutex_lock (&self->mutex);
-          if (self->generation != *generation)
-            {
-              g_mutex_unlock (&self->mutex);
-              g_rw_lock_writer_unlock (&self->plan_lock);
-              return FETCH_RESTART;
-            }
-          others = fall_back_to_single_locked (self, worker, keep);
-          /* The kept answer belongs to the new plan. */
-          *generation = self->generation;
-          g_mutex_unlock (&self->mutex);
-          g_rw_lock_writer_unlock (&self->plan_lock);
-          cancel_all (g_steal_pointer (&others));
-          return keep ? FETCH_DONE : FETCH_RESTART;
-        }
-      return FETCH_DONE;
+      result = error_status (self, r->msg, retry_after, &local_error);
+      if (result == FETCH_FATAL && status_may_be_expiry (status))
+        result = refresh_link (self, worker, uri, g_steal_pointer (&local_error), error);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      break;
     }
 
-  if (SOUP_STATUS_IS_SUCCESSFUL (status) || SOUP_STATUS_IS_REDIRECTION (status))
-    {
-      g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
-                   _("The server answered with an unexpected status (%u %s)."),
-                   status, soup_message_get_reason_phrase (r->msg));
-      return FETCH_FATAL;
-    }
-
-  return error_status (self, r->msg, retry_after, error);
+  dp_answer_clear (&answer);
+  return result;
 }
 
-/* Keeps the connection's pace. Called with the mutex held. */
+/* Keeps the connection's pace, and the best pace any connection of the
+ * download kept up after the first window of a request (which holds
+ * the opening burst of capped mirrors). Called with the mutex held. */
 static void
-account_locked (Worker *worker,
-                gint64  n)
+account_locked (DpTransfer *self,
+                Worker     *worker,
+                gint64      n)
 {
   gint64 now = g_get_monotonic_time ();
 
@@ -312,6 +591,8 @@ account_locked (Worker *worker,
   if (now - worker->window_start >= RATE_WINDOW_US)
     {
       worker->rate = (double) worker->window_bytes * G_USEC_PER_SEC / (double) (now - worker->window_start);
+      if (worker->window_start > worker->request_start)
+        self->best_pace = MAX (self->best_pace, worker->rate);
       worker->window_start = now;
       worker->window_bytes = 0;
     }
@@ -426,13 +707,15 @@ copy_body (DpTransfer *self,
 
       g_rw_lock_reader_lock (&self->plan_lock);
       g_mutex_lock (&self->mutex);
-      if (self->generation != generation || worker->segment < 0)
+      /* The bytes must land where the segment stands: anything else
+       * (never expected) asks again from there rather than write. */
+      if (self->generation != generation || worker->segment < 0 ||
+          dp_scheduler_get_segment (self->scheduler, (guint) worker->segment)->pos != offset)
         {
           g_mutex_unlock (&self->mutex);
           g_rw_lock_reader_unlock (&self->plan_lock);
           return FETCH_RESTART;
         }
-      g_assert (dp_scheduler_get_segment (self->scheduler, (guint) worker->segment)->pos == offset);
       /* Another worker may have taken the upper part of this segment:
        * write only up to the current end. */
       allowed = dp_scheduler_claim (self->scheduler, (guint) worker->segment, n);
@@ -447,7 +730,7 @@ copy_body (DpTransfer *self,
 
       g_mutex_lock (&self->mutex);
       dp_scheduler_advance (self->scheduler, (guint) worker->segment);
-      account_locked (worker, allowed);
+      account_locked (self, worker, allowed);
       {
         const DpSegment *seg = dp_scheduler_get_segment (self->scheduler, (guint) worker->segment);
         done = seg->pos >= seg->end;
@@ -535,7 +818,7 @@ dp_transfer_worker_run (gpointer data,
       worker->slow_since = 0;
       g_mutex_unlock (&self->mutex);
 
-      result = open_response (self, worker, mode, pos, end, &generation, &r, &retry_after, &error);
+      result = open_response (self, worker, mode, pos, end, &generation, &r, buffer, &retry_after, &error);
       if (result == FETCH_DONE)
         {
           worker->last_rtt = g_get_monotonic_time () - worker->request_start;

@@ -5,8 +5,10 @@
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
+#include "dp-answer.h"
 #include "dp-error.h"
 #include "dp-http.h"
+#include "dp-names.h"
 #include "dp-state.h"
 #include "dp-transfer-private.h"
 
@@ -40,6 +42,7 @@ dp_transfer_new (const DpTransferConfig *config,
   self->size = -1;
   self->notices = g_ptr_array_new_with_free_func (g_free);
   g_rw_lock_init (&self->plan_lock);
+  g_mutex_init (&self->refresh_mutex);
   g_mutex_init (&self->mutex);
   g_cond_init (&self->cond);
   return self;
@@ -83,11 +86,13 @@ dp_transfer_unref (DpTransfer *self)
   g_clear_pointer (&self->resume_done, g_array_unref);
   g_clear_pointer (&self->notices, g_ptr_array_unref);
   g_clear_pointer (&self->content_type, g_free);
+  g_clear_pointer (&self->encoding, g_free);
   g_clear_pointer (&self->file, dp_part_file_free);
   g_clear_pointer (&self->scheduler, dp_scheduler_free);
   g_clear_error (&self->error);
   g_clear_pointer (&self->path, g_free);
   g_rw_lock_clear (&self->plan_lock);
+  g_mutex_clear (&self->refresh_mutex);
   g_mutex_clear (&self->mutex);
   g_cond_clear (&self->cond);
   g_free (self);
@@ -276,6 +281,19 @@ dp_transfer_notice (DpTransfer *self,
   g_mutex_unlock (&self->mutex);
 }
 
+/* The validators a resume may trust: only strong ones. */
+const char *
+dp_transfer_strong_etag (DpTransfer *self)
+{
+  return dp_etag_is_strong (self->etag) ? self->etag : NULL;
+}
+
+const char *
+dp_transfer_strong_last_modified (DpTransfer *self)
+{
+  return self->last_modified_strong ? self->last_modified : NULL;
+}
+
 /* Makes what is written durable, then records it in the state file, so
  * that the state never claims a byte that a crash could lose. */
 gboolean
@@ -302,8 +320,8 @@ dp_transfer_checkpoint (DpTransfer  *self,
   state = dp_state_new ();
   state->url = dp_state_strip_credentials (url);
   state->size = self->size;
-  state->etag = g_strdup (self->etag);
-  state->last_modified = g_strdup (self->last_modified);
+  state->etag = g_strdup (dp_transfer_strong_etag (self));
+  state->last_modified = g_strdup (dp_transfer_strong_last_modified (self));
   g_array_append_vals (state->done, done->data, done->len);
   return dp_state_save (state, self->state_path, error);
 }
@@ -367,31 +385,48 @@ dp_transfer_median_rate_locked (DpTransfer *self,
 
 /* Closes connections that crawl far behind the others, so that their
  * ranges go to a faster one; mirrors often give each connection its own
- * path or cap. Collects the cancellables to cancel once the mutex is
- * released. */
+ * path or cap. A connection is judged by the median of three or more,
+ * by the one other when there are two, and alone by the best pace the
+ * download kept up before (a connection that slowed to a trickle after
+ * a good start): whatever the number of connections, none holds the end
+ * of a download for ever. Collects the cancellables to cancel once the
+ * mutex is released. */
 void
 dp_transfer_drop_slow_locked (DpTransfer *self,
                               GPtrArray  *cancellables)
 {
   gint64 now = g_get_monotonic_time ();
-  double median;
+  double *paces = g_newa (double, self->n_workers + 1);
   guint known = 0;
+  double median;
 
-  for (guint i = 0; i < self->n_workers; i++)
-    if (dp_transfer_worker_pace_locked (&self->workers[i], now) >= 0)
-      known++;
-  /* Too few to tell a slow connection from a slow server. */
-  if (known < 3 || self->mode != MODE_RANGES)
+  if (self->mode != MODE_RANGES)
     return;
 
+  for (guint i = 0; i < self->n_workers; i++)
+    {
+      paces[i] = dp_transfer_worker_pace_locked (&self->workers[i], now);
+      if (paces[i] >= 0)
+        known++;
+    }
   median = dp_transfer_median_rate_locked (self, now);
+
   for (guint i = 0; i < self->n_workers; i++)
     {
       Worker *worker = &self->workers[i];
-      double pace = dp_transfer_worker_pace_locked (worker, now);
+      double pace = paces[i];
+      double reference = 0;
       const DpSegment *seg;
 
-      if (pace < 0 || worker->segment < 0 || pace * SLOW_FACTOR >= median)
+      if (known >= 3)
+        reference = median;
+      else if (known == 2)
+        for (guint j = 0; j < self->n_workers; j++)
+          reference = j != i && paces[j] >= 0 ? paces[j] : reference;
+      else
+        reference = self->best_pace;
+
+      if (pace < 0 || worker->segment < 0 || reference <= 0 || pace * SLOW_FACTOR >= reference)
         {
           worker->slow_since = 0;
           continue;
@@ -405,9 +440,14 @@ dp_transfer_drop_slow_locked (DpTransfer *self,
           (double) (seg->end - seg->pos) < pace * 1.0)
         continue;
 
+      g_debug ("worker %u: %.0f B/s against %.0f B/s; closing it", worker->index, pace, reference);
       worker->slow_since = 0;
       worker->dropped = TRUE;
       g_ptr_array_add (cancellables, g_object_ref (worker->cancellable));
+      /* A lone connection's new one sets the measure afresh: if the whole
+       * path slowed down, it is not dropped again for that. */
+      if (known < 2)
+        self->best_pace = 0;
     }
 }
 
@@ -525,6 +565,9 @@ plan_and_run (DpTransfer  *self,
 
   g_mutex_lock (&self->mutex);
   self->size = probe->size;
+  self->size_unconfirmed = probe->size_unconfirmed;
+  /* The probe's own answer shows whether the server honours ranges. */
+  self->ranges_seen = probe->ranges;
   if (probe->size < 0)
     {
       self->mode = MODE_STREAM;
@@ -557,7 +600,11 @@ plan_and_run (DpTransfer  *self,
       if (seg->pos < seg->end)
         n_workers++;
     }
-  n_workers = MAX (n_workers, 1);
+  /* A resumed file may have hundreds of gaps: never more connections
+   * than asked for (more threads than the session has connections would
+   * wait inside libsoup, where no cancellable reaches them). Workers
+   * take the other gaps as they free up. */
+  n_workers = CLAMP (n_workers, 1, MAX (wanted, 1));
   self->n_allocated = self->config.segments == 0 && self->mode == MODE_RANGES
                       ? MAX (AUTO_MAX, n_workers) : n_workers;
   self->workers = g_new0 (Worker, self->n_allocated);
@@ -611,6 +658,100 @@ plan_and_run (DpTransfer  *self,
   return TRUE;
 }
 
+/* The server sends its bytes in a content coding nobody asked for. A
+ * file that is itself in that coding (a .tar.gz served as "gzip") is
+ * saved as it comes; anything else is decoded as it arrives, over one
+ * stream, since ranges of compressed bytes cannot be decoded apart. */
+static gboolean
+choose_encoding (DpTransfer  *self,
+                 DpProbe     *probe,
+                 GError     **error)
+{
+  GZlibCompressorFormat format;
+  g_autofree char *name = NULL;
+  g_autoptr(GZlibDecompressor) decoder = NULL;
+
+  if (self->config.output != NULL)
+    name = g_path_get_basename (self->config.output);
+  else
+    {
+      g_autofree char *uri = NULL;
+
+      g_mutex_lock (&self->mutex);
+      uri = g_uri_to_string (self->final_uri);
+      g_mutex_unlock (&self->mutex);
+      name = dp_derive_filename (soup_message_headers_get_one (soup_message_get_response_headers (probe->msg),
+                                                               "Content-Disposition"), uri);
+    }
+
+  self->encoding = g_strdup (probe->encoding);
+  if (dp_encoding_is_the_file (probe->encoding, name))
+    return TRUE;
+
+  if (!dp_encoding_get_zlib_format (probe->encoding, &format))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                   _("The server sent the file compressed as “%s”, which Downpour cannot "
+                     "decompress."), probe->encoding);
+      return FALSE;
+    }
+
+  self->decode = TRUE;
+  probe->size = -1;
+  probe->size_unconfirmed = FALSE;
+  probe->ranges = FALSE;
+  probe->body_length = -1;
+  if (probe->stream != NULL)
+    {
+      GInputStream *decoded;
+
+      decoder = g_zlib_decompressor_new (format);
+      decoded = g_converter_input_stream_new (probe->stream, G_CONVERTER (decoder));
+      g_object_unref (probe->stream);
+      probe->stream = decoded;
+    }
+  dp_transfer_notice (self, _("The server sends this file compressed. It is decompressed as it "
+                              "arrives, over one connection."));
+  return TRUE;
+}
+
+/* The probe's answer ("bytes 0-N/ *") did not say how long the file
+ * is, so the end it implied is checked: asking past it must find
+ * nothing. */
+static gboolean
+confirm_end (DpTransfer  *self,
+             GError     **error)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GUri) uri = NULL;
+  DpAnswer answer;
+  gboolean ok;
+
+  g_mutex_lock (&self->mutex);
+  uri = g_uri_ref (self->final_uri);
+  g_mutex_unlock (&self->mutex);
+
+  msg = dp_http_message_new ("GET", uri, self->size, -1, self->validator);
+  stream = dp_http_send (self->session, &msg, self->config.allow_downgrade, self->cancellable, error);
+  if (stream == NULL)
+    return FALSE;
+  if (!dp_answer_read (&answer, msg, stream, self->cancellable, error))
+    {
+      dp_answer_clear (&answer);
+      return FALSE;
+    }
+
+  ok = (soup_message_get_status (msg) == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE) ||
+       (answer.kind == DP_ANSWER_WHOLE && answer.total == self->size);
+  if (!ok)
+    g_set_error_literal (error, DP_ERROR, DP_ERROR_CHANGED,
+                         _("The file grew on the server during the download."));
+  dp_http_finish (answer.stream, self->cancellable);
+  dp_answer_clear (&answer);
+  return ok;
+}
+
 static gpointer
 controller_thread (gpointer data)
 {
@@ -631,6 +772,8 @@ controller_thread (gpointer data)
   if (ok && dp_http_session_accepted_invalid_certificate (self->session))
     dp_transfer_notice (self, _("The server’s certificate could not be verified. Downloading "
                                 "anyway, as asked; the file could have been altered on the way."));
+  if (ok && probe.encoding != NULL)
+    ok = choose_encoding (self, &probe, &error);
   ok = ok &&
        dp_transfer_open_output (self, &probe, &error) &&
        plan_and_run (self, &probe, &error);
@@ -655,6 +798,9 @@ controller_thread (gpointer data)
     self->phase = DP_TRANSFER_PHASE_FINISHING;
   path = g_strdup (self->path);
   g_mutex_unlock (&self->mutex);
+
+  if (ok && self->size_unconfirmed && self->mode == MODE_RANGES)
+    ok = confirm_end (self, &error);
 
   if (ok && self->mode == MODE_STREAM)
     ok = dp_part_file_truncate (self->file, self->size, &error);
