@@ -129,6 +129,8 @@ G_BEGIN_DECLS
  *   bigheaders=N               about N bytes of extra header lines
  *                              ("X-Pad-1: aaa...", up to 4 KiB each) on
  *                              every answer, errors and redirects too
+ *                              (libsoup's client gives up on a header
+ *                              block of 64 KiB: "Header too big")
  *
  * Speed and connection trouble
  *   rate=B                     throttle every response body to B bytes
