@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include "dp-test-server.h"
+/* The test server's machinery: its thread, counters, request log and
+ * body streaming. What to answer is decided in dp-test-server-faults.c. */
+#include "dp-test-server-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,78 +10,10 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include <libsoup/soup.h>
-
-/* Body bytes handed to libsoup at a time. Small enough that a 256 MiB
- * body never sits in memory, large enough to keep loopback fast. */
-#define CHUNK_SIZE (64 * 1024)
-
 /* How long a reset waits for the bytes before it to reach the client:
  * RESET_TICK_MS per poll of the send queue, at most RESET_MAX_TICKS. */
 #define RESET_TICK_MS 5
 #define RESET_MAX_TICKS 40
-
-struct _DpTestServer
-{
-  GThread *thread;
-  GMainContext *context;
-  GMainLoop *loop;
-  SoupServer *soup;
-
-  /* Written by the server thread before dp_test_server_new() returns,
-   * read-only afterwards, so any thread may read it without a lock. */
-  char *base_url;
-  char *https_base_url;
-
-  GMutex lock;
-  GCond cond;
-  gboolean ready;
-  char *start_error;
-
-  /* Counters: written by the server thread, read by the tests' threads,
-   * always under @lock. */
-  guint requests;
-  guint range_requests;
-  guint partial_answers;
-  GHashTable *sockets;  /* every client connection seen, held */
-  guint64 bytes_sent;
-  guint in_flight;
-  guint max_in_flight;
-
-  /* Only touched in the server thread. */
-  GHashTable *fail_counts;  /* path -> GUINT_TO_POINTER (503s sent) */
-  GHashTable *resets_done;  /* "START PATH" keys: reset= already fired */
-  GList *live;              /* Request records of unfinished GETs */
-};
-
-typedef enum
-{
-  STOP_NONE,
-  STOP_STALL,
-  STOP_RESET,
-} StopMode;
-
-/* One per GET, from the handler until the message finishes (or its
- * connection is torn down on purpose). For file bodies it also holds
- * the state of the streamed body. */
-typedef struct
-{
-  DpTestServer *self;
-  SoupServerMessage *msg;  /* strong ref; dropped in request_finish() */
-
-  guint64 seed;
-  guint64 offset;          /* content offset of body byte 0 */
-  guint64 body_len;        /* body bytes to send in all */
-  guint64 appended;        /* body bytes given to libsoup so far */
-  guint64 limit;           /* stall/reset point, in body bytes */
-  StopMode stop;
-  guint64 rate;            /* bytes per second, 0 = unthrottled */
-  gsize chunk_size;
-  gint64 start_us;
-
-  GSource *timer;          /* rate delay or reset poll, if any */
-  guint reset_ticks;
-} Request;
 
 /* ---- content ---------------------------------------------------------- */
 
@@ -163,12 +97,12 @@ dp_test_content_sha256 (guint64 seed,
                         guint64 size)
 {
   g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree guint8 *buf = g_malloc (CHUNK_SIZE);
+  g_autofree guint8 *buf = g_malloc (DP_TEST_CHUNK_SIZE);
   guint64 done = 0;
 
   while (done < size)
     {
-      gsize n = (gsize) MIN ((guint64) CHUNK_SIZE, size - done);
+      gsize n = (gsize) MIN ((guint64) DP_TEST_CHUNK_SIZE, size - done);
 
       dp_test_content_fill (seed, done, buf, n);
       g_checksum_update (sum, buf, n);
@@ -190,10 +124,10 @@ dp_test_file_sha256 (const char *path)
     return NULL;
 
   sum = g_checksum_new (G_CHECKSUM_SHA256);
-  buf = g_malloc (CHUNK_SIZE);
+  buf = g_malloc (DP_TEST_CHUNK_SIZE);
   for (;;)
     {
-      ssize_t n = read (fd, buf, CHUNK_SIZE);
+      ssize_t n = read (fd, buf, DP_TEST_CHUNK_SIZE);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -211,55 +145,36 @@ dp_test_file_sha256 (const char *path)
   return g_strdup (g_checksum_get_string (sum));
 }
 
-/* ---- query helpers ---------------------------------------------------- */
-
-static const char *
-query_str (GHashTable *query,
-           const char *name)
-{
-  return query != NULL ? g_hash_table_lookup (query, name) : NULL;
-}
-
-/* Malformed numbers count as absent, so a typo falls back to the
- * default instead of silently meaning 0. */
-static guint64
-query_u64 (GHashTable *query,
-           const char *name,
-           guint64     fallback)
-{
-  const char *s = query_str (query, name);
-  guint64 v;
-
-  if (s == NULL || !g_ascii_string_to_unsigned (s, 10, 0, G_MAXUINT64, &v, NULL))
-    return fallback;
-  return v;
-}
-
-static gboolean
-query_flag (GHashTable *query,
-            const char *name)
-{
-  return query_u64 (query, name, 0) != 0;
-}
 
 /* ---- counters --------------------------------------------------------- */
 
-static void
+/* Returns the number of the request's connection. */
+static guint
 count_request (DpTestServer      *self,
                SoupServerMessage *msg,
                gboolean           has_range)
 {
   GSocket *socket = soup_server_message_get_socket (msg);
+  guint number = 0;
 
   g_mutex_lock (&self->lock);
   /* Held, so that a closed connection's address is never reused for
    * a new one and counted once. */
-  if (socket != NULL && !g_hash_table_contains (self->sockets, socket))
-    g_hash_table_add (self->sockets, g_object_ref (socket));
+  if (socket != NULL)
+    {
+      number = GPOINTER_TO_UINT (g_hash_table_lookup (self->sockets, socket));
+      if (number == 0)
+        {
+          number = g_hash_table_size (self->sockets) + 1;
+          g_hash_table_insert (self->sockets, g_object_ref (socket), GUINT_TO_POINTER (number));
+        }
+    }
   self->requests++;
   if (has_range)
     self->range_requests++;
   g_mutex_unlock (&self->lock);
+
+  return number;
 }
 
 /* Body bytes are counted when they are handed to libsoup rather than
@@ -276,108 +191,353 @@ count_body_bytes (DpTestServer *self,
   g_mutex_unlock (&self->lock);
 }
 
+void
+_dp_test_server_count_partial (DpTestServer *self)
+{
+  g_mutex_lock (&self->lock);
+  self->partial_answers++;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+_dp_test_server_count_signature (DpTestServer *self)
+{
+  g_mutex_lock (&self->lock);
+  self->signatures++;
+  g_mutex_unlock (&self->lock);
+}
+
+guint
+_dp_test_server_get_in_flight (DpTestServer *self)
+{
+  guint v;
+
+  g_mutex_lock (&self->lock);
+  v = self->in_flight;
+  g_mutex_unlock (&self->lock);
+  return v;
+}
+
+/* ---- the request log -------------------------------------------------- */
+
+void
+dp_test_request_free (DpTestRequest *request)
+{
+  g_free (request->method);
+  g_free (request->path);
+  g_free (request->query);
+  g_free (request->range);
+  g_free (request->if_range);
+  g_free (request->authorization);
+  g_free (request->accept_encoding);
+  g_free (request->cookie);
+  g_free (request->user_agent);
+  g_free (request->http_version);
+  g_free (request);
+}
+
+static DpTestRequest *
+dp_test_request_copy (const DpTestRequest *request)
+{
+  DpTestRequest *copy = g_memdup2 (request, sizeof *request);
+
+  copy->method = g_strdup (request->method);
+  copy->path = g_strdup (request->path);
+  copy->query = g_strdup (request->query);
+  copy->range = g_strdup (request->range);
+  copy->if_range = g_strdup (request->if_range);
+  copy->authorization = g_strdup (request->authorization);
+  copy->accept_encoding = g_strdup (request->accept_encoding);
+  copy->cookie = g_strdup (request->cookie);
+  copy->user_agent = g_strdup (request->user_agent);
+  copy->http_version = g_strdup (request->http_version);
+  return copy;
+}
+
+/* Taken before the handler runs, while the request's headers are still
+ * as the client sent them (the Range header is removed from them). */
+static DpTestRequest *
+log_entry_new (SoupServerMessage *msg,
+               const char        *path)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  DpTestRequest *entry = g_new0 (DpTestRequest, 1);
+  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
+
+  entry->time_us = g_get_monotonic_time ();
+  entry->method = g_strdup (soup_server_message_get_method (msg));
+  entry->path = g_strdup (path);
+  entry->query = g_strdup (query);
+  entry->range = g_strdup (soup_message_headers_get_one (h, "Range"));
+  entry->if_range = g_strdup (soup_message_headers_get_one (h, "If-Range"));
+  entry->authorization = g_strdup (soup_message_headers_get_one (h, "Authorization"));
+  entry->accept_encoding = g_strdup (soup_message_headers_get_one (h, "Accept-Encoding"));
+  entry->cookie = g_strdup (soup_message_headers_get_one (h, "Cookie"));
+  entry->user_agent = g_strdup (soup_message_headers_get_one (h, "User-Agent"));
+  switch (soup_server_message_get_http_version (msg))
+    {
+    case SOUP_HTTP_1_0:
+      entry->http_version = g_strdup ("HTTP/1.0");
+      break;
+    case SOUP_HTTP_1_1:
+      entry->http_version = g_strdup ("HTTP/1.1");
+      break;
+    case SOUP_HTTP_2_0:
+      entry->http_version = g_strdup ("HTTP/2");
+      break;
+    default:
+      entry->http_version = g_strdup ("unknown");
+      break;
+    }
+  return entry;
+}
+
+/* Shared with the fault logic, which needs the same reading of
+ * "bytes=0-" for unknowntotal=probe. */
+gboolean
+_dp_test_parse_single_range (const char *value,
+                             gint64     *first,
+                             gint64     *last)
+{
+  const char *p = value;
+  char *end;
+  gint64 a, b = -1;
+
+  if (value == NULL)
+    return FALSE;
+
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (g_ascii_strncasecmp (p, "bytes", 5) != 0)
+    return FALSE;
+  p += 5;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (*p++ != '=')
+    return FALSE;
+  while (*p == ' ' || *p == '\t')
+    p++;
+
+  /* g_ascii_strtoll() would take a sign or leading blanks: only digits
+   * are a first-byte-pos. */
+  if (!g_ascii_isdigit (*p))
+    return FALSE;
+  errno = 0;
+  a = g_ascii_strtoll (p, &end, 10);
+  if (errno != 0)
+    return FALSE;
+  p = end;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (*p++ != '-')
+    return FALSE;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (g_ascii_isdigit (*p))
+    {
+      errno = 0;
+      b = g_ascii_strtoll (p, &end, 10);
+      if (errno != 0 || b < a)
+        return FALSE;
+      p = end;
+    }
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (*p != '\0')
+    return FALSE;
+
+  if (first != NULL)
+    *first = a;
+  if (last != NULL)
+    *last = b;
+  return TRUE;
+}
+
+gboolean
+dp_test_request_get_range (const DpTestRequest *request,
+                           gint64              *first,
+                           gint64              *last)
+{
+  return _dp_test_parse_single_range (request->range, first, last);
+}
+
 /* ---- per-GET records -------------------------------------------------- */
 
 static void
-request_clear_timer (Request *req)
+get_clear_timer (DpTestGet *get)
 {
-  if (req->timer != NULL)
+  if (get->timer != NULL)
     {
-      g_source_destroy (req->timer);
-      g_clear_pointer (&req->timer, g_source_unref);
+      g_source_destroy (get->timer);
+      g_clear_pointer (&get->timer, g_source_unref);
     }
 }
 
 static void
-request_set_timer (Request     *req,
-                   guint        ms,
-                   GSourceFunc  func)
+get_set_timer (DpTestGet   *get,
+               guint        ms,
+               GSourceFunc  func)
 {
-  request_clear_timer (req);
-  req->timer = g_timeout_source_new (ms);
-  g_source_set_callback (req->timer, func, req, NULL);
-  g_source_attach (req->timer, req->self->context);
+  get_clear_timer (get);
+  get->timer = g_timeout_source_new (ms);
+  g_source_set_callback (get->timer, func, get, NULL);
+  g_source_attach (get->timer, get->self->context);
 }
 
 /* Ends the tracking of a GET: called when the message finishes, when
  * its connection is stolen for a reset, and for leftovers at shutdown. */
 static void
-request_finish (Request *req)
+get_finish (DpTestGet *get)
 {
-  DpTestServer *self = req->self;
+  DpTestServer *self = get->self;
 
-  request_clear_timer (req);
-  g_signal_handlers_disconnect_by_data (req->msg, req);
-  self->live = g_list_remove (self->live, req);
+  get_clear_timer (get);
+  g_signal_handlers_disconnect_by_data (get->msg, get);
+  self->live = g_list_remove (self->live, get);
 
   g_mutex_lock (&self->lock);
   self->in_flight--;
   g_mutex_unlock (&self->lock);
 
-  g_object_unref (req->msg);
-  g_free (req);
+  g_clear_pointer (&get->data, g_bytes_unref);
+  g_clear_pointer (&get->prefix, g_bytes_unref);
+  g_clear_pointer (&get->suffix, g_bytes_unref);
+  g_object_unref (get->msg);
+  g_free (get);
 }
 
 static void
 on_finished (SoupServerMessage *msg,
              gpointer           user_data)
 {
-  request_finish (user_data);
+  get_finish (user_data);
 }
 
-static Request *
-request_new (DpTestServer      *self,
-             SoupServerMessage *msg)
+static DpTestGet *
+get_new (DpTestServer      *self,
+         SoupServerMessage *msg)
 {
-  Request *req = g_new0 (Request, 1);
+  DpTestGet *get = g_new0 (DpTestGet, 1);
 
-  req->self = self;
-  req->msg = g_object_ref (msg);
-  self->live = g_list_prepend (self->live, req);
-  g_signal_connect (msg, "finished", G_CALLBACK (on_finished), req);
+  get->self = self;
+  get->msg = g_object_ref (msg);
+  self->live = g_list_prepend (self->live, get);
+  g_signal_connect (msg, "finished", G_CALLBACK (on_finished), get);
 
   g_mutex_lock (&self->lock);
   self->in_flight++;
   self->max_in_flight = MAX (self->max_in_flight, self->in_flight);
   g_mutex_unlock (&self->lock);
 
-  return req;
+  return get;
 }
 
 /* ---- body streaming --------------------------------------------------- */
 
+/* Data bytes [pos, pos + n) of the representation. */
+static void
+fill_data (DpTestGet *get,
+           guint64    pos,
+           guint8    *buf,
+           gsize      n)
+{
+  gsize have, k = 0;
+  const guint8 *data;
+
+  if (get->data == NULL)
+    {
+      dp_test_content_fill (get->seed, pos, buf, n);
+      return;
+    }
+
+  /* Only long=K reads past the end of a stored representation. */
+  data = g_bytes_get_data (get->data, &have);
+  if (pos < have)
+    {
+      k = (gsize) MIN ((guint64) n, have - pos);
+      memcpy (buf, data + pos, k);
+    }
+  memset (buf + k, 0, n - k);
+}
+
+/* Body bytes [pos, pos + n): framing prefix, data, framing suffix. */
+static void
+fill_body (DpTestGet *get,
+           guint64    pos,
+           guint8    *buf,
+           gsize      n)
+{
+  gsize prefix_len = get->prefix != NULL ? g_bytes_get_size (get->prefix) : 0;
+  gsize suffix_len = get->suffix != NULL ? g_bytes_get_size (get->suffix) : 0;
+  guint64 data_end = get->body_len - suffix_len;
+
+  while (n > 0)
+    {
+      gsize k;
+
+      if (pos < prefix_len)
+        {
+          k = (gsize) MIN ((guint64) n, prefix_len - pos);
+          memcpy (buf, (const guint8 *) g_bytes_get_data (get->prefix, NULL) + pos, k);
+        }
+      else if (pos < data_end)
+        {
+          k = (gsize) MIN ((guint64) n, data_end - pos);
+          fill_data (get, get->offset + (pos - prefix_len), buf, k);
+        }
+      else
+        {
+          k = (gsize) MIN ((guint64) n, get->body_len - pos);
+          g_assert (k > 0);
+          memcpy (buf, (const guint8 *) g_bytes_get_data (get->suffix, NULL) + (pos - data_end), k);
+        }
+      buf += k;
+      pos += k;
+      n -= k;
+    }
+}
+
 /* Appends the next chunk, never past the stall/reset point, and closes
  * the body once everything is queued (needed for chunked encoding). */
 static void
-stream_append (Request *req)
+stream_append (DpTestGet *get)
 {
-  SoupMessageBody *body = soup_server_message_get_response_body (req->msg);
-  guint64 stop_at = MIN (req->limit, req->body_len);
-  gsize n = (gsize) MIN ((guint64) req->chunk_size, stop_at - req->appended);
-  guint8 *buf;
+  SoupMessageBody *body = soup_server_message_get_response_body (get->msg);
+  guint64 stop_at = MIN (get->limit, get->body_len);
+  guint64 piece = DP_TEST_CHUNK_SIZE;
+  gsize n;
+
+  /* The fast start of a throttled body ends exactly at @fast_bytes, so
+   * that the throttled part starts where the fault says. */
+  if (get->appended < get->fast_bytes)
+    piece = MIN (piece, get->fast_bytes - get->appended);
+  else if (get->rate > 0)
+    piece = get->chunk_size;
+  n = (gsize) MIN (piece, stop_at - get->appended);
 
   if (n > 0)
     {
-      buf = g_malloc (n);
-      dp_test_content_fill (req->seed, req->offset + req->appended, buf, n);
+      guint8 *buf = g_malloc (n);
+
+      fill_body (get, get->appended, buf, n);
       soup_message_body_append_take (body, buf, n);
-      req->appended += n;
-      count_body_bytes (req->self, n);
+      get->appended += n;
+      count_body_bytes (get->self, n);
     }
 
-  if (req->appended == req->body_len)
+  if (get->appended == get->body_len)
     soup_message_body_complete (body);
 }
 
 static gboolean
 stream_timer_cb (gpointer user_data)
 {
-  Request *req = user_data;
+  DpTestGet *get = user_data;
 
-  request_clear_timer (req);
-  stream_append (req);
+  get_clear_timer (get);
+  stream_append (get);
   /* libsoup paused the message itself when it ran out of body. */
-  soup_server_message_unpause (req->msg);
+  soup_server_message_unpause (get->msg);
   return G_SOURCE_REMOVE;
 }
 
@@ -397,29 +557,29 @@ socket_unsent (GSocket *sock)
 static gboolean
 reset_tick_cb (gpointer user_data)
 {
-  Request *req = user_data;
+  DpTestGet *get = user_data;
   g_autoptr(SoupServerMessage) msg = NULL;
   g_autoptr(GSocket) sock = NULL;
   g_autoptr(GIOStream) stream = NULL;
   GSocket *msg_sock;
   struct linger lg = { 1, 0 };
 
-  msg_sock = soup_server_message_get_socket (req->msg);
+  msg_sock = soup_server_message_get_socket (get->msg);
 
   /* An RST throws away whatever the kernel has not delivered yet, so let
    * the bytes before the reset point drain first; give up waiting after
    * a while, as a peer that stopped reading would never drain them. */
   if (msg_sock != NULL &&
-      req->reset_ticks++ < RESET_MAX_TICKS &&
+      get->reset_ticks++ < RESET_MAX_TICKS &&
       socket_unsent (msg_sock) > 0)
     return G_SOURCE_CONTINUE;
 
-  msg = g_object_ref (req->msg);
+  msg = g_object_ref (get->msg);
   if (msg_sock != NULL)
     sock = g_object_ref (msg_sock);
 
   /* A stolen message never emits "finished", so end the record here. */
-  request_finish (req);
+  get_finish (get);
 
   /* Taking the connection away from libsoup means nothing else touches
    * the socket, so it can be closed here without a source of libsoup
@@ -440,33 +600,39 @@ reset_tick_cb (gpointer user_data)
 
 /* Called whenever libsoup has written everything appended so far. */
 static void
-stream_pump (Request *req)
+stream_pump (DpTestGet *get)
 {
-  if (req->appended == req->body_len)
+  if (get->appended == get->body_len)
     return;
 
-  if (req->appended >= req->limit)
+  if (get->appended >= get->limit)
     {
       /* Stall: append nothing more; libsoup pauses the message and keeps
        * the connection until the server is freed. */
-      if (req->stop == STOP_RESET && req->timer == NULL)
-        request_set_timer (req, RESET_TICK_MS, reset_tick_cb);
+      if (get->stop == DP_TEST_STOP_RESET && get->timer == NULL)
+        get_set_timer (get, RESET_TICK_MS, reset_tick_cb);
       return;
     }
 
-  if (req->rate > 0)
+  if (get->rate > 0 && get->appended >= get->fast_bytes)
     {
-      gint64 due = req->start_us + (gint64) (req->appended * G_USEC_PER_SEC / req->rate);
       gint64 now = g_get_monotonic_time ();
+      gint64 due;
 
+      /* The schedule starts with the first throttled piece, which goes
+       * out at once; each later one waits for its share of time. */
+      if (get->throttle_start_us == 0)
+        get->throttle_start_us = now;
+      due = get->throttle_start_us +
+            (gint64) ((get->appended - get->fast_bytes) * G_USEC_PER_SEC / get->rate);
       if (due > now)
         {
-          request_set_timer (req, (guint) ((due - now + 999) / 1000), stream_timer_cb);
+          get_set_timer (get, (guint) ((due - now + 999) / 1000), stream_timer_cb);
           return;
         }
     }
 
-  stream_append (req);
+  stream_append (get);
 }
 
 static void
@@ -480,384 +646,39 @@ static void
 on_wrote_headers (SoupServerMessage *msg,
                   gpointer           user_data)
 {
-  Request *req = user_data;
+  DpTestGet *get = user_data;
 
   /* With a stop at byte 0 no chunk is ever written, so "wrote-chunk"
    * never comes; start the stop from here instead. */
-  if (req->appended == 0)
-    stream_pump (req);
+  if (get->appended == 0)
+    stream_pump (get);
 }
 
-/* Sets up a streamed body of content bytes [offset, offset + len). */
-static void
-stream_start (Request    *req,
-              GHashTable *query,
-              guint64     seed,
-              guint64     offset,
-              guint64     len,
-              const char *reset_key)
+/* Starts streaming the body the fault logic set up in @get. */
+void
+_dp_test_get_stream (DpTestGet *get)
 {
-  DpTestServer *self = req->self;
-  SoupMessageBody *body = soup_server_message_get_response_body (req->msg);
-  guint64 stall = query_u64 (query, "stall", G_MAXUINT64);
-  guint64 reset = query_u64 (query, "reset", G_MAXUINT64);
+  SoupMessageBody *body = soup_server_message_get_response_body (get->msg);
 
-  req->seed = seed;
-  req->offset = offset;
-  req->body_len = len;
-  req->limit = G_MAXUINT64;
-  req->stop = STOP_NONE;
-  req->rate = query_u64 (query, "rate", 0);
-  /* slowfirst=B: the first body served on this path crawls at B/s, as
-   * one unlucky connection to an uneven mirror would. */
-  if (query_u64 (query, "slowfirst", 0) > 0)
-    {
-      g_autofree char *key = g_strconcat ("slow ", reset_key, NULL);
-      char *space = strchr (key + 5, ' ');
-      g_autofree char *path_key = g_strconcat ("slow", space ? space : key, NULL);
-
-      if (!g_hash_table_contains (self->resets_done, path_key))
-        {
-          req->rate = query_u64 (query, "slowfirst", 0);
-          g_hash_table_add (self->resets_done, g_steal_pointer (&path_key));
-        }
-    }
-  req->chunk_size = CHUNK_SIZE;
-  req->start_us = g_get_monotonic_time ();
-
-  /* Throttled bodies go out in pieces of about 50 ms each, so the rate
-   * holds over short spans too. */
-  if (req->rate > 0)
-    req->chunk_size = (gsize) CLAMP (req->rate / 20, 1, CHUNK_SIZE);
-
-  /* A stall or a reset hits only the first response per path and range
-   * start, so that a retry gets further. */
-  if ((stall < len || reset < len) &&
-      !g_hash_table_contains (self->resets_done, reset_key))
-    {
-      req->limit = MIN (stall, reset);
-      req->stop = stall < len ? STOP_STALL : STOP_RESET;
-      g_hash_table_add (self->resets_done, g_strdup (reset_key));
-    }
+  if (get->chunk_size == 0)
+    get->chunk_size = DP_TEST_CHUNK_SIZE;
+  if (get->rate > 0 && get->fast_bytes == 0)
+    get->throttle_start_us = g_get_monotonic_time ();
 
   /* libsoup must not keep what it wrote, or a big body would pile up in
    * memory; this also keeps its own Range handling away from the body. */
   soup_message_body_set_accumulate (body, FALSE);
 
-  g_signal_connect (req->msg, "wrote-chunk", G_CALLBACK (on_wrote_chunk), req);
-  g_signal_connect (req->msg, "wrote-headers", G_CALLBACK (on_wrote_headers), req);
+  g_signal_connect (get->msg, "wrote-chunk", G_CALLBACK (on_wrote_chunk), get);
+  g_signal_connect (get->msg, "wrote-headers", G_CALLBACK (on_wrote_headers), get);
 
   /* The first chunk goes out with the headers; the rest follow as libsoup
    * reports each one written. An empty body is completed right here. */
-  if (req->limit > 0)
-    stream_append (req);
+  if (get->limit > 0)
+    stream_append (get);
 }
 
-/* ---- responses -------------------------------------------------------- */
-
-static void
-maybe_retry_after (SoupServerMessage *msg,
-                   GHashTable        *query,
-                   guint              status)
-{
-  const char *retry = query_str (query, "retryafter");
-
-  if (retry != NULL && status >= 400)
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                  "Retry-After", retry);
-}
-
-static void
-respond_html (SoupServerMessage *msg,
-              GHashTable        *query,
-              guint              status,
-              const char        *text)
-{
-  g_autofree char *html = NULL;
-  const char *phrase = soup_status_get_phrase (status);
-  gsize len;
-
-  soup_server_message_set_status (msg, status, NULL);
-  maybe_retry_after (msg, query, status);
-
-  /* These statuses cannot carry a body. */
-  if (status == 204 || status == 304)
-    return;
-
-  html = g_strdup_printf ("<!DOCTYPE html>\n<html><head><title>%u %s</title></head>\n"
-                          "<body><h1>%u %s</h1><p>%s</p></body></html>\n",
-                          status, phrase, status, phrase, text);
-  len = strlen (html);
-  soup_server_message_set_response (msg, "text/html; charset=utf-8",
-                                    SOUP_MEMORY_TAKE, g_steal_pointer (&html), len);
-}
-
-typedef enum
-{
-  RANGE_NONE,           /* no usable Range header: send the whole body */
-  RANGE_OK,
-  RANGE_UNSATISFIABLE,
-} RangeResult;
-
-static void
-skip_ws (const char **p)
-{
-  while (**p == ' ' || **p == '\t')
-    (*p)++;
-}
-
-static gboolean
-scan_u64 (const char **p,
-          guint64     *out)
-{
-  const char *s = *p;
-  guint64 v = 0;
-
-  if (!g_ascii_isdigit (*s))
-    return FALSE;
-
-  while (g_ascii_isdigit (*s))
-    {
-      unsigned int d = *s - '0';
-
-      if (v > (G_MAXUINT64 - d) / 10)
-        return FALSE;
-      v = v * 10 + d;
-      s++;
-    }
-
-  *p = s;
-  *out = v;
-  return TRUE;
-}
-
-/* Parses the first range-spec of a "bytes=" Range header against a body
- * of @size bytes into the inclusive [*start, *end]. Syntax errors give
- * RANGE_NONE since RFC 9110 says to ignore such a header; further
- * range-specs are ignored, which serves only the first of a multi-range
- * request. */
-static RangeResult
-parse_range (const char *value,
-             guint64     size,
-             guint64    *start,
-             guint64    *end)
-{
-  const char *p = value;
-  guint64 first = 0, last = 0;
-  gboolean have_first, have_last;
-
-  skip_ws (&p);
-  if (g_ascii_strncasecmp (p, "bytes", 5) != 0)
-    return RANGE_NONE;
-  p += 5;
-  skip_ws (&p);
-  if (*p != '=')
-    return RANGE_NONE;
-  p++;
-  skip_ws (&p);
-
-  have_first = scan_u64 (&p, &first);
-  skip_ws (&p);
-  if (*p != '-')
-    return RANGE_NONE;
-  p++;
-  skip_ws (&p);
-  have_last = scan_u64 (&p, &last);
-  skip_ws (&p);
-  if (*p != '\0' && *p != ',')
-    return RANGE_NONE;
-
-  if (have_first)
-    {
-      if (have_last && last < first)
-        return RANGE_NONE;
-      if (first >= size)
-        return RANGE_UNSATISFIABLE;
-      *start = first;
-      *end = have_last ? MIN (last, size - 1) : size - 1;
-      return RANGE_OK;
-    }
-
-  if (!have_last)
-    return RANGE_NONE;
-
-  /* "-N": the last N bytes. */
-  if (last == 0 || size == 0)
-    return RANGE_UNSATISFIABLE;
-  *start = size - MIN (last, size);
-  *end = size - 1;
-  return RANGE_OK;
-}
-
-/* The request's own URL with redirect=N replaced by redirect=N-1. The
- * query is copied still percent-encoded, so every other parameter
- * survives the hop byte for byte. */
-static char *
-redirect_location (DpTestServer      *self,
-                   SoupServerMessage *msg,
-                   guint64            hops)
-{
-  GUri *uri = soup_server_message_get_uri (msg);
-  const char *query = g_uri_get_query (uri);
-  g_auto(GStrv) params = g_strsplit (query != NULL ? query : "", "&", -1);
-  GString *out = g_string_new (self->base_url);
-  char sep = '?';
-
-  g_string_append (out, g_uri_get_path (uri));
-  for (guint i = 0; params[i] != NULL; i++)
-    {
-      if (params[i][0] == '\0')
-        continue;
-      g_string_append_c (out, sep);
-      if (g_str_has_prefix (params[i], "redirect="))
-        g_string_append_printf (out, "redirect=%" G_GUINT64_FORMAT, hops - 1);
-      else
-        g_string_append (out, params[i]);
-      sep = '&';
-    }
-
-  return g_string_free (out, FALSE);
-}
-
-static void
-serve_file (DpTestServer      *self,
-            Request           *req,
-            SoupServerMessage *msg,
-            const char        *path,
-            GHashTable        *query,
-            const char        *range)
-{
-  SoupMessageHeaders *req_headers = soup_server_message_get_request_headers (msg);
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
-  guint64 size = query_u64 (query, "size", 0);
-  guint64 seed = query_u64 (query, "seed", 1);
-  gboolean norange = query_flag (query, "norange");
-  /* liar=1: advertise ranges, then ignore them like norange. */
-  gboolean liar = query_flag (query, "liar");
-  const char *type = query_str (query, "type");
-  const char *etag = query_str (query, "etag");
-  const char *disposition = query_str (query, "disposition");
-  g_autofree char *quoted_etag = NULL;
-  g_autofree char *reset_key = NULL;
-  g_autofree char *changed_etag = NULL;
-  RangeResult result = RANGE_NONE;
-  guint64 start = 0, end = 0, asked_start = 0;
-  guint64 body_start = 0, body_len = size;
-  guint64 change_after = query_u64 (query, "changeafter", 0);
-
-  /* changeafter=K: from the K+1st request on, the file is another version
-   * (seed + 1, ETag "E-2", and newsize=N if given). */
-  if (change_after > 0)
-    {
-      g_autofree char *key = g_strconcat ("requests ", path, NULL);
-      guint served = GPOINTER_TO_UINT (g_hash_table_lookup (self->fail_counts, key));
-
-      g_hash_table_replace (self->fail_counts, g_steal_pointer (&key), GUINT_TO_POINTER (served + 1));
-      if (served >= change_after)
-        {
-          seed += 1;
-          size = query_u64 (query, "newsize", size);
-          body_len = size;
-          changed_etag = g_strdup_printf ("%s-2", etag != NULL ? etag : "v");
-          etag = changed_etag;
-        }
-    }
-
-  soup_message_headers_set_content_type (headers,
-                                         type != NULL ? type : "application/octet-stream",
-                                         NULL);
-  if (!norange && !query_flag (query, "noaccept"))
-    soup_message_headers_replace (headers, "Accept-Ranges", "bytes");
-  if (etag != NULL)
-    {
-      quoted_etag = g_strdup_printf ("\"%s\"", etag);
-      soup_message_headers_replace (headers, "ETag", quoted_etag);
-    }
-  if (disposition != NULL)
-    soup_message_headers_replace (headers, "Content-Disposition", disposition);
-
-  if (!norange && !liar && range != NULL)
-    {
-      const char *if_range = soup_message_headers_get_one (req_headers, "If-Range");
-      g_autofree char *validator = g_strstrip (g_strdup (if_range != NULL ? if_range : ""));
-
-      /* An If-Range naming anything but the current strong ETag (dates
-       * included: there is no Last-Modified) asks for the whole entity. */
-      if (if_range == NULL ||
-          (quoted_etag != NULL && strcmp (validator, quoted_etag) == 0))
-        result = parse_range (range, size, &start, &end);
-    }
-
-  if (result == RANGE_UNSATISFIABLE)
-    {
-      g_autofree char *content_range = g_strdup_printf ("bytes */%" G_GUINT64_FORMAT, size);
-
-      soup_server_message_set_status (msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, NULL);
-      soup_message_headers_replace (headers, "Content-Range", content_range);
-      soup_message_headers_set_content_length (headers, 0);
-      maybe_retry_after (msg, query, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE);
-      return;
-    }
-
-  if (result == RANGE_OK)
-    {
-      guint64 short_len = query_u64 (query, "short", 0);
-      g_autofree char *content_range = NULL;
-
-      asked_start = start;
-      if (short_len > 0 && end - start + 1 > short_len)
-        end = start + short_len - 1;
-      if (query_flag (query, "wrongstart") && start + 1 < size)
-        {
-          start++;
-          end = MAX (end, start);
-        }
-
-      content_range = g_strdup_printf ("bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
-                                       "/%" G_GUINT64_FORMAT, start, end, size);
-      soup_server_message_set_status (msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
-      soup_message_headers_replace (headers, "Content-Range", content_range);
-      g_mutex_lock (&self->lock);
-      self->partial_answers++;
-      g_mutex_unlock (&self->lock);
-      body_start = start;
-      body_len = end - start + 1;
-    }
-  else
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-    }
-
-  if (req == NULL)
-    {
-      /* HEAD: the headers a GET would get, minus the body. */
-      if (query_flag (query, "headnolength"))
-        soup_message_headers_set_encoding (headers, SOUP_ENCODING_EOF);
-      else
-        soup_message_headers_set_content_length (headers, body_len);
-      return;
-    }
-
-  if (result == RANGE_OK && query_u64 (query, "long", 0) > 0)
-    {
-      /* No length is announced, so the extra bytes are simply part of a
-       * body that ends when the connection does. */
-      body_len += query_u64 (query, "long", 0);
-      soup_message_headers_set_encoding (headers, SOUP_ENCODING_EOF);
-      soup_message_headers_replace (headers, "Connection", "close");
-    }
-  else if (query_flag (query, "nolength"))
-    {
-      soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
-    }
-  else
-    {
-      soup_message_headers_set_content_length (headers, body_len);
-    }
-
-  reset_key = g_strdup_printf ("%" G_GUINT64_FORMAT " %s", asked_start, path);
-  stream_start (req, query, seed, body_start, body_len, reset_key);
-}
+/* ---- the handler ------------------------------------------------------ */
 
 static void
 server_handler (SoupServer        *soup,
@@ -868,20 +689,13 @@ server_handler (SoupServer        *soup,
 {
   DpTestServer *self = user_data;
   SoupMessageHeaders *req_headers = soup_server_message_get_request_headers (msg);
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
-  const char *method = soup_server_message_get_method (msg);
-  gboolean is_get = strcmp (method, "GET") == 0;
-  gboolean is_head = strcmp (method, "HEAD") == 0;
   g_autofree char *range = g_strdup (soup_message_headers_get_one (req_headers, "Range"));
-  const char *redirect_to = query_str (query, "redirectto");
-  guint64 hops = query_u64 (query, "redirect", 0);
-  guint64 status = query_u64 (query, "status", 0);
-  guint64 range_status = query_u64 (query, "rangestatus", 0);
-  Request *req = NULL;
+  DpTestRequest *entry = log_entry_new (msg, path);
+  DpTestGet *get = NULL;
 
-  count_request (self, msg, range != NULL);
-  if (is_get)
-    req = request_new (self, msg);
+  entry->connection = count_request (self, msg, range != NULL);
+  if (strcmp (soup_server_message_get_method (msg), "GET") == 0)
+    get = get_new (self, msg);
 
   /* libsoup answers a 200 whose body it holds whole with a 206 of its
    * own making when the request has a Range header. Every 206 here is
@@ -889,90 +703,16 @@ server_handler (SoupServer        *soup,
    * so libsoup must never see the header. */
   soup_message_headers_remove (req_headers, "Range");
 
-  if (!g_str_has_prefix (path, "/file/"))
-    {
-      respond_html (msg, query, SOUP_STATUS_NOT_FOUND, "No such file.");
-      return;
-    }
+  _dp_test_server_handle (self, get, msg, path, query, range);
 
-  if (!is_get && !is_head)
-    {
-      soup_message_headers_replace (headers, "Allow", "GET, HEAD");
-      respond_html (msg, query, SOUP_STATUS_METHOD_NOT_ALLOWED, "Only GET and HEAD.");
-      return;
-    }
-
-  if (redirect_to != NULL)
-    {
-      soup_server_message_set_redirect (msg, SOUP_STATUS_FOUND, redirect_to);
-      return;
-    }
-
-  if (hops > 0)
-    {
-      g_autofree char *location = redirect_location (self, msg, hops);
-
-      soup_server_message_set_redirect (msg, SOUP_STATUS_FOUND, location);
-      return;
-    }
-
-  /* A 1xx is not a final answer: libsoup would send it and then wait
-   * for one, so those are not accepted. */
-  if (status >= 200 && status <= 999)
-    {
-      respond_html (msg, query, (guint) status, "Status forced by the test.");
-      return;
-    }
-
-  if (is_head && query_flag (query, "nohead"))
-    {
-      soup_message_headers_replace (headers, "Allow", "GET");
-      respond_html (msg, query, SOUP_STATUS_METHOD_NOT_ALLOWED, "HEAD is not allowed here.");
-      return;
-    }
-
-  if (is_get && query_u64 (query, "maxconn", 0) > 0)
-    {
-      guint in_flight;
-
-      /* maxconn=K: a mirror that bans greed. This request is counted. */
-      g_mutex_lock (&self->lock);
-      in_flight = self->in_flight;
-      g_mutex_unlock (&self->lock);
-      if (in_flight > query_u64 (query, "maxconn", 0))
-        {
-          respond_html (msg, query, SOUP_STATUS_SERVICE_UNAVAILABLE, "Too many connections.");
-          return;
-        }
-    }
-
-  if (is_get)
-    {
-      guint64 fail_first = query_u64 (query, "failfirst", 0);
-      guint failed = GPOINTER_TO_UINT (g_hash_table_lookup (self->fail_counts, path));
-
-      if (failed < fail_first)
-        {
-          g_hash_table_replace (self->fail_counts, g_strdup (path),
-                                GUINT_TO_POINTER (failed + 1));
-          respond_html (msg, query, SOUP_STATUS_SERVICE_UNAVAILABLE, "Try again later.");
-          return;
-        }
-    }
-
-  if (range != NULL && range_status >= 200 && range_status <= 999)
-    {
-      respond_html (msg, query, (guint) range_status, "No ranges for you.");
-      return;
-    }
-
-  if (range != NULL && query_flag (query, "html"))
-    {
-      respond_html (msg, query, SOUP_STATUS_OK, "This download link has expired.");
-      return;
-    }
-
-  serve_file (self, req, msg, path, query, range);
+  /* Every answer is decided before the handler returns (bodies are
+   * streamed, but their status is set), and nothing has been written
+   * yet, so the entry is in the log before the client can see any of
+   * the response. */
+  entry->status = soup_server_message_get_status (msg);
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->log, entry);
+  g_mutex_unlock (&self->lock);
 }
 
 /* ---- the server thread ------------------------------------------------ */
@@ -1032,7 +772,7 @@ shutdown_cb (gpointer user_data)
   /* Whatever did not finish that way (none expected) is dropped here so
    * that no timer outlives its record. */
   while (self->live != NULL)
-    request_finish (self->live->data);
+    get_finish (self->live->data);
 
   g_main_loop_quit (self->loop);
   return G_SOURCE_REMOVE;
@@ -1092,8 +832,11 @@ dp_test_server_new (void)
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
   self->sockets = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
-  self->fail_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->resets_done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->log = g_ptr_array_new_with_free_func ((GDestroyNotify) dp_test_request_free);
+  self->path_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->once_done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->gzip_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify) g_bytes_unref);
 
   self->thread = g_thread_new ("dp-test-server", server_thread, self);
 
@@ -1126,8 +869,10 @@ dp_test_server_free (DpTestServer *self)
 
   g_main_loop_unref (self->loop);
   g_main_context_unref (self->context);
-  g_hash_table_unref (self->fail_counts);
-  g_hash_table_unref (self->resets_done);
+  g_hash_table_unref (self->path_counts);
+  g_hash_table_unref (self->once_done);
+  g_hash_table_unref (self->gzip_cache);
+  g_ptr_array_unref (self->log);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   g_clear_pointer (&self->sockets, g_hash_table_unref);
@@ -1217,6 +962,31 @@ dp_test_server_get_max_concurrent (DpTestServer *self)
   return v;
 }
 
+guint
+dp_test_server_get_signatures (DpTestServer *self)
+{
+  guint v;
+
+  g_mutex_lock (&self->lock);
+  v = self->signatures;
+  g_mutex_unlock (&self->lock);
+  return v;
+}
+
+GPtrArray *
+dp_test_server_dup_log (DpTestServer *self)
+{
+  GPtrArray *copy;
+
+  g_mutex_lock (&self->lock);
+  copy = g_ptr_array_new_full (self->log->len, (GDestroyNotify) dp_test_request_free);
+  for (guint i = 0; i < self->log->len; i++)
+    g_ptr_array_add (copy, dp_test_request_copy (self->log->pdata[i]));
+  g_mutex_unlock (&self->lock);
+
+  return copy;
+}
+
 typedef struct
 {
   DpTestServer *self;
@@ -1233,7 +1003,10 @@ reset_counters_cb (gpointer user_data)
   self->requests = 0;
   self->range_requests = 0;
   self->partial_answers = 0;
+  self->signatures = 0;
+  /* Connections are numbered from 1 again, as in a fresh log. */
   g_hash_table_remove_all (self->sockets);
+  g_ptr_array_set_size (self->log, 0);
   self->bytes_sent = 0;
   /* GETs still running keep counting against the new maximum. */
   self->max_in_flight = self->in_flight;

@@ -8,19 +8,23 @@ G_BEGIN_DECLS
 /*
  * A loopback SoupServer that runs in its own thread and main context and
  * serves generated content, for the integration tests. It can misbehave
- * on purpose; each URL's query string picks the behaviour:
+ * on purpose; each URL's query string picks the behaviour (parameters
+ * combine; numbers that do not parse count as absent):
  *
  *   /file/NAME?size=N          the content: N bytes, byte i =
  *                              dp_test_content_byte (seed, i)
  *   seed=S                     content seed (default 1)
+ *
+ * Ranges and lengths
  *   norange=1                  ignore Range: always 200 + whole body,
  *                              no Accept-Ranges
  *   liar=1                     send "Accept-Ranges: bytes", then ignore
  *                              Range like norange
  *   noaccept=1                 honour Range but send no Accept-Ranges
- *   nohead=1                   HEAD gets 405 Method Not Allowed
- *   headnolength=1             HEAD has no Content-Length
- *   nolength=1                 GET answers are chunked, no Content-Length
+ *   nolength=1, chunked=1      every GET answer (200 and 206) is sent
+ *                              with Transfer-Encoding: chunked and no
+ *                              Content-Length; a 206 keeps its
+ *                              Content-Range (the two are aliases)
  *   short=K                    a 206 covers at most K bytes
  *   long=K                     send K bytes more than the range asked
  *                              (the Content-Range still tells the truth
@@ -28,11 +32,74 @@ G_BEGIN_DECLS
  *                              the connection is closed after it)
  *   wrongstart=1               206 whose Content-Range starts one byte
  *                              after what was asked
+ *   below=K                    a 206 starts K bytes before the asked
+ *                              start (not before 0) and ends where
+ *                              asked; its Content-Range says so
+ *   unknowntotal=1             206 answers say "Content-Range: bytes
+ *                              a-b/ *" (no space)
+ *   unknowntotal=probe         the same, only for "Range: bytes=0-"
+ *   multipart=1                a 206 is "multipart/byteranges;
+ *                              boundary=dp-test-boundary-8b41f0" with
+ *                              exactly one part (CRLF framing of RFC
+ *                              9110 §14.6: "--B", the part's
+ *                              Content-Type and Content-Range, a blank
+ *                              line, the data, "\r\n--B--\r\n"); no
+ *                              outer Content-Range; Content-Length
+ *                              counts the whole framed body
+ *   ignorerange=K              every K-th GET with a Range (counted per
+ *                              path) gets 200, the whole body and no
+ *                              Accept-Ranges, as from a node without
+ *                              range support behind a balancer
+ *
+ * Encodings
+ *   encoding=gzip              the representation is the gzip of the
+ *                              content (made once per seed and size, at
+ *                              most 64 MiB of content, else 500):
+ *                              "Content-Encoding: gzip" on HEAD, 200 and
+ *                              206; sizes, Content-Length, ranges and
+ *                              Content-Range count compressed bytes; the
+ *                              client's Accept-Encoding is ignored (a
+ *                              misconfigured server)
+ *   labelgzip=1                the plain content, but labelled
+ *                              "Content-Encoding: gzip" (a lie) on HEAD,
+ *                              200 and 206
+ *
+ * HEAD
+ *   nohead=1                   HEAD gets 405 Method Not Allowed
+ *   headnolength=1             HEAD has no Content-Length
+ *   headsize=N                 HEAD claims Content-Length N
+ *   headetag=E                 HEAD sends ETag "E" instead of the GETs'
+ *   headnoranges=1             HEAD has no Accept-Ranges
+ *
+ * Validators (If-Range is honoured per RFC 9110 §13.1.5)
+ *   etag=E                     send ETag "E" (quoted by the server); an
+ *                              If-Range naming anything else gets 200
+ *   weaketag=1                 the ETag is sent weak (W/"E"), and no
+ *                              If-Range tag ever matches it
+ *   lastmod=D                  send "Last-Modified: D" (D percent-
+ *                              encoded, an HTTP date) and a Date of now
+ *                              on every file answer; an If-Range date
+ *                              lets a range through only if it is the
+ *                              same time as D and D is strong (at least
+ *                              60 s before that Date)
+ *   changeafter=K              after K requests to this path (HEAD
+ *                              included), serve another version: seed+1,
+ *                              ETag "E-2", size newsize=N if given
+ *   stale=K                    every K-th GET to this path (the K-th,
+ *                              2K-th, ...) hits a node with an older
+ *                              copy: seed+100, ETag "E-old" ("old"
+ *                              without etag=), size stalesize=N if
+ *                              given; If-Range is checked against that
+ *                              ETag. HEAD is never stale
+ *
+ * Statuses and redirects
  *   status=C                   answer every request with status C and a
  *                              small HTML body
  *   rangestatus=C              answer only Range requests with status C
  *                              (HTML body), e.g. 403 or 503
  *   retryafter=S               add "Retry-After: S" to error statuses
+ *   datedretry=S               the same with an HTTP date at least S
+ *                              seconds ahead (wins over retryafter)
  *   maxconn=K                  GET requests beyond K in flight at once
  *                              get 503 (with retryafter=S if given)
  *   failfirst=K                the first K GET requests to this path
@@ -40,30 +107,75 @@ G_BEGIN_DECLS
  *   redirect=N                 answer 302 to the same URL with
  *                              redirect=N-1 (N > 0)
  *   redirectto=URL             answer 302 to URL (percent-encoded)
+ *   signed=MS                  a GET or HEAD of /file/NAME answers 302 to
+ *                              a signed link, /signed/TOKEN/NAME?(the
+ *                              same query without signed=), served like
+ *                              /file/NAME (and counted under that path)
+ *                              for MS milliseconds from its issue, then
+ *                              403 Forbidden with an HTML body, as an
+ *                              expired S3 link; see
+ *                              dp_test_server_get_signatures()
+ *   auth=USER:PASS             401 with 'WWW-Authenticate: Basic
+ *                              realm="test"' unless the request has
+ *                              that Basic Authorization
+ *   html=1                     a GET with Range is answered 200 with
+ *                              an HTML error page (an expired link)
+ *
+ * Other headers
  *   disposition=V              send "Content-Disposition: V"
  *                              (percent-encoded)
  *   type=T                     Content-Type (default
  *                              application/octet-stream)
- *   etag=E                     send ETag "E" (quoted by the server)
- *   changeafter=K              after K requests to this path (HEAD
- *                              included), serve another version: seed+1,
- *                              ETag "E-2", size newsize=N if given
- *   html=1                     a GET with Range is answered 200 with
- *                              an HTML error page (an expired link)
+ *   bigheaders=N               about N bytes of extra header lines
+ *                              ("X-Pad-1: aaa...", up to 4 KiB each) on
+ *                              every answer, errors and redirects too
+ *                              (libsoup's client gives up on a header
+ *                              block of 64 KiB: "Header too big")
+ *
+ * Speed and connection trouble
  *   rate=B                     throttle every response body to B bytes
  *                              per second
  *   slowfirst=B                the first body served for this path is
  *                              throttled to B bytes per second
- *   reset=B                    close each connection abruptly after B
- *                              body bytes (first attempt per range only)
+ *   trickle=B                  the first body served for this path sends
+ *                              64 KiB at full speed, then B bytes per
+ *                              second as a piece every 100 ms, never
+ *                              silent long enough to look stalled
+ *   reset=B                    close each connection abruptly (RST)
+ *                              after B body bytes (first attempt per
+ *                              range start only)
+ *   dieevery=B                 like reset, but every GET answer dies
+ *                              after B body bytes, retries included
  *   stall=B                    stop sending after B body bytes, keeping
  *                              the connection open (first attempt per
- *                              range only)
+ *                              range start only)
  *
- * The server counts requests and body bytes it sent.
+ * Any other path gets 404. The server counts requests and body bytes it
+ * sent, and logs every request it answered (dp_test_server_dup_log()).
  */
 
 typedef struct _DpTestServer DpTestServer;
+
+/* One request as the server saw it. Header fields are NULL when the
+ * request did not have that header. */
+typedef struct
+{
+  char *method;
+  char *path;             /* as asked, e.g. "/signed/TOKEN/NAME" */
+  char *query;            /* raw, still percent-encoded; NULL if none */
+  char *range;
+  char *if_range;
+  char *authorization;
+  char *accept_encoding;
+  char *cookie;
+  char *user_agent;
+  char *http_version;     /* "HTTP/1.0" or "HTTP/1.1" */
+  gint64 time_us;         /* g_get_monotonic_time () when it arrived */
+  guint connection;       /* client connections numbered from 1, in the
+                           * order of their first request */
+  guint status;           /* the status it was answered with; a body cut
+                           * short (reset, stall) keeps its 200 or 206 */
+} DpTestRequest;
 
 DpTestServer *dp_test_server_new              (void);
 void          dp_test_server_free             (DpTestServer *server);
@@ -83,7 +195,23 @@ guint         dp_test_server_get_partial_answers (DpTestServer *server);
 guint64       dp_test_server_get_bytes_sent   (DpTestServer *server);
 /* The largest number of GET requests that were in flight at once. */
 guint         dp_test_server_get_max_concurrent (DpTestServer *server);
+/* Signed links issued by signed=MS. */
+guint         dp_test_server_get_signatures   (DpTestServer *server);
+/* Clears the counters and the log; connections are numbered from 1
+ * again. Per-path fault state (failfirst, reset, ...) is kept. */
 void          dp_test_server_reset_counters   (DpTestServer *server);
+
+/* A copy of every request so far, oldest first (arrival order); free
+ * with g_ptr_array_unref(). A request is in the log before any byte of
+ * its answer is sent. */
+GPtrArray    *dp_test_server_dup_log          (DpTestServer *server);
+void          dp_test_request_free            (DpTestRequest *request);
+/* Parses a single-range "bytes=a-b" or "bytes=a-" Range header into
+ * @first and @last (-1 for an open end). FALSE if there is none or it is
+ * anything else (malformed, a suffix "bytes=-n", several ranges). */
+gboolean      dp_test_request_get_range       (const DpTestRequest *request,
+                                               gint64              *first,
+                                               gint64              *last);
 
 guint8        dp_test_content_byte            (guint64 seed,
                                                guint64 offset);
@@ -99,5 +227,6 @@ char         *dp_test_content_sha256          (guint64 seed,
 char         *dp_test_file_sha256             (const char *path);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DpTestServer, dp_test_server_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DpTestRequest, dp_test_request_free)
 
 G_END_DECLS

@@ -94,6 +94,129 @@ assert_content (GBytes  *body,
   g_assert_cmpmem (got, got_len, expected, len);
 }
 
+/* ---- a raw client --------------------------------------------------------- */
+
+/* What came back on the wire, undecoded: libsoup's client would undo
+ * chunking and compression and hide the framing the tests check. */
+typedef struct
+{
+  guint status;
+  SoupHTTPVersion version;
+  SoupMessageHeaders *headers;
+  GBytes *body;    /* every byte after the header block */
+  GError *error;   /* how reading ended, if not by an orderly close */
+} Raw;
+
+static void
+raw_clear (Raw *raw)
+{
+  g_clear_pointer (&raw->headers, soup_message_headers_unref);
+  g_clear_pointer (&raw->body, g_bytes_unref);
+  g_clear_error (&raw->error);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Raw, raw_clear)
+
+/* Sends @request_text as is on a connection of its own to @srv and reads
+ * until the server closes it. */
+static void
+raw_exchange (DpTestServer *srv,
+              const char   *request_text,
+              Raw          *raw)
+{
+  g_autofree char *base = dp_test_server_url (srv, "/");
+  g_autoptr(GUri) uri = g_uri_parse (base, G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GByteArray) data = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *buf = g_malloc (65536);
+  const char *end;
+  gsize head_len;
+
+  g_socket_client_set_timeout (client, 10);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", g_uri_get_port (uri), NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)),
+                             request_text, strlen (request_text), NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  for (;;)
+    {
+      gssize n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)),
+                                      buf, 65536, NULL, &raw->error);
+
+      if (n <= 0)
+        break;
+      g_byte_array_append (data, buf, n);
+    }
+
+  end = g_strstr_len ((const char *) data->data, data->len, "\r\n\r\n");
+  g_assert_nonnull (end);
+  head_len = end - (const char *) data->data;
+  raw->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  g_assert_true (soup_headers_parse_response ((const char *) data->data, head_len + 2,
+                                              raw->headers, &raw->version, &raw->status, NULL));
+  raw->body = g_bytes_new (data->data + head_len + 4, data->len - head_len - 4);
+}
+
+/* A request with "Connection: close", so the answer ends with the
+ * connection; @extra is more header lines, each ending in CRLF. */
+static void
+raw_request (const char *method,
+             const char *path_and_query,
+             const char *extra,
+             Raw        *raw)
+{
+  g_autofree char *text = g_strdup_printf ("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                           "Connection: close\r\n%s\r\n",
+                                           method, path_and_query, extra != NULL ? extra : "");
+
+  raw_exchange (server, text, raw);
+}
+
+static const char *
+raw_header (Raw        *raw,
+            const char *name)
+{
+  return soup_message_headers_get_one (raw->headers, name);
+}
+
+/* Undoes chunked framing, strictly: NULL unless @body is exactly a
+ * sequence of chunks ending in the zero chunk with no trailers. */
+static GBytes *
+dechunk (GBytes *body)
+{
+  gsize len;
+  const char *p = g_bytes_get_data (body, &len);
+  const char *end = p + len;
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  for (;;)
+    {
+      char *after;
+      guint64 size;
+      const char *eol = g_strstr_len (p, end - p, "\r\n");
+
+      if (eol == NULL || eol == p || !g_ascii_isxdigit (*p))
+        return NULL;
+      size = g_ascii_strtoull (p, &after, 16);
+      if (after != eol)
+        return NULL;
+      p = eol + 2;
+      if (size == 0)
+        break;
+      if ((guint64) (end - p) < size + 2 || memcmp (p + size, "\r\n", 2) != 0)
+        return NULL;
+      g_byte_array_append (out, (const guint8 *) p, size);
+      p += size + 2;
+    }
+
+  if (end - p != 2 || memcmp (p, "\r\n", 2) != 0)
+    return NULL;
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
 /* ---- content ---------------------------------------------------------- */
 
 static void
@@ -740,6 +863,757 @@ test_free_with_clients (void)
   g_clear_error (&slow.error);
 }
 
+/* ---- the request log --------------------------------------------------- */
+
+static void
+test_log (void)
+{
+  g_autoptr(DpTestServer) own = dp_test_server_new ();
+  g_autoptr(SoupSession) sess = soup_session_new_with_options ("user-agent", "dp-selftest/1", NULL);
+  g_autofree char *url = dp_test_server_url (own, "/file/log?size=1000&etag=t");
+  g_autofree char *missing = dp_test_server_url (own, "/nope?x=%20y");
+  g_autoptr(SoupMessage) head = soup_message_new ("HEAD", url);
+  g_autoptr(SoupMessage) ranged = soup_message_new ("GET", url);
+  g_autoptr(SoupMessage) lost = soup_message_new ("GET", missing);
+  g_autoptr(GBytes) b1 = NULL;
+  g_autoptr(GBytes) b2 = NULL;
+  g_autoptr(GBytes) b3 = NULL;
+  g_autoptr(GPtrArray) log = NULL;
+  g_autoptr(GPtrArray) cleared = NULL;
+  g_autoptr(GPtrArray) again = NULL;
+  g_auto(Raw) old = { 0 };
+  g_autofree char *cut = dp_test_server_url (own, "/file/logcut?size=100000&dieevery=1000");
+  g_autoptr(SoupSession) fresh = soup_session_new ();
+  g_autoptr(SoupMessage) cut_msg = soup_message_new ("GET", cut);
+  g_autoptr(GBytes) cut_body = NULL;
+  g_autoptr(GError) cut_error = NULL;
+  SoupMessageHeaders *h = soup_message_get_request_headers (ranged);
+  DpTestRequest *r;
+  gint64 first, last;
+
+  b1 = soup_session_send_and_read (sess, head, NULL, NULL);
+  soup_message_headers_replace (h, "Range", "bytes=10-19");
+  soup_message_headers_replace (h, "If-Range", "\"t\"");
+  soup_message_headers_replace (h, "Authorization", "Basic eDp5");
+  soup_message_headers_replace (h, "Cookie", "session=1");
+  soup_message_headers_replace (h, "Accept-Encoding", "identity");
+  b2 = soup_session_send_and_read (sess, ranged, NULL, NULL);
+  b3 = soup_session_send_and_read (sess, lost, NULL, NULL);
+  g_assert_cmpuint (soup_message_get_status (ranged), ==, 206);
+
+  /* A second connection, speaking HTTP/1.0. */
+  raw_exchange (own, "GET /file/log?size=5 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", &old);
+  g_assert_cmpuint (old.status, ==, 200);
+
+  log = dp_test_server_dup_log (own);
+  g_assert_cmpuint (log->len, ==, 4);
+
+  r = log->pdata[0];
+  g_assert_cmpstr (r->method, ==, "HEAD");
+  g_assert_cmpstr (r->path, ==, "/file/log");
+  g_assert_cmpstr (r->query, ==, "size=1000&etag=t");
+  g_assert_null (r->range);
+  g_assert_cmpstr (r->user_agent, ==, "dp-selftest/1");
+  g_assert_cmpstr (r->http_version, ==, "HTTP/1.1");
+  g_assert_cmpuint (r->connection, ==, 1);
+  g_assert_cmpuint (r->status, ==, 200);
+  g_assert_false (dp_test_request_get_range (r, &first, &last));
+
+  r = log->pdata[1];
+  g_assert_cmpstr (r->method, ==, "GET");
+  g_assert_cmpstr (r->range, ==, "bytes=10-19");
+  g_assert_cmpstr (r->if_range, ==, "\"t\"");
+  g_assert_cmpstr (r->authorization, ==, "Basic eDp5");
+  g_assert_cmpstr (r->cookie, ==, "session=1");
+  g_assert_cmpstr (r->accept_encoding, ==, "identity");
+  g_assert_cmpuint (r->connection, ==, 1);
+  g_assert_cmpuint (r->status, ==, 206);
+  g_assert_true (dp_test_request_get_range (r, &first, &last));
+  g_assert_cmpint (first, ==, 10);
+  g_assert_cmpint (last, ==, 19);
+  g_assert_cmpint (r->time_us, >=, ((DpTestRequest *) log->pdata[0])->time_us);
+
+  r = log->pdata[2];
+  g_assert_cmpstr (r->path, ==, "/nope");
+  g_assert_cmpstr (r->query, ==, "x=%20y");
+  g_assert_cmpuint (r->status, ==, 404);
+  g_assert_cmpint (r->time_us, >=, ((DpTestRequest *) log->pdata[1])->time_us);
+
+  r = log->pdata[3];
+  g_assert_cmpstr (r->http_version, ==, "HTTP/1.0");
+  g_assert_cmpuint (r->connection, ==, 2);
+  g_assert_null (r->user_agent);
+  g_assert_cmpint (r->time_us, <=, g_get_monotonic_time ());
+
+  /* A copy: what the server does next does not change it. */
+  dp_test_server_reset_counters (own);
+  g_assert_cmpuint (log->len, ==, 4);
+  cleared = dp_test_server_dup_log (own);
+  g_assert_cmpuint (cleared->len, ==, 0);
+
+  /* Numbering starts over, and a body cut short keeps its status. */
+  cut_body = soup_session_send_and_read (fresh, cut_msg, NULL, &cut_error);
+  g_assert_nonnull (cut_error);
+  again = dp_test_server_dup_log (own);
+  g_assert_cmpuint (again->len, ==, 1);
+  r = again->pdata[0];
+  g_assert_cmpuint (r->connection, ==, 1);
+  g_assert_cmpuint (r->status, ==, 200);
+}
+
+static void
+test_log_range_parse (void)
+{
+  static const struct
+  {
+    const char *range;
+    gboolean ok;
+    gint64 first, last;
+  } cases[] = {
+    { "bytes=5-9", TRUE, 5, 9 },
+    { "bytes=100-", TRUE, 100, -1 },
+    { " Bytes = 7 - 8 ", TRUE, 7, 8 },
+    { "bytes=0-0", TRUE, 0, 0 },
+    { "bytes=-5", FALSE, 0, 0 },
+    { "bytes=1-2, 4-5", FALSE, 0, 0 },
+    { "bytes=9-3", FALSE, 0, 0 },
+    { "bytes=+1-2", FALSE, 0, 0 },
+    { "pages=1-2", FALSE, 0, 0 },
+    { "bytes=99999999999999999999-", FALSE, 0, 0 },
+    { NULL, FALSE, 0, 0 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      DpTestRequest r = { .range = (char *) cases[i].range };
+      gint64 first = 42, last = 42;
+
+      g_assert_cmpint (dp_test_request_get_range (&r, &first, &last), ==, cases[i].ok);
+      if (cases[i].ok)
+        {
+          g_assert_cmpint (first, ==, cases[i].first);
+          g_assert_cmpint (last, ==, cases[i].last);
+        }
+    }
+}
+
+/* ---- framing and encodings --------------------------------------------- */
+
+static void
+test_chunked (void)
+{
+  g_auto(Raw) whole = { 0 };
+  g_auto(Raw) part = { 0 };
+  g_autoptr(GBytes) whole_body = NULL;
+  g_autoptr(GBytes) part_body = NULL;
+
+  raw_request ("GET", "/file/ch?size=200000&chunked=1&seed=5", NULL, &whole);
+  g_assert_cmpuint (whole.status, ==, 200);
+  g_assert_cmpstr (raw_header (&whole, "Transfer-Encoding"), ==, "chunked");
+  g_assert_null (raw_header (&whole, "Content-Length"));
+  whole_body = dechunk (whole.body);
+  g_assert_nonnull (whole_body);
+  assert_content (whole_body, 5, 0, 200000);
+
+  raw_request ("GET", "/file/ch?size=200000&chunked=1&seed=5", "Range: bytes=1000-1999\r\n", &part);
+  g_assert_cmpuint (part.status, ==, 206);
+  g_assert_cmpstr (raw_header (&part, "Transfer-Encoding"), ==, "chunked");
+  g_assert_null (raw_header (&part, "Content-Length"));
+  g_assert_cmpstr (raw_header (&part, "Content-Range"), ==, "bytes 1000-1999/200000");
+  part_body = dechunk (part.body);
+  g_assert_nonnull (part_body);
+  assert_content (part_body, 5, 1000, 1000);
+}
+
+static GBytes *
+gunzip (GBytes *data)
+{
+  g_autoptr(GZlibDecompressor) z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+  g_autoptr(GOutputStream) memory = g_memory_output_stream_new_resizable ();
+  g_autoptr(GOutputStream) out = g_converter_output_stream_new (memory, G_CONVERTER (z));
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (out, g_bytes_get_data (data, NULL), g_bytes_get_size (data),
+                             NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (out, NULL, &error);
+  g_assert_no_error (error);
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (memory));
+}
+
+static void
+test_gzip (void)
+{
+  const char *pq = "/file/gz?size=100000&seed=6&encoding=gzip";
+  g_auto(Raw) head = { 0 };
+  g_auto(Raw) whole = { 0 };
+  g_auto(Raw) part = { 0 };
+  g_auto(Raw) beyond = { 0 };
+  g_auto(Raw) huge = { 0 };
+  g_autoptr(GBytes) plain = NULL;
+  g_autoptr(GBytes) slice = NULL;
+  g_autofree char *range = NULL;
+  g_autofree char *content_range = NULL;
+  g_autofree char *length = NULL;
+  const guint8 *z;
+  gsize zlen;
+
+  raw_request ("GET", pq, "Accept-Encoding: identity\r\n", &whole);
+  g_assert_cmpuint (whole.status, ==, 200);
+  g_assert_cmpstr (raw_header (&whole, "Content-Encoding"), ==, "gzip");
+  z = g_bytes_get_data (whole.body, &zlen);
+  g_assert_cmpuint (zlen, >, 18);
+  g_assert_cmpuint (z[0], ==, 0x1f);
+  g_assert_cmpuint (z[1], ==, 0x8b);
+  length = g_strdup_printf ("%" G_GSIZE_FORMAT, zlen);
+  g_assert_cmpstr (raw_header (&whole, "Content-Length"), ==, length);
+  plain = gunzip (whole.body);
+  assert_content (plain, 6, 0, 100000);
+
+  raw_request ("HEAD", pq, "Accept-Encoding: identity\r\n", &head);
+  g_assert_cmpuint (head.status, ==, 200);
+  g_assert_cmpstr (raw_header (&head, "Content-Encoding"), ==, "gzip");
+  g_assert_cmpstr (raw_header (&head, "Content-Length"), ==, length);
+
+  /* Ranges are over the compressed bytes. */
+  raw_request ("GET", pq, "Range: bytes=10-109\r\nAccept-Encoding: identity\r\n", &part);
+  g_assert_cmpuint (part.status, ==, 206);
+  g_assert_cmpstr (raw_header (&part, "Content-Encoding"), ==, "gzip");
+  content_range = g_strdup_printf ("bytes 10-109/%" G_GSIZE_FORMAT, zlen);
+  g_assert_cmpstr (raw_header (&part, "Content-Range"), ==, content_range);
+  slice = g_bytes_new_from_bytes (whole.body, 10, 100);
+  g_assert_true (g_bytes_equal (part.body, slice));
+
+  range = g_strdup_printf ("Range: bytes=%" G_GSIZE_FORMAT "-\r\n", zlen);
+  raw_request ("GET", pq, range, &beyond);
+  g_assert_cmpuint (beyond.status, ==, 416);
+  g_free (content_range);
+  content_range = g_strdup_printf ("bytes */%" G_GSIZE_FORMAT, zlen);
+  g_assert_cmpstr (raw_header (&beyond, "Content-Range"), ==, content_range);
+
+  raw_request ("HEAD", "/file/gz?size=67108865&encoding=gzip", NULL, &huge);
+  g_assert_cmpuint (huge.status, ==, 500);
+}
+
+static void
+test_labelgzip (void)
+{
+  const char *pq = "/file/lg?size=3000&seed=12&labelgzip=1";
+  g_auto(Raw) head = { 0 };
+  g_auto(Raw) whole = { 0 };
+  g_auto(Raw) part = { 0 };
+
+  raw_request ("HEAD", pq, NULL, &head);
+  g_assert_cmpstr (raw_header (&head, "Content-Encoding"), ==, "gzip");
+  g_assert_cmpstr (raw_header (&head, "Content-Length"), ==, "3000");
+
+  raw_request ("GET", pq, NULL, &whole);
+  g_assert_cmpuint (whole.status, ==, 200);
+  g_assert_cmpstr (raw_header (&whole, "Content-Encoding"), ==, "gzip");
+  assert_content (whole.body, 12, 0, 3000);
+
+  raw_request ("GET", pq, "Range: bytes=100-\r\n", &part);
+  g_assert_cmpuint (part.status, ==, 206);
+  g_assert_cmpstr (raw_header (&part, "Content-Encoding"), ==, "gzip");
+  assert_content (part.body, 12, 100, 2900);
+}
+
+static void
+test_unknowntotal (void)
+{
+  static const struct
+  {
+    const char *query;
+    const char *range;
+    const char *content_range;
+    guint64 start;
+    gsize len;
+  } cases[] = {
+    { "unknowntotal=1", "bytes=100-199", "bytes 100-199/*", 100, 100 },
+    { "unknowntotal=1", "bytes=0-", "bytes 0-999/*", 0, 1000 },
+    { "unknowntotal=probe", "bytes=0-", "bytes 0-999/*", 0, 1000 },
+    { "unknowntotal=probe", "bytes=0-99", "bytes 0-99/1000", 0, 100 },
+    { "unknowntotal=probe", "bytes=100-", "bytes 100-999/1000", 100, 900 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Reply) r = { 0 };
+      g_autofree char *pq = g_strdup_printf ("/file/ut?size=1000&%s", cases[i].query);
+
+      get (pq, cases[i].range, &r);
+      g_assert_cmpuint (status (&r), ==, 206);
+      g_assert_cmpstr (header (&r, "Content-Range"), ==, cases[i].content_range);
+      assert_content (r.body, 1, cases[i].start, cases[i].len);
+    }
+}
+
+static void
+test_multipart (void)
+{
+  const char *pq = "/file/mp?size=300000&seed=8&multipart=1&type=text%2Fplain";
+  const char *boundary = "dp-test-boundary-8b41f0";
+  g_auto(Raw) part = { 0 };
+  g_auto(Raw) head = { 0 };
+  g_auto(Raw) whole = { 0 };
+  g_autoptr(GByteArray) want = g_byte_array_new ();
+  g_autofree char *preamble = g_strdup_printf ("--%s\r\nContent-Type: text/plain\r\n"
+                                               "Content-Range: bytes 1000-200999/300000\r\n\r\n",
+                                               boundary);
+  g_autofree char *epilogue = g_strdup_printf ("\r\n--%s--\r\n", boundary);
+  g_autofree char *content_type = g_strdup_printf ("multipart/byteranges; boundary=%s", boundary);
+  g_autofree char *length = NULL;
+  g_autofree guint8 *data = g_malloc (200000);
+
+  g_byte_array_append (want, (const guint8 *) preamble, strlen (preamble));
+  dp_test_content_fill (8, 1000, data, 200000);
+  g_byte_array_append (want, data, 200000);
+  g_byte_array_append (want, (const guint8 *) epilogue, strlen (epilogue));
+  length = g_strdup_printf ("%u", want->len);
+
+  raw_request ("GET", pq, "Range: bytes=1000-200999\r\n", &part);
+  g_assert_cmpuint (part.status, ==, 206);
+  g_assert_cmpstr (raw_header (&part, "Content-Type"), ==, content_type);
+  g_assert_null (raw_header (&part, "Content-Range"));
+  g_assert_cmpstr (raw_header (&part, "Content-Length"), ==, length);
+  g_assert_cmpmem (g_bytes_get_data (part.body, NULL), g_bytes_get_size (part.body),
+                   want->data, want->len);
+
+  raw_request ("HEAD", pq, "Range: bytes=1000-200999\r\n", &head);
+  g_assert_cmpuint (head.status, ==, 206);
+  g_assert_cmpstr (raw_header (&head, "Content-Length"), ==, length);
+
+  /* Without a range, a plain 200. */
+  raw_request ("GET", pq, NULL, &whole);
+  g_assert_cmpuint (whole.status, ==, 200);
+  g_assert_cmpstr (raw_header (&whole, "Content-Type"), ==, "text/plain");
+  assert_content (whole.body, 8, 0, 300000);
+}
+
+static void
+test_below (void)
+{
+  g_auto(Reply) r = { 0 };
+  g_auto(Reply) clamped = { 0 };
+
+  get ("/file/below?size=100000&below=300", "bytes=1000-1999", &r);
+  g_assert_cmpuint (status (&r), ==, 206);
+  g_assert_cmpstr (header (&r, "Content-Range"), ==, "bytes 700-1999/100000");
+  assert_content (r.body, 1, 700, 1300);
+
+  get ("/file/below?size=100000&below=300", "bytes=100-199", &clamped);
+  g_assert_cmpuint (status (&clamped), ==, 206);
+  g_assert_cmpstr (header (&clamped, "Content-Range"), ==, "bytes 0-199/100000");
+  assert_content (clamped.body, 1, 0, 200);
+}
+
+static void
+test_head_lies (void)
+{
+  const char *pq = "/file/hl?size=1000&etag=get&headsize=5&headetag=head&headnoranges=1";
+  g_auto(Raw) head = { 0 };
+  g_auto(Raw) body = { 0 };
+  g_auto(Raw) zero = { 0 };
+
+  raw_request ("HEAD", pq, NULL, &head);
+  g_assert_cmpuint (head.status, ==, 200);
+  g_assert_cmpstr (raw_header (&head, "Content-Length"), ==, "5");
+  g_assert_cmpstr (raw_header (&head, "ETag"), ==, "\"head\"");
+  g_assert_null (raw_header (&head, "Accept-Ranges"));
+
+  raw_request ("GET", pq, NULL, &body);
+  g_assert_cmpuint (body.status, ==, 200);
+  g_assert_cmpstr (raw_header (&body, "Content-Length"), ==, "1000");
+  g_assert_cmpstr (raw_header (&body, "ETag"), ==, "\"get\"");
+  g_assert_cmpstr (raw_header (&body, "Accept-Ranges"), ==, "bytes");
+  assert_content (body.body, 1, 0, 1000);
+
+  raw_request ("HEAD", "/file/hl?size=1000&headsize=0", NULL, &zero);
+  g_assert_cmpstr (raw_header (&zero, "Content-Length"), ==, "0");
+}
+
+/* ---- validators -------------------------------------------------------- */
+
+static guint
+if_range_status (const char *pq,
+                 const char *if_range)
+{
+  g_auto(Reply) r = { 0 };
+
+  request_full (session, "GET", pq, "bytes=10-19", if_range != NULL ? "If-Range" : NULL,
+                if_range, TRUE, &r);
+  if (status (&r) == 206)
+    assert_content (r.body, 1, 10, 10);
+  else
+    assert_content (r.body, 1, 0, 1000);
+  return status (&r);
+}
+
+static void
+test_lastmod (void)
+{
+  const char *old = "Wed, 21 Oct 2015 07:28:00 GMT";
+  g_autofree char *old_pq = NULL;
+  g_autofree char *now_pq = NULL;
+  g_autofree char *past_pq = NULL;
+  g_autofree char *now_s = NULL;
+  g_autofree char *past_s = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GDateTime) past = g_date_time_add_seconds (now, -120);
+  g_autofree char *escaped = g_uri_escape_string (old, NULL, TRUE);
+  g_auto(Raw) head = { 0 };
+
+  old_pq = g_strdup_printf ("/file/lm?size=1000&lastmod=%s", escaped);
+  raw_request ("HEAD", old_pq, NULL, &head);
+  g_assert_cmpstr (raw_header (&head, "Last-Modified"), ==, old);
+  g_assert_nonnull (raw_header (&head, "Date"));
+
+  g_assert_cmpuint (if_range_status (old_pq, old), ==, 206);
+  g_assert_cmpuint (if_range_status (old_pq, "Wed, 21 Oct 2015 07:28:01 GMT"), ==, 200);
+  g_assert_cmpuint (if_range_status (old_pq, "\"tag\""), ==, 200);
+  g_assert_cmpuint (if_range_status (old_pq, NULL), ==, 206);
+
+  /* A Last-Modified less than 60 s before the Date is weak: no good for
+   * If-Range even when it matches. */
+  now_s = soup_date_time_to_string (now, SOUP_DATE_HTTP);
+  g_free (escaped);
+  escaped = g_uri_escape_string (now_s, NULL, TRUE);
+  now_pq = g_strdup_printf ("/file/lm?size=1000&lastmod=%s", escaped);
+  g_assert_cmpuint (if_range_status (now_pq, now_s), ==, 200);
+
+  past_s = soup_date_time_to_string (past, SOUP_DATE_HTTP);
+  g_free (escaped);
+  escaped = g_uri_escape_string (past_s, NULL, TRUE);
+  past_pq = g_strdup_printf ("/file/lm?size=1000&lastmod=%s", escaped);
+  g_assert_cmpuint (if_range_status (past_pq, past_s), ==, 206);
+}
+
+static void
+test_weaketag (void)
+{
+  const char *pq = "/file/we?size=1000&etag=abc&weaketag=1";
+  g_auto(Reply) r = { 0 };
+
+  get (pq, NULL, &r);
+  g_assert_cmpstr (header (&r, "ETag"), ==, "W/\"abc\"");
+
+  g_assert_cmpuint (if_range_status (pq, "W/\"abc\""), ==, 200);
+  g_assert_cmpuint (if_range_status (pq, "\"abc\""), ==, 200);
+  g_assert_cmpuint (if_range_status (pq, NULL), ==, 206);
+  /* The strong tag of the same file does match. */
+  g_assert_cmpuint (if_range_status ("/file/we?size=1000&etag=abc", "\"abc\""), ==, 206);
+}
+
+/* ---- nodes behind a balancer ------------------------------------------- */
+
+static void
+test_stale (void)
+{
+  const char *pq = "/file/stale?size=2000&etag=cur&stale=3";
+  g_auto(Reply) head = { 0 };
+  g_auto(Reply) g1 = { 0 };
+  g_auto(Reply) g2 = { 0 };
+  g_auto(Reply) g3 = { 0 };
+  g_auto(Reply) g4 = { 0 };
+  g_auto(Reply) s1 = { 0 };
+  g_auto(Reply) s2 = { 0 };
+
+  /* HEAD is not counted and never stale. */
+  request_full (session, "HEAD", pq, NULL, NULL, NULL, TRUE, &head);
+  g_assert_cmpstr (header (&head, "ETag"), ==, "\"cur\"");
+
+  get (pq, NULL, &g1);
+  g_assert_cmpstr (header (&g1, "ETag"), ==, "\"cur\"");
+  assert_content (g1.body, 1, 0, 2000);
+
+  request_full (session, "GET", pq, "bytes=0-99", "If-Range", "\"cur\"", TRUE, &g2);
+  g_assert_cmpuint (status (&g2), ==, 206);
+  assert_content (g2.body, 1, 0, 100);
+
+  /* The third lands on the stale node: the If-Range names another
+   * version, so it sends its whole old copy. */
+  request_full (session, "GET", pq, "bytes=0-99", "If-Range", "\"cur\"", TRUE, &g3);
+  g_assert_cmpuint (status (&g3), ==, 200);
+  g_assert_cmpstr (header (&g3, "ETag"), ==, "\"cur-old\"");
+  assert_content (g3.body, 101, 0, 2000);
+
+  get (pq, NULL, &g4);
+  g_assert_cmpstr (header (&g4, "ETag"), ==, "\"cur\"");
+  assert_content (g4.body, 1, 0, 2000);
+
+  /* stale=1: every GET is stale; its own tag lets ranges through. */
+  get ("/file/stale2?size=2000&stale=1&stalesize=500", NULL, &s1);
+  g_assert_cmpstr (header (&s1, "ETag"), ==, "\"old\"");
+  assert_content (s1.body, 101, 0, 500);
+  request_full (session, "GET", "/file/stale2?size=2000&stale=1&stalesize=500", "bytes=10-19",
+                "If-Range", "\"old\"", TRUE, &s2);
+  g_assert_cmpuint (status (&s2), ==, 206);
+  g_assert_cmpstr (header (&s2, "Content-Range"), ==, "bytes 10-19/500");
+  assert_content (s2.body, 101, 10, 10);
+}
+
+static void
+test_ignorerange (void)
+{
+  const char *pq = "/file/ir?size=5000&ignorerange=2";
+  g_auto(Reply) plain = { 0 };
+
+  /* GETs without a Range are not counted. */
+  get (pq, NULL, &plain);
+  g_assert_cmpuint (status (&plain), ==, 200);
+
+  for (int i = 1; i <= 4; i++)
+    {
+      g_auto(Reply) r = { 0 };
+
+      get (pq, "bytes=100-199", &r);
+      if (i % 2 == 0)
+        {
+          g_assert_cmpuint (status (&r), ==, 200);
+          g_assert_null (header (&r, "Accept-Ranges"));
+          g_assert_null (header (&r, "Content-Range"));
+          assert_content (r.body, 1, 0, 5000);
+        }
+      else
+        {
+          g_assert_cmpuint (status (&r), ==, 206);
+          assert_content (r.body, 1, 100, 100);
+        }
+    }
+}
+
+/* ---- access ------------------------------------------------------------ */
+
+static void
+test_signed (void)
+{
+  g_autofree char *base = dp_test_server_url (server, "");
+  guint issued = dp_test_server_get_signatures (server);
+  g_auto(Reply) hop = { 0 };
+  g_auto(Reply) part = { 0 };
+  g_auto(Reply) head = { 0 };
+  g_auto(Reply) followed = { 0 };
+  g_auto(Reply) expired = { 0 };
+  g_auto(Reply) bogus = { 0 };
+  const char *location;
+  const char *link;
+
+  request_full (session, "GET", "/file/sg?size=3000&signed=400&seed=4&etag=s",
+                NULL, NULL, NULL, FALSE, &hop);
+  g_assert_cmpuint (status (&hop), ==, 302);
+  g_assert_cmpuint (dp_test_server_get_signatures (server), ==, issued + 1);
+  location = header (&hop, "Location");
+  g_assert_true (g_str_has_prefix (location, base));
+  link = location + strlen (base);
+  g_assert_true (g_str_has_prefix (link, "/signed/"));
+  g_assert_true (g_str_has_suffix (link, "/sg?size=3000&seed=4&etag=s"));
+
+  get (link, "bytes=100-", &part);
+  g_assert_cmpuint (status (&part), ==, 206);
+  g_assert_cmpstr (header (&part, "ETag"), ==, "\"s\"");
+  assert_content (part.body, 4, 100, 2900);
+  request_full (session, "HEAD", link, NULL, NULL, NULL, TRUE, &head);
+  g_assert_cmpuint (status (&head), ==, 200);
+
+  get ("/file/sg?size=3000&signed=400&seed=4", NULL, &followed);
+  g_assert_cmpuint (status (&followed), ==, 200);
+  assert_content (followed.body, 4, 0, 3000);
+  g_assert_cmpuint (dp_test_server_get_signatures (server), ==, issued + 2);
+
+  g_usleep (500 * 1000);
+  get (link, "bytes=100-", &expired);
+  g_assert_cmpuint (status (&expired), ==, 403);
+  g_assert_true (g_str_has_prefix (header (&expired, "Content-Type"), "text/html"));
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (expired.body, NULL),
+                                  g_bytes_get_size (expired.body), "AccessDenied"));
+
+  get ("/signed/forged/sg?size=3000", NULL, &bogus);
+  g_assert_cmpuint (status (&bogus), ==, 403);
+}
+
+static void
+test_auth (void)
+{
+  const char *pq = "/file/auth?size=700&auth=user%3Apass";
+  g_auto(Raw) none = { 0 };
+  g_auto(Raw) wrong = { 0 };
+  g_auto(Raw) right = { 0 };
+
+  raw_request ("GET", pq, NULL, &none);
+  g_assert_cmpuint (none.status, ==, 401);
+  g_assert_cmpstr (raw_header (&none, "WWW-Authenticate"), ==, "Basic realm=\"test\"");
+  g_assert_true (g_str_has_prefix (raw_header (&none, "Content-Type"), "text/html"));
+
+  /* user:wrong */
+  raw_request ("GET", pq, "Authorization: Basic dXNlcjp3cm9uZw==\r\n", &wrong);
+  g_assert_cmpuint (wrong.status, ==, 401);
+
+  /* user:pass */
+  raw_request ("GET", pq, "Authorization: Basic dXNlcjpwYXNz\r\n", &right);
+  g_assert_cmpuint (right.status, ==, 200);
+  assert_content (right.body, 1, 0, 700);
+}
+
+static void
+test_datedretry (void)
+{
+  g_auto(Reply) r = { 0 };
+  g_auto(Reply) ok = { 0 };
+  g_autoptr(GDateTime) when = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  GTimeSpan ahead;
+
+  get ("/file/dr?size=10&status=503&datedretry=30&retryafter=5", NULL, &r);
+  g_assert_cmpuint (status (&r), ==, 503);
+  when = soup_date_time_new_from_http_string (header (&r, "Retry-After"));
+  g_assert_nonnull (when);
+  now = g_date_time_new_now_utc ();
+  ahead = g_date_time_difference (when, now);
+  g_assert_cmpint (ahead, >=, 29 * G_TIME_SPAN_SECOND);
+  g_assert_cmpint (ahead, <=, 31 * G_TIME_SPAN_SECOND);
+
+  get ("/file/dr?size=10&datedretry=30", NULL, &ok);
+  g_assert_cmpuint (status (&ok), ==, 200);
+  g_assert_null (header (&ok, "Retry-After"));
+}
+
+static void
+test_bigheaders (void)
+{
+  g_auto(Raw) r = { 0 };
+  g_auto(Raw) missing = { 0 };
+  g_auto(Reply) soup = { 0 };
+  SoupMessageHeadersIter iter;
+  const char *name, *value;
+  gsize pad = 0;
+  guint lines = 0;
+
+  raw_request ("GET", "/file/bh?size=10&bigheaders=20000", NULL, &r);
+  g_assert_cmpuint (r.status, ==, 200);
+  soup_message_headers_iter_init (&iter, r.headers);
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    if (g_str_has_prefix (name, "X-Pad-"))
+      {
+        gsize line = strlen (name) + 2 + strlen (value) + 2;
+
+        g_assert_cmpuint (line, <=, 4096 + 32);
+        pad += line;
+        lines++;
+      }
+  g_assert_cmpuint (pad, >=, 20000);
+  g_assert_cmpuint (pad, <, 20000 + 64);
+  g_assert_cmpuint (lines, >=, 5);
+  assert_content (r.body, 1, 0, 10);
+
+  raw_request ("GET", "/nothing?bigheaders=5000", NULL, &missing);
+  g_assert_cmpuint (missing.status, ==, 404);
+  g_assert_nonnull (raw_header (&missing, "X-Pad-1"));
+
+  /* A real client copes. */
+  get ("/file/bh?size=10&bigheaders=32768", NULL, &soup);
+  g_assert_cmpuint (status (&soup), ==, 200);
+  assert_content (soup.body, 1, 0, 10);
+}
+
+/* ---- speed and connection trouble (more) -------------------------------- */
+
+static void
+test_dieevery (void)
+{
+  const char *pq = "/file/die?size=300000&dieevery=50000&seed=2";
+
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr(GBytes) body = NULL;
+      g_autoptr(GError) error = NULL;
+      guint st = 0;
+      gboolean ranged = i == 2;
+
+      body = read_until_error (pq, ranged ? "bytes=100000-" : NULL, &st, &error);
+      g_assert_nonnull (error);
+      g_assert_cmpuint (st, ==, ranged ? 206 : 200);
+      assert_content (body, 2, ranged ? 100000 : 0, 50000);
+    }
+
+  /* A body shorter than the point arrives whole. */
+  {
+    g_autoptr(GBytes) body = NULL;
+    g_autoptr(GError) error = NULL;
+    guint st = 0;
+
+    body = read_until_error ("/file/die?size=30000&dieevery=50000&seed=2", NULL, &st, &error);
+    g_assert_no_error (error);
+    assert_content (body, 2, 0, 30000);
+  }
+}
+
+/* Times a GET read as it arrives: when the first @fast bytes were in,
+ * the longest silence after that, and the total. */
+static void
+timed_get (const char *path_and_query,
+           gsize       size,
+           gsize       fast,
+           double     *fast_s,
+           double     *max_gap_s,
+           double     *total_s)
+{
+  g_autofree char *url = dp_test_server_url (server, path_and_query);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GInputStream) in = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) data = g_byte_array_new ();
+  g_autoptr(GBytes) body = NULL;
+  guint8 buf[16384];
+  gint64 t0 = g_get_monotonic_time ();
+  gint64 last = 0;
+
+  *fast_s = -1;
+  *max_gap_s = 0;
+  in = soup_session_send (session, msg, NULL, &error);
+  g_assert_no_error (error);
+
+  for (;;)
+    {
+      gssize n = g_input_stream_read (in, buf, sizeof buf, NULL, &error);
+      gint64 now = g_get_monotonic_time ();
+
+      g_assert_no_error (error);
+      if (n == 0)
+        break;
+      g_byte_array_append (data, buf, n);
+      if (*fast_s < 0 && data->len >= fast)
+        *fast_s = (now - t0) / (double) G_USEC_PER_SEC;
+      else if (*fast_s >= 0)
+        *max_gap_s = MAX (*max_gap_s, (now - last) / (double) G_USEC_PER_SEC);
+      last = now;
+    }
+
+  *total_s = (g_get_monotonic_time () - t0) / (double) G_USEC_PER_SEC;
+  body = g_byte_array_free_to_bytes (g_steal_pointer (&data));
+  assert_content (body, 1, 0, size);
+}
+
+static void
+test_trickle (void)
+{
+  const char *pq = "/file/trickle?size=67536&trickle=4000";
+  double fast, gap, total;
+
+  /* 64 KiB at once, then 2000 bytes at 4000 B/s: five pieces of 400
+   * bytes, 100 ms apart. */
+  timed_get (pq, 67536, 65536, &fast, &gap, &total);
+  g_test_message ("trickle: fast part %.3f s, longest gap %.3f s, total %.3f s",
+                  fast, gap, total);
+  g_assert_cmpfloat (fast, <, 1.0);
+  g_assert_cmpfloat (total - fast, >=, 0.3);
+  g_assert_cmpfloat (total - fast, <=, 2.0);
+  g_assert_cmpfloat (gap, <=, 0.35);
+
+  /* Only the first body on the path trickles. */
+  timed_get (pq, 67536, 65536, &fast, &gap, &total);
+  g_assert_cmpfloat (total, <, 0.3);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -769,6 +1643,25 @@ main (int   argc,
   g_test_add_func ("/server/counters", test_counters);
   g_test_add_func ("/server/large", test_large);
   g_test_add_func ("/server/free-with-clients", test_free_with_clients);
+  g_test_add_func ("/log/requests", test_log);
+  g_test_add_func ("/log/range-parse", test_log_range_parse);
+  g_test_add_func ("/faults/chunked", test_chunked);
+  g_test_add_func ("/faults/gzip", test_gzip);
+  g_test_add_func ("/faults/labelgzip", test_labelgzip);
+  g_test_add_func ("/faults/unknowntotal", test_unknowntotal);
+  g_test_add_func ("/faults/multipart", test_multipart);
+  g_test_add_func ("/faults/below", test_below);
+  g_test_add_func ("/faults/head-lies", test_head_lies);
+  g_test_add_func ("/faults/lastmod", test_lastmod);
+  g_test_add_func ("/faults/weaketag", test_weaketag);
+  g_test_add_func ("/faults/stale", test_stale);
+  g_test_add_func ("/faults/ignorerange", test_ignorerange);
+  g_test_add_func ("/faults/signed", test_signed);
+  g_test_add_func ("/faults/auth", test_auth);
+  g_test_add_func ("/faults/datedretry", test_datedretry);
+  g_test_add_func ("/faults/bigheaders", test_bigheaders);
+  g_test_add_func ("/faults/dieevery", test_dieevery);
+  g_test_add_func ("/faults/trickle", test_trickle);
 
   ret = g_test_run ();
 
