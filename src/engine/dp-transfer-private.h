@@ -125,12 +125,12 @@ struct _DpTransfer
   /* Held by the one worker that asks the user's address again for a
    * fresh link when the one it redirected to expired. */
   GMutex refresh_mutex;
-  gint64 refreshed_at;  /* monotonic time of the last refresh, or 0 */
 
   GMutex mutex;
   GCond cond;
   /* Everything below is guarded by the mutex. */
   GUri *final_uri;      /* where the user's address led; replaced when it expires */
+  gboolean link_proven; /* final_uri carried a good answer */
   guint odd_streak;     /* answers in a row that were not the file as probed */
   gboolean ranges_seen; /* a range request was answered with its range */
   DpTransferPhase phase;

@@ -23,8 +23,6 @@
 /* A part that starts below what was asked is read through up to this
  * far; further, it is asked again. */
 #define MAX_DISCARD ((gint64) 16 << 20)
-/* A refreshed link that fails again sooner than this did not expire. */
-#define REFRESH_MIN_US (2 * G_USEC_PER_SEC)
 
 typedef struct
 {
@@ -228,6 +226,7 @@ good_answer (DpTransfer *self,
 {
   g_mutex_lock (&self->mutex);
   self->odd_streak = 0;
+  self->link_proven = TRUE;
   if (partial)
     self->ranges_seen = TRUE;
   g_mutex_unlock (&self->mutex);
@@ -278,7 +277,7 @@ refresh_link (DpTransfer *self,
   FetchResult result = FETCH_FATAL;
   DpAnswer answer = { 0 };
   gboolean same = FALSE;
-  gint64 now;
+  gboolean proven;
 
   g_mutex_lock (&self->refresh_mutex);
 
@@ -290,12 +289,13 @@ refresh_link (DpTransfer *self,
       g_mutex_unlock (&self->refresh_mutex);
       return FETCH_RESTART;
     }
+  proven = self->link_proven;
   g_mutex_unlock (&self->mutex);
 
-  /* A fresh link that fails again at once is not an expired one. */
-  now = g_get_monotonic_time ();
-  if (soup_uri_equal (used, self->config.uri) ||
-      (self->refreshed_at != 0 && now - self->refreshed_at < REFRESH_MIN_US))
+  /* Only a link that worked can have expired: a fresh one that fails
+   * before carrying a single answer is refused for another reason, and
+   * the address is not asked again and again. */
+  if (soup_uri_equal (used, self->config.uri) || !proven)
     {
       g_mutex_unlock (&self->refresh_mutex);
       g_propagate_error (error, g_steal_pointer (&owned_failure));
@@ -326,8 +326,8 @@ refresh_link (DpTransfer *self,
       g_mutex_lock (&self->mutex);
       g_clear_pointer (&self->final_uri, g_uri_unref);
       self->final_uri = g_uri_ref (soup_message_get_uri (msg));
+      self->link_proven = FALSE;
       g_mutex_unlock (&self->mutex);
-      self->refreshed_at = now;
       result = FETCH_RESTART;
     }
   else if (stream != NULL && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)))

@@ -568,6 +568,7 @@ plan_and_run (DpTransfer  *self,
   self->size_unconfirmed = probe->size_unconfirmed;
   /* The probe's own answer shows whether the server honours ranges. */
   self->ranges_seen = probe->ranges;
+  self->link_proven = TRUE;
   if (probe->size < 0)
     {
       self->mode = MODE_STREAM;
