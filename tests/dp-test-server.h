@@ -35,15 +35,16 @@ G_BEGIN_DECLS
  *   below=K                    a 206 starts K bytes before the asked
  *                              start (not before 0) and ends where
  *                              asked; its Content-Range says so
- *   unknowntotal=1             206 answers say "Content-Range: bytes
- *                              a-b/ *" (no space)
+ *   unknowntotal=1             206 answers give "*" as the complete
+ *                              length: "Content-Range: bytes a-b/"
+ *                              followed by "*"
  *   unknowntotal=probe         the same, only for "Range: bytes=0-"
  *   multipart=1                a 206 is "multipart/byteranges;
  *                              boundary=dp-test-boundary-8b41f0" with
  *                              exactly one part (CRLF framing of RFC
- *                              9110 §14.6: "--B", the part's
- *                              Content-Type and Content-Range, a blank
- *                              line, the data, "\r\n--B--\r\n"); no
+ *                              9110 §14.6, B the boundary: "--B", the
+ *                              part's Content-Type and Content-Range, a
+ *                              blank line, the data, "\r\n--B--\r\n"); no
  *                              outer Content-Range; Content-Length
  *                              counts the whole framed body
  *   ignorerange=K              every K-th GET with a Range (counted per
@@ -90,7 +91,8 @@ G_BEGIN_DECLS
  *                              copy: seed+100, ETag "E-old" ("old"
  *                              without etag=), size stalesize=N if
  *                              given; If-Range is checked against that
- *                              ETag. HEAD is never stale
+ *                              ETag (Last-Modified stays the same).
+ *                              HEAD is never stale
  *
  * Statuses and redirects
  *   status=C                   answer every request with status C and a
@@ -137,7 +139,8 @@ G_BEGIN_DECLS
  *                              per second
  *   slowfirst=B                the first body served for this path is
  *                              throttled to B bytes per second
- *   trickle=B                  the first body served for this path sends
+ *   trickle=B                  (wins over rate and slowfirst)
+ *                              the first body served for this path sends
  *                              64 KiB at full speed, then B bytes per
  *                              second as a piece every 100 ms, never
  *                              silent long enough to look stalled
@@ -150,8 +153,14 @@ G_BEGIN_DECLS
  *                              the connection open (first attempt per
  *                              range start only)
  *
- * Any other path gets 404. The server counts requests and body bytes it
- * sent, and logs every request it answered (dp_test_server_dup_log()).
+ * Any other path gets 404. When several faults could answer, the first
+ * of these wins: bigheaders (added to any answer), an expired signed
+ * link, 404, 405 for other methods, auth, signed, redirectto, redirect,
+ * status, nohead, maxconn, failfirst, rangestatus, html; then the file,
+ * with the range, encoding, validator, HEAD and speed faults combined.
+ *
+ * The server counts requests and body bytes it sent, and logs every
+ * request it answered (dp_test_server_dup_log()).
  */
 
 typedef struct _DpTestServer DpTestServer;

@@ -1398,7 +1398,7 @@ test_signed (void)
   const char *location;
   const char *link;
 
-  request_full (session, "GET", "/file/sg?size=3000&signed=400&seed=4&etag=s",
+  request_full (session, "GET", "/file/sg?size=3000&signed=1000&seed=4&etag=s",
                 NULL, NULL, NULL, FALSE, &hop);
   g_assert_cmpuint (status (&hop), ==, 302);
   g_assert_cmpuint (dp_test_server_get_signatures (server), ==, issued + 1);
@@ -1415,12 +1415,12 @@ test_signed (void)
   request_full (session, "HEAD", link, NULL, NULL, NULL, TRUE, &head);
   g_assert_cmpuint (status (&head), ==, 200);
 
-  get ("/file/sg?size=3000&signed=400&seed=4", NULL, &followed);
+  get ("/file/sg?size=3000&signed=1000&seed=4", NULL, &followed);
   g_assert_cmpuint (status (&followed), ==, 200);
   assert_content (followed.body, 4, 0, 3000);
   g_assert_cmpuint (dp_test_server_get_signatures (server), ==, issued + 2);
 
-  g_usleep (500 * 1000);
+  g_usleep (1200 * 1000);
   get (link, "bytes=100-", &expired);
   g_assert_cmpuint (status (&expired), ==, 403);
   g_assert_true (g_str_has_prefix (header (&expired, "Content-Type"), "text/html"));
