@@ -490,7 +490,6 @@ stream_body (DpTestServer *self,
   guint64 slow_first = query_u64 (query, "slowfirst", 0);
   guint64 trickle = query_u64 (query, "trickle", 0);
   g_autofree char *slow_key = g_strconcat ("slowfirst ", path, NULL);
-  g_autofree char *trickle_key = g_strconcat ("trickle ", path, NULL);
   g_autofree char *cut_key = g_strdup_printf ("cut %" G_GUINT64_FORMAT " %s", asked_start, path);
 
   get->limit = G_MAXUINT64;
@@ -510,7 +509,7 @@ stream_body (DpTestServer *self,
   /* trickle=B: a connection that starts fast and then slows to a trickle
    * without ever going quiet, so that only its pace gives it away: a
    * piece every 100 ms. */
-  if (trickle > 0 && first_time (self, trickle_key))
+  if (trickle > 0 && bump_count (self, "trickle", path) == MAX (query_u64 (query, "trickleat", 1), 1))
     {
       get->rate = trickle;
       get->fast_bytes = TRICKLE_FAST_BYTES;

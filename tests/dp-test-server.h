@@ -144,6 +144,9 @@ G_BEGIN_DECLS
  *                              64 KiB at full speed, then B bytes per
  *                              second as a piece every 100 ms, never
  *                              silent long enough to look stalled
+ *   trickleat=K                with trickle=B: the K-th GET body served
+ *                              for this path trickles instead of the
+ *                              first (the ones before keep to rate=)
  *   reset=B                    close each connection abruptly (RST)
  *                              after B body bytes (first attempt per
  *                              range start only)

@@ -571,6 +571,25 @@ test_trickling_connection_is_replaced (void **state)
   assert_non_null (path);
 }
 
+/* A lone connection that was fast for a while and then trickles: with
+ * no other to compare it with, it is judged by the pace the download
+ * kept up before, closed, and a new connection finishes the file. */
+static void
+test_lone_trickling_connection_is_replaced (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(GBytes) want = content (68, 6291469);
+  /* The probe (1 MiB) and the first request at 2 MB/s; the third body
+   * trickles at 4 kB/s. */
+  g_autofree char *path = run_ok (f, "/file/lone.bin?size=6291469&seed=68&rate=2000000&trickle=4000&trickleat=3",
+                                  1, want);
+  g_autoptr(GPtrArray) log = dp_test_server_dup_log (f->server);
+
+  /* Closed and asked again: more requests than the three a steady
+   * connection would need, and all of them ranges. */
+  assert_true (count_requests (log, "GET", 206) >= 4);
+}
+
 /* Headers too large to accept are the server's answer, not a hiccup:
  * a clear failure after one request, not a minute of retries. */
 static void
@@ -650,6 +669,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_refreshed_link_to_other_file_starts_over, setup, teardown),
     cmocka_unit_test_setup_teardown (test_dying_connections_resume_at_the_byte, setup, teardown),
     cmocka_unit_test_setup_teardown (test_trickling_connection_is_replaced, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_lone_trickling_connection_is_replaced, setup, teardown),
     cmocka_unit_test_setup_teardown (test_huge_headers_fail_at_once, setup, teardown),
     cmocka_unit_test_setup_teardown (test_resume_many_gaps_keeps_connections, setup, teardown),
   };

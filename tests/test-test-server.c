@@ -1614,6 +1614,19 @@ test_trickle (void)
   g_assert_cmpfloat (total, <, 0.3);
 }
 
+static void
+test_trickle_at (void)
+{
+  const char *pq = "/file/trickleat?size=67536&trickle=4000&trickleat=2";
+  double fast, gap, total;
+
+  /* The first body is whole at once; the second trickles. */
+  timed_get (pq, 67536, 65536, &fast, &gap, &total);
+  g_assert_cmpfloat (total, <, 0.3);
+  timed_get (pq, 67536, 65536, &fast, &gap, &total);
+  g_assert_cmpfloat (total - fast, >=, 0.3);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1662,6 +1675,7 @@ main (int   argc,
   g_test_add_func ("/faults/bigheaders", test_bigheaders);
   g_test_add_func ("/faults/dieevery", test_dieevery);
   g_test_add_func ("/faults/trickle", test_trickle);
+  g_test_add_func ("/faults/trickle-at", test_trickle_at);
 
   ret = g_test_run ();
 
