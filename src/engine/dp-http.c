@@ -18,6 +18,10 @@ typedef struct
 
 #define TLS_POLICY_KEY "dp-tls-policy"
 
+/* libsoup's message for headers over its limit, in its own text domain
+ * (a variable, so that Downpour's translators are not asked for it). */
+static const char soup_header_too_big[] = "Header too big";
+
 SoupSession *
 dp_http_session_new (guint    connections,
                      guint    timeout_s,
@@ -125,8 +129,8 @@ dp_http_send (SoupSession   *session,
            * that is the server's answer, not a network hiccup. libsoup
            * says so only in its (translated) message. */
           if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT) &&
-              (strcmp (local_error->message, "Header too big") == 0 ||
-               strcmp (local_error->message, g_dgettext ("libsoup-3.0", "Header too big")) == 0))
+              (strcmp (local_error->message, soup_header_too_big) == 0 ||
+               strcmp (local_error->message, g_dgettext ("libsoup-3.0", soup_header_too_big)) == 0))
             {
               g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
                            _("The server sent more headers than Downpour accepts "
