@@ -119,9 +119,11 @@ read_line (GBufferedInputStream *in,
  * the part, reads its Content-Range and leaves @in at its first data
  * byte. A second part is never read: a single range was asked for. */
 static gboolean
-open_single_part (DpAnswer             *answer,
-                  GBufferedInputStream *in,
+open_single_part (GBufferedInputStream *in,
                   const char           *boundary,
+                  gint64               *start,
+                  gint64               *end,
+                  gint64               *total,
                   GCancellable         *cancellable,
                   GError              **error)
 {
@@ -156,13 +158,13 @@ open_single_part (DpAnswer             *answer,
           (size_t) (colon - line->str) == strlen ("Content-Range") &&
           g_ascii_strncasecmp (line->str, "Content-Range", colon - line->str) == 0)
         {
-          gint64 first, last, total;
+          gint64 first, last, length;
 
-          if (!dp_parse_content_range (colon + 1, &first, &last, &total))
+          if (!dp_parse_content_range (colon + 1, &first, &last, &length))
             break;
-          answer->start = first;
-          answer->end = last + 1;
-          answer->total = total;
+          *start = first;
+          *end = last + 1;
+          *total = length;
           have_range = TRUE;
         }
     }
@@ -173,6 +175,32 @@ open_single_part (DpAnswer             *answer,
                            _("The server sent a multipart answer without a valid Content-Range."));
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+dp_answer_open_part (GInputStream  *body,
+                     const char    *boundary,
+                     gint64        *start,
+                     gint64        *end,
+                     gint64        *total,
+                     GInputStream **part,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  g_autoptr(GInputStream) buffered = NULL;
+
+  if (boundary == NULL || *boundary == '\0')
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                           _("The server sent a multipart answer without a boundary."));
+      return FALSE;
+    }
+  buffered = g_buffered_input_stream_new_sized (body, MAX_PART_HEADER);
+  if (!open_single_part (G_BUFFERED_INPUT_STREAM (buffered), boundary, start, end, total,
+                         cancellable, error))
+    return FALSE;
+  *part = g_steal_pointer (&buffered);
   return TRUE;
 }
 
@@ -239,19 +267,10 @@ dp_answer_read (DpAnswer      *answer,
   if (type != NULL && g_ascii_strcasecmp (type, "multipart/byteranges") == 0)
     {
       const char *boundary = params ? g_hash_table_lookup (params, "boundary") : NULL;
-      GInputStream *buffered;
 
-      if (boundary == NULL || *boundary == '\0')
-        {
-          g_set_error_literal (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
-                               _("The server sent a multipart answer without a boundary."));
-          return FALSE;
-        }
-      buffered = g_buffered_input_stream_new_sized (body, MAX_PART_HEADER);
-      g_object_unref (answer->stream);
-      answer->stream = buffered;
-      return open_single_part (answer, G_BUFFERED_INPUT_STREAM (buffered), boundary,
-                               cancellable, error);
+      g_clear_object (&answer->stream);
+      return dp_answer_open_part (body, boundary, &answer->start, &answer->end, &answer->total,
+                                  &answer->stream, cancellable, error);
     }
 
   {

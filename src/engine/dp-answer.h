@@ -51,6 +51,29 @@ gboolean  dp_answer_read                (DpAnswer      *answer,
                                          GError       **error);
 void      dp_answer_clear               (DpAnswer      *answer);
 
+/**
+ * dp_answer_open_part:
+ * @body: a multipart/byteranges body
+ * @boundary: its boundary
+ * @start: (out): offset of the part's first byte
+ * @end: (out): offset after its last byte
+ * @total: (out): the representation's length, or -1
+ * @part: (out) (transfer full): @body from the part's first data byte
+ * @cancellable: (nullable): a #GCancellable
+ * @error: %DP_ERROR_BAD_RESPONSE for a part that cannot be understood
+ *
+ * Reads the preamble and the headers of the first part (at most 8 KiB
+ * in all). A single range was asked for, so a second part is never read.
+ */
+gboolean  dp_answer_open_part           (GInputStream  *body,
+                                         const char    *boundary,
+                                         gint64        *start,
+                                         gint64        *end,
+                                         gint64        *total,
+                                         GInputStream **part,
+                                         GCancellable  *cancellable,
+                                         GError       **error);
+
 /* The validator an If-Range may carry: a strong ETag, else a strong
  * Last-Modified date, else NULL (RFC 9110 §13.1.5). */
 const char *dp_answer_get_strong_validator (const DpAnswer *answer);
