@@ -38,7 +38,8 @@ G_BEGIN_DECLS
  *   unknowntotal=1             206 answers give "*" as the complete
  *                              length: "Content-Range: bytes a-b/"
  *                              followed by "*"
- *   unknowntotal=probe         the same, only for "Range: bytes=0-"
+ *   unknowntotal=probe         the same, only for ranges from byte 0
+ *                              ("bytes=0-" and "bytes=0-N")
  *   multipart=1                a 206 is "multipart/byteranges;
  *                              boundary=dp-test-boundary-8b41f0" with
  *                              exactly one part (CRLF framing of RFC

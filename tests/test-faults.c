@@ -239,8 +239,9 @@ test_unknown_total (void **state)
   assert_int_equal (last->status, 416);
 }
 
-/* Only the probe's open range gets an unknown total: the rest is the
- * usual ranges, none of them refused as "the file changed". */
+/* Only ranges from byte 0 get an unknown total: the probe asks again to
+ * the end to learn it, and the ranges after it, which give the total,
+ * are not refused as "the file changed". */
 static void
 test_unknown_total_on_probe (void **state)
 {
@@ -249,8 +250,15 @@ test_unknown_total_on_probe (void **state)
   g_autofree char *path = run_ok (f, "/file/star0.bin?size=3145739&seed=43&unknowntotal=probe", 3, want);
   g_autoptr(GPtrArray) log = dp_test_server_dup_log (f->server);
 
+  const DpTestRequest *second = g_ptr_array_index (log, 1);
+  gint64 first, last;
+
   assert_true (count_requests (log, "GET", 206) >= 3);
   assert_false (has_notice (f, "changed"));
+  /* The probe's second request is the open range. */
+  assert_true (dp_test_request_get_range (second, &first, &last));
+  assert_int_equal (first, 0);
+  assert_int_equal (last, -1);
 }
 
 /* A one-part multipart/byteranges answer is a legal 206: its part's
