@@ -12,6 +12,7 @@ packages=(
   xvfb xauth
   desktop-file-utils appstream
   python3
+  nginx
 )
 
 missing=()

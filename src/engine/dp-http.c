@@ -65,6 +65,38 @@ on_accept_certificate (SoupMessage          *msg,
   return TRUE;
 }
 
+#if !SOUP_CHECK_VERSION (3, 4, 0)
+/* Emitted on the message that opens a connection, just before its TLS
+ * handshake: offering only HTTP/1.1 there keeps the server from
+ * choosing HTTP/2. */
+static void
+on_network_event (SoupMessage        *msg,
+                  GSocketClientEvent  event,
+                  GIOStream          *connection,
+                  gpointer            user_data)
+{
+  static const char * const http1[] = { "http/1.1", NULL };
+
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && G_IS_TLS_CONNECTION (connection))
+    g_tls_connection_set_advertised_protocols (G_TLS_CONNECTION (connection), http1);
+}
+#endif
+
+/* libsoup offers HTTP/2 over TLS and does an HTTP/2 connection's IO in
+ * the thread that sent the request, but the probe's open body is read
+ * by a worker. HTTP/1.1 keeps every body a plain read of a connection
+ * of its own, and one worker to one connection, as mirrors' caps per
+ * connection are why segments help. */
+static void
+keep_on_http1 (SoupMessage *msg)
+{
+#if SOUP_CHECK_VERSION (3, 4, 0)
+  soup_message_set_force_http1 (msg, TRUE);
+#else
+  g_signal_connect (msg, "network-event", G_CALLBACK (on_network_event), NULL);
+#endif
+}
+
 SoupMessage *
 dp_http_message_new (const char *method,
                      GUri       *uri,
@@ -78,6 +110,7 @@ dp_http_message_new (const char *method,
   soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
   soup_message_disable_feature (msg, SOUP_TYPE_CONTENT_DECODER);
   soup_message_headers_replace (headers, "Accept-Encoding", "identity");
+  keep_on_http1 (msg);
 
   if (range_start >= 0)
     {
@@ -189,6 +222,7 @@ dp_http_send (SoupSession   *session,
       next = soup_message_new_from_uri (method, target);
       soup_message_add_flags (next, SOUP_MESSAGE_NO_REDIRECT);
       soup_message_disable_feature (next, SOUP_TYPE_CONTENT_DECODER);
+      keep_on_http1 (next);
       {
         SoupMessageHeaders *from = soup_message_get_request_headers (*msg);
         SoupMessageHeaders *to = soup_message_get_request_headers (next);

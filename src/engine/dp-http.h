@@ -37,8 +37,8 @@ gboolean      dp_http_session_accepted_invalid_certificate (SoupSession *session
  * @range_end: last byte (inclusive), or -1 for "to the end"
  * @if_range: (nullable): a validator for If-Range
  *
- * Returns: (transfer full): a message that asks for identity encoding
- *   and does not follow redirects by itself
+ * Returns: (transfer full): a message that asks for identity encoding,
+ *   stays on HTTP/1.1 and does not follow redirects by itself
  */
 SoupMessage  *dp_http_message_new          (const char *method,
                                             GUri       *uri,

@@ -220,6 +220,19 @@ dp_transfer_probe (DpTransfer  *self,
           break;
         }
 
+      /* Worker 0 reads this body in another thread. Over HTTP/1.1 that
+       * is a plain read of the body's own connection; libsoup does an
+       * HTTP/2 connection's IO in the thread that sent the request, so
+       * such a body is closed here and worker 0 asks again. Requests
+       * offer only HTTP/1.1 (dp-http.c): this keeps the rule should one
+       * not. */
+      if (ok && !again && answer.stream != NULL &&
+          soup_message_get_http_version (msg) == SOUP_HTTP_2_0)
+        {
+          g_input_stream_close (answer.stream, NULL, NULL);
+          g_clear_object (&answer.stream);
+        }
+
       if (ok && !again)
         {
           remember_answer (self, msg, &answer);
