@@ -40,6 +40,7 @@ struct _DpTestServer
    * always under @lock. */
   guint requests;
   guint range_requests;
+  guint range_requests_from_zero;
   guint partial_answers;
   GHashTable *sockets;  /* every client connection seen, held */
   guint64 bytes_sent;
@@ -247,7 +248,7 @@ query_flag (GHashTable *query,
 static void
 count_request (DpTestServer      *self,
                SoupServerMessage *msg,
-               gboolean           has_range)
+               const char        *range)
 {
   GSocket *socket = soup_server_message_get_socket (msg);
 
@@ -257,8 +258,20 @@ count_request (DpTestServer      *self,
   if (socket != NULL && !g_hash_table_contains (self->sockets, socket))
     g_hash_table_add (self->sockets, g_object_ref (socket));
   self->requests++;
-  if (has_range)
-    self->range_requests++;
+  if (range != NULL)
+    {
+      const char *spec = strchr (range, '=');
+
+      self->range_requests++;
+      if (spec != NULL)
+        {
+          spec++;
+          while (*spec == ' ')
+            spec++;
+          if (g_str_has_prefix (spec, "0-"))
+            self->range_requests_from_zero++;
+        }
+    }
   g_mutex_unlock (&self->lock);
 }
 
@@ -879,7 +892,7 @@ server_handler (SoupServer        *soup,
   guint64 range_status = query_u64 (query, "rangestatus", 0);
   Request *req = NULL;
 
-  count_request (self, msg, range != NULL);
+  count_request (self, msg, range);
   if (is_get)
     req = request_new (self, msg);
 
@@ -1185,6 +1198,17 @@ dp_test_server_get_range_requests (DpTestServer *self)
 }
 
 guint
+dp_test_server_get_range_requests_from_zero (DpTestServer *self)
+{
+  guint v;
+
+  g_mutex_lock (&self->lock);
+  v = self->range_requests_from_zero;
+  g_mutex_unlock (&self->lock);
+  return v;
+}
+
+guint
 dp_test_server_get_partial_answers (DpTestServer *self)
 {
   guint v;
@@ -1232,6 +1256,7 @@ reset_counters_cb (gpointer user_data)
   g_mutex_lock (&self->lock);
   self->requests = 0;
   self->range_requests = 0;
+  self->range_requests_from_zero = 0;
   self->partial_answers = 0;
   g_hash_table_remove_all (self->sockets);
   self->bytes_sent = 0;
