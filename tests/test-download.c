@@ -135,11 +135,21 @@ test_ranges (void **state)
 {
   Fixture *f = *state;
 
+  const guint64 size = 8388617;
+  guint extra;
+
   /* A prime size over 8 segments: uneven boundaries everywhere. */
-  assert_download_ok (f, "/file/prime.bin?size=8388617&seed=3", 8, 3, 8388617, "prime.bin");
+  assert_download_ok (f, "/file/prime.bin?size=8388617&seed=3", 8, 3, size, "prime.bin");
   assert_true (dp_test_server_get_range_requests (f->server) >= 8);
-  /* Nothing fetched twice. */
-  assert_true (dp_test_server_get_bytes_sent (f->server) <= 8388617);
+  /* Nothing fetched twice. Where the first connections finish before
+   * the last ones get going (a slow or busy machine), they take shares
+   * of those ranges; the server may then have sent part of a share on
+   * the original request too, at most the share, itself at most a
+   * segment. */
+  extra = dp_test_server_get_range_requests (f->server) - 8;
+  if (dp_test_server_get_bytes_sent (f->server) > size + extra * (size / 8 + 1))
+    fail_msg ("%" G_GUINT64_FORMAT " bytes sent in %u range requests",
+              dp_test_server_get_bytes_sent (f->server), 8 + extra);
 }
 
 static void
@@ -201,9 +211,12 @@ test_head_refused (void **state)
   Fixture *f = *state;
 
   assert_download_ok (f, "/file/nohead.bin?size=4194319&seed=7&nohead=1", 4, 7, 4194319, NULL);
-  /* The probe's GET became the first segment: one range request per
-   * segment, none thrown away. */
-  assert_int_equal (dp_test_server_get_range_requests (f->server), 4);
+  /* The probe's GET became the first segment, not thrown away: it is
+   * the only request for the start of the file. (A range request per
+   * segment, and more where a connection that finished early took a
+   * share of another's range.) */
+  assert_int_equal (dp_test_server_get_range_requests_from_zero (f->server), 1);
+  assert_true (dp_test_server_get_range_requests (f->server) >= 4);
 }
 
 static void
@@ -297,13 +310,19 @@ test_slow_connection_does_not_hold_the_end (void **state)
   gint64 start = g_get_monotonic_time ();
   double seconds;
 
-  /* Four connections at 3 MB/s, but the first crawls at 50 kB/s: alone
-   * it would need half a minute for its quarter. It is split and dropped
-   * instead. (A generous bound, not a benchmark.) */
+  /* Four connections at 3 MB/s, but the first body crawls at 50 kB/s:
+   * alone it would need a minute for its quarter. It is dropped, or the
+   * others take shares of its range, whichever comes first. */
   assert_download_ok (f, "/file/uneven.bin?size=12582917&seed=23&rate=3000000&slowfirst=50000",
                       4, 23, 12582917, NULL);
   seconds = (g_get_monotonic_time () - start) / 1e6;
-  if (seconds > 12)
+  /* Either way its range was asked for again, in part or in full. */
+  if (dp_test_server_get_range_requests (f->server) < 5)
+    fail_msg ("%u range requests: the slow range was left alone",
+              dp_test_server_get_range_requests (f->server));
+  /* A generous bound, not a benchmark: half of what the slow connection
+   * would have needed. */
+  if (seconds > 30)
     fail_msg ("the download took %.1f s; the slow connection held it up", seconds);
 }
 
@@ -376,16 +395,57 @@ test_connection_reset_resumes_at_offset (void **state)
   Fixture *f = *state;
 
   assert_download_ok (f, "/file/reset.bin?size=4194319&seed=16&reset=100000", 4, 16, 4194319, NULL);
-  /* Retries continue where the connection broke. */
-  assert_true (dp_test_server_get_bytes_sent (f->server) < 4194319 + 4194319 / 4);
+  /* Retries continue where the connection broke: each attempt breaks
+   * after 100000 bytes, and a single retry that started its attempt
+   * over would send all of them again. (The server lets the bytes
+   * before a reset reach the client first.) */
+  if (dp_test_server_get_bytes_sent (f->server) >= 4194319 + 100000)
+    fail_msg ("%" G_GUINT64_FORMAT " bytes sent for 4194319", dp_test_server_get_bytes_sent (f->server));
 }
 
+/* Both ranges stop after 600000 bytes and keep their connections open:
+ * each connection is given up when the stall timeout passes, and the
+ * rest of its range asked for again. (A second attempt never stalls
+ * here: what is left of each half is under 600000 bytes.) Two
+ * connections are too few for the slow-connection check, so only the
+ * stall timeout can end a stall. */
 static void
 test_stalled_connection_is_retried (void **state)
 {
   Fixture *f = *state;
+  const guint64 size = 2097169;
+  g_autoptr(DpDownload) download =
+    new_download (f, "/file/stall.bin?size=2097169&seed=17&stall=600000", 2);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *want = dp_test_content_sha256 (17, size);
+  g_autofree char *got = NULL;
+  gint64 start;
+  gint64 elapsed;
 
-  assert_download_ok (f, "/file/stall.bin?size=2097169&seed=17&stall=50000", 2, 17, 2097169, NULL);
+  dp_download_set_stall_timeout (download, 1);
+  start = g_get_monotonic_time ();
+  if (!dp_test_run_download (download, 60, &error))
+    fail_msg ("failed: %s", error->message);
+  elapsed = g_get_monotonic_time () - start;
+  got = dp_test_file_sha256 (dp_download_get_path (download));
+  assert_string_equal (got, want);
+
+  /* Both ranges were asked for again. A stalled connection is given
+   * up, so at least one new connection was needed: two serve the
+   * download when nothing stalls. */
+  if (dp_test_server_get_range_requests (f->server) < 4 ||
+      dp_test_server_get_connections (f->server) < 3)
+    fail_msg ("%u range requests over %u connections",
+              dp_test_server_get_range_requests (f->server),
+              dp_test_server_get_connections (f->server));
+  /* The retries continued where the stalls began: no range started
+   * over, which would have sent its first 600000 bytes again. */
+  if (dp_test_server_get_bytes_sent (f->server) >= size + 600000)
+    fail_msg ("%" G_GUINT64_FORMAT " bytes sent for a %" G_GUINT64_FORMAT "-byte file",
+              dp_test_server_get_bytes_sent (f->server), size);
+  /* Nothing but the stall timeout ends a stall. */
+  if (elapsed < G_USEC_PER_SEC)
+    fail_msg ("done after %" G_GINT64_FORMAT " ms, before the stall timeout", elapsed / 1000);
 }
 
 static void
@@ -734,39 +794,60 @@ cpu_seconds (void)
          (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
-/* Waiting for a slow or silent server must not make anything spin. */
+/* Waiting for a slow or silent server must not make anything spin: a
+ * thread that polled instead of waiting would use about a whole core
+ * for as long as the download lasts, while the few bytes here need
+ * next to nothing. */
 static void
 test_waiting_uses_little_cpu (void **state)
 {
   Fixture *f = *state;
   double before = cpu_seconds ();
+  gint64 start = g_get_monotonic_time ();
+  double seconds;
   double used;
 
-  /* A throttled start, then 2 s of silence until the stall timeout. */
-  assert_download_ok (f, "/file/quiet.bin?size=2097169&seed=22&rate=1000000&stall=1000000",
-                      1, 22, 2097169, NULL);
+  /* 100000 bytes at 100 kB/s, silence until the stall timeout (2 s),
+   * then the other 50001 bytes at the same pace. */
+  assert_download_ok (f, "/file/quiet.bin?size=150001&seed=22&rate=100000&stall=100000",
+                      1, 22, 150001, NULL);
   used = cpu_seconds () - before;
-  if (used > 0.5)
-    fail_msg ("a mostly idle 3 s download used %.2f s of CPU", used);
+  seconds = (g_get_monotonic_time () - start) / 1e6;
+  /* The silence happened: the stalled connection was given up. */
+  assert_true (dp_test_server_get_connections (f->server) >= 2);
+  /* This process's threads together, the test server's included, used
+   * less than a quarter of one core on average. */
+  if (used > seconds / 4)
+    fail_msg ("a mostly idle %.1f s download used %.2f s of CPU", seconds, used);
 }
 
 typedef struct
 {
-  gint64 started_at;
+  gint64 flowing_at;      /* the first report of received bytes */
   gint64 cancelled_at;
-  guint progress_count;
+  guint progress_count;   /* reports from flowing_at to the cancel */
 } CancelData;
 
 static void
 on_progress_cancel_later (DpDownload *download,
                           CancelData *data)
 {
-  data->progress_count++;
-  /* Cancel from the main context after a second of transfer. */
-  if (data->cancelled_at == 0 &&
-      g_get_monotonic_time () - data->started_at > G_USEC_PER_SEC)
+  gint64 now = g_get_monotonic_time ();
+
+  if (data->cancelled_at != 0)
+    return;
+  if (data->flowing_at == 0)
     {
-      data->cancelled_at = g_get_monotonic_time ();
+      if (dp_download_get_received (download) == 0)
+        return;
+      data->flowing_at = now;
+    }
+  data->progress_count++;
+  /* Cancel from the main context after a second of transfer, however
+   * long connecting took. */
+  if (now - data->flowing_at >= G_USEC_PER_SEC)
+    {
+      data->cancelled_at = now;
       dp_download_cancel (download);
     }
 }
@@ -778,8 +859,9 @@ test_cancel_is_prompt_and_keeps_part (void **state)
   g_autoptr(DpDownload) download =
     new_download (f, "/file/slow.bin?size=67108864&rate=1000000", 8);
   g_autoptr(GError) error = NULL;
-  CancelData data = { g_get_monotonic_time (), 0, 0 };
+  CancelData data = { 0, 0, 0 };
   gint64 ended;
+  gint64 span;
   gboolean ok;
 
   g_signal_connect (download, "progress", G_CALLBACK (on_progress_cancel_later), &data);
@@ -790,16 +872,20 @@ test_cancel_is_prompt_and_keeps_part (void **state)
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED));
   assert_int_equal (dp_download_get_state (download), DP_DOWNLOAD_STATE_CANCELLED);
   assert_true (data.cancelled_at > 0);
-  /* All connections stop within 200 ms (with some slack for loaded
-   * machines running the test suite in parallel). */
-  if (ended - data.cancelled_at >= 400 * 1000)
+  /* Every range has seconds to go and the stall timeout is 2 s: a
+   * connection that waited for either would show. The engine aims at
+   * 200 ms; the rest of the bound is for syncing the partial file to a
+   * busy disk on a loaded machine. */
+  if (ended - data.cancelled_at >= G_USEC_PER_SEC)
     fail_msg ("cancelling took %" G_GINT64_FORMAT " ms", (ended - data.cancelled_at) / 1000);
   /* The partial file and its state stay for a later resume. */
   assert_int_equal (dp_test_count_files (f->dir), 2);
-  /* About ten progress reports a second, not one per chunk. */
-  assert_true (data.progress_count >= 3);
-  if (data.progress_count > 15)
-    fail_msg ("%u progress reports in about a second", data.progress_count);
+  /* About ten progress reports a second while bytes arrive, not one per
+   * read (the server sends each of the eight connections 20 pieces a
+   * second). */
+  span = data.cancelled_at - data.flowing_at;
+  if (data.progress_count < 3 || data.progress_count > 2 + span * 15 / G_USEC_PER_SEC)
+    fail_msg ("%u progress reports in %" G_GINT64_FORMAT " ms", data.progress_count, span / 1000);
 }
 
 /* ---- hostile servers and security choices ----------------------------- */
