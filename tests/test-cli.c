@@ -102,22 +102,31 @@ assert_usage_error (const char *needle,
   run_clear (&run);
 }
 
+#define SEGMENTS_ERROR(value) \
+  "--segments must be “auto” or a number from 1 to 64, not “" value "”."
+
 static void
 test_bad_usage (void **state)
 {
   const char *dir = *state;
+  g_autofree char *out = g_build_filename (dir, "x", NULL);
 
-  assert_usage_error ("No address", "-q", NULL);
-  assert_usage_error ("exactly one", "http://a/x", "http://b/y", NULL);
-  assert_usage_error ("--segments", "-s", "0", "http://a/x", NULL);
-  assert_usage_error ("--segments", "-s", "65", "http://a/x", NULL);
-  assert_usage_error ("--segments", "-s", "abc", "http://a/x", NULL);
-  assert_usage_error ("--segments", "-s", "-3", "http://a/x", NULL);
-  assert_usage_error ("--segments", "-s", "", "http://a/x", NULL);
-  assert_usage_error ("ftp", "-d", dir, "ftp://example.com/a.iso", NULL);
-  assert_usage_error ("http://", "-d", dir, "example.com/a.iso", NULL);
-  assert_usage_error ("no server name", "-d", dir, "http:///a.iso", NULL);
-  assert_usage_error ("together", "-o", "x", "-d", dir, NULL);
+  assert_usage_error ("No address given. Usage: ", "-q", NULL);
+  assert_usage_error ("Give exactly one address.", "http://a/x", "http://b/y", NULL);
+  assert_usage_error (SEGMENTS_ERROR ("0"), "-s", "0", "http://a/x", NULL);
+  assert_usage_error (SEGMENTS_ERROR ("65"), "-s", "65", "http://a/x", NULL);
+  assert_usage_error (SEGMENTS_ERROR ("abc"), "-s", "abc", "http://a/x", NULL);
+  assert_usage_error (SEGMENTS_ERROR ("-3"), "-s", "-3", "http://a/x", NULL);
+  assert_usage_error (SEGMENTS_ERROR (""), "-s", "", "http://a/x", NULL);
+  assert_usage_error ("Downpour cannot download “ftp:” addresses; use http:// or https://.",
+                      "-d", dir, "ftp://example.com/a.iso", NULL);
+  assert_usage_error ("Downpour cannot download “file:” addresses; use http:// or https://.",
+                      "-d", dir, "file:///etc/passwd", NULL);
+  assert_usage_error ("“example.com/a.iso” is not a complete address.",
+                      "-d", dir, "example.com/a.iso", NULL);
+  assert_usage_error ("The address “http:///a.iso” has no server name.",
+                      "-d", dir, "http:///a.iso", NULL);
+  assert_usage_error ("together", "-o", out, "-d", dir, NULL);
   assert_usage_error (NULL, "--no-such-option", "http://a/x", NULL);
   assert_usage_error ("file name", "-o", "", "http://a/x", NULL);
 
@@ -151,6 +160,7 @@ test_download_and_failure (void **state)
   g_autofree char *url = dp_test_server_url (server, "/file/cli.bin?size=3000017&seed=21");
   g_autofree char *missing = dp_test_server_url (server, "/file/missing.bin?size=1&status=404");
   g_autofree char *out = g_build_filename (dir, "out.bin", NULL);
+  g_autofree char *no_dir = g_build_filename (dir, "no-such-folder", NULL);
   g_autofree char *want = dp_test_content_sha256 (21, 3000017);
   g_autofree char *got = NULL;
   g_autofree char *expected_path = NULL;
@@ -175,12 +185,19 @@ test_download_and_failure (void **state)
 
   run = run_cli ("-d", dir, missing, NULL);
   assert_int_equal (run.status, 1);
-  assert_one_error_line (&run, "404");
+  assert_one_error_line (&run, "The server does not have this file (404");
   run_clear (&run);
 
   run = run_cli ("-o", dir, url, NULL);
   assert_int_equal (run.status, 1);
-  assert_one_error_line (&run, "folder");
+  assert_one_error_line (&run, "is a folder. Give a file name to save to.");
+  run_clear (&run);
+
+  run = run_cli ("-d", no_dir, url, NULL);
+  assert_int_equal (run.status, 1);
+  assert_one_error_line (&run, "The folder “");
+  assert_non_null (strstr (run.err, "no-such-folder” does not exist."));
+  assert_false (g_file_test (no_dir, G_FILE_TEST_EXISTS));
   run_clear (&run);
 }
 
@@ -210,6 +227,7 @@ test_security_options (void **state)
   run = run_cli ("-d", dir, https, NULL);
   assert_int_equal (run.status, 1);
   assert_one_error_line (&run, "--no-check-certificate");
+  assert_true (g_str_has_prefix (run.err, "downpour-cli: The secure connection failed: "));
   assert_int_equal (dp_test_count_files (dir), 0);
   run_clear (&run);
 
@@ -237,6 +255,11 @@ test_security_options (void **state)
       run = run_cli ("-d", dir, urls[i], NULL);
       if (strstr (run.out, "S3cretPw") != NULL || strstr (run.err, "S3cretPw") != NULL)
         fail_msg ("the password was shown:\n%s\n%s", run.out, run.err);
+      if (i == 2)
+        {
+          assert_int_equal (run.status, 2);
+          assert_one_error_line (&run, "“http://***@127.0.0.1:99x/” is not a valid address: ");
+        }
       run_clear (&run);
     }
   g_clear_pointer (&cli_env, g_strfreev);
@@ -411,11 +434,16 @@ test_checksum (void **state)
   bad[7] = bad[7] == '0' ? '1' : '0';
   run = run_cli ("-q", "--checksum", bad, "-o", out, url, NULL);
   assert_int_equal (run.status, 1);
-  assert_one_error_line (&run, "checksum");
+  assert_one_error_line (&run, "The downloaded file does not match its sha256 checksum");
   run_clear (&run);
   assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 
-  assert_usage_error ("sha256", "--checksum", "sha999:00", url, NULL);
+  /* Malformed, an unknown type, the wrong length: usage errors that
+   * name the problem. */
+  assert_usage_error ("“nonsense” is not a checksum", "--checksum", "nonsense", url, NULL);
+  assert_usage_error ("“sha999” is not a known checksum type", "--checksum", "sha999:00", url, NULL);
+  assert_usage_error ("A sha256 checksum has 64 hexadecimal digits; this one has 3.",
+                      "--checksum", "sha256:abc", url, NULL);
 }
 
 static int

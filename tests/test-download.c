@@ -104,13 +104,15 @@ assert_download_ok (Fixture    *f,
     }
 }
 
-/* Downloads, expects failure with @code, and checks that no file carries
- * a final name. */
+/* Downloads, expects failure with @code and, unless it is NULL, a
+ * message that starts with @message, and checks that no file carries a
+ * final name. */
 static void
-assert_download_fails (Fixture    *f,
-                       const char *path_and_query,
-                       guint       segments,
-                       int         code)
+assert_download_fails_with (Fixture    *f,
+                            const char *path_and_query,
+                            guint       segments,
+                            int         code,
+                            const char *message)
 {
   g_autoptr(DpDownload) download = new_download (f, path_and_query, segments);
   g_autoptr(GError) error = NULL;
@@ -122,6 +124,8 @@ assert_download_fails (Fixture    *f,
   if (!g_error_matches (error, DP_ERROR, code))
     fail_msg ("expected error code %d, got %s %d: %s", code,
               g_quark_to_string (error->domain), error->code, error->message);
+  if (message != NULL && !g_str_has_prefix (error->message, message))
+    fail_msg ("expected “%s…”, got “%s”", message, error->message);
   assert_int_equal (dp_download_get_state (download), DP_DOWNLOAD_STATE_FAILED);
 
   dir = g_dir_open (f->dir, 0, NULL);
@@ -129,6 +133,9 @@ assert_download_fails (Fixture    *f,
     if (!g_str_has_suffix (name, ".part") && !g_str_has_suffix (name, ".part.state"))
       fail_msg ("a failed download left “%s”", name);
 }
+
+#define assert_download_fails(f, path_and_query, segments, code) \
+  assert_download_fails_with ((f), (path_and_query), (segments), (code), NULL)
 
 static void
 test_ranges (void **state)
@@ -275,7 +282,8 @@ test_too_many_redirects (void **state)
 {
   Fixture *f = *state;
 
-  assert_download_fails (f, "/file/loop.bin?size=10&redirect=50", 1, DP_ERROR_TOO_MANY_REDIRECTS);
+  assert_download_fails_with (f, "/file/loop.bin?size=10&redirect=50", 1, DP_ERROR_TOO_MANY_REDIRECTS,
+                              "The server redirected more than 10 times.");
 }
 
 static void
@@ -283,7 +291,8 @@ test_not_found (void **state)
 {
   Fixture *f = *state;
 
-  assert_download_fails (f, "/file/gone.bin?size=10&status=404", 4, DP_ERROR_NOT_FOUND);
+  assert_download_fails_with (f, "/file/gone.bin?size=10&status=404", 4, DP_ERROR_NOT_FOUND,
+                              "The server does not have this file (404 ");
   assert_int_equal (dp_test_count_files (f->dir), 0);
 }
 
@@ -292,7 +301,8 @@ test_forbidden_range (void **state)
 {
   Fixture *f = *state;
 
-  assert_download_fails (f, "/file/forbidden.bin?size=4000000&rangestatus=403", 4, DP_ERROR_FORBIDDEN);
+  assert_download_fails_with (f, "/file/forbidden.bin?size=4000000&rangestatus=403", 4, DP_ERROR_FORBIDDEN,
+                              "The server refused access to this file (403 ");
 }
 
 static void
@@ -300,7 +310,8 @@ test_error_page_never_lands (void **state)
 {
   Fixture *f = *state;
 
-  assert_download_fails (f, "/file/expired.bin?size=4000000&html=1", 4, DP_ERROR_BAD_RESPONSE);
+  assert_download_fails_with (f, "/file/expired.bin?size=4000000&html=1", 4, DP_ERROR_BAD_RESPONSE,
+                              "The server sent a web page instead of the file.");
 }
 
 static void
@@ -581,23 +592,29 @@ test_missing_folder (void **state)
   g_autofree char *url = dp_test_server_url (f->server, "/file/a.bin?size=10");
   g_autoptr(DpDownload) download = dp_download_new (url);
   g_autoptr(GError) error = NULL;
+  g_autofree char *message = g_strdup_printf ("The folder “%s” does not exist.", missing);
 
   dp_download_set_directory (download, missing);
   assert_false (dp_test_run_download (download, 30, &error));
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_EXISTS));
+  assert_string_equal (error->message, message);
 }
 
 static void
 test_bad_urls (void **state)
 {
-  static const struct { const char *url; int code; } cases[] = {
+  /* Where a message is given, the error starts with it. */
+  static const struct { const char *url; int code; const char *message; } cases[] = {
     { "", DP_ERROR_INVALID_URL },
     { "   ", DP_ERROR_INVALID_URL },
-    { "example.com/file.iso", DP_ERROR_INVALID_URL },
-    { "ftp://example.com/file.iso", DP_ERROR_UNSUPPORTED_SCHEME },
-    { "file:///etc/passwd", DP_ERROR_UNSUPPORTED_SCHEME },
+    { "example.com/file.iso", DP_ERROR_INVALID_URL,
+      "“example.com/file.iso” is not a complete address. It must start with http:// or https://." },
+    { "ftp://example.com/file.iso", DP_ERROR_UNSUPPORTED_SCHEME,
+      "Downpour cannot download “ftp:” addresses; use http:// or https://." },
+    { "file:///etc/passwd", DP_ERROR_UNSUPPORTED_SCHEME,
+      "Downpour cannot download “file:” addresses; use http:// or https://." },
     { "http://", DP_ERROR_INVALID_URL },
-    { "http:///path", DP_ERROR_INVALID_URL },
+    { "http:///path", DP_ERROR_INVALID_URL, "The address “http:///path” has no server name." },
     { "http://exa mple.com/", DP_ERROR_INVALID_URL },
     { "http://[::1/", DP_ERROR_INVALID_URL },
     { "https://host:99999/", DP_ERROR_INVALID_URL },
@@ -614,6 +631,8 @@ test_bad_urls (void **state)
       if (!g_error_matches (error, DP_ERROR, cases[i].code))
         fail_msg ("“%s”: expected %d, got %s", cases[i].url, cases[i].code,
                   error ? error->message : "success");
+      if (cases[i].message != NULL && !g_str_has_prefix (error->message, cases[i].message))
+        fail_msg ("“%s”: expected “%s”, got “%s”", cases[i].url, cases[i].message, error->message);
     }
   assert_int_equal (dp_test_count_files (f->dir), 0);
 }
@@ -643,6 +662,7 @@ test_connection_refused (void **state)
   dp_download_set_retry_delay (download, 5);
   assert_false (dp_test_run_download (download, 30, &error));
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_NETWORK));
+  assert_true (g_str_has_prefix (error->message, "The connection failed: "));
 }
 
 static void
@@ -692,14 +712,17 @@ test_changed_size_starts_over (void **state)
   Fixture *f = *state;
   g_autoptr(DpDownload) download =
     new_download (f, "/file/grow.bin?size=4194319&seed=32&changeafter=2&newsize=5000000", 4);
+  g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_autofree char *want = dp_test_content_sha256 (33, 5000000);
   g_autofree char *got = NULL;
 
+  g_signal_connect (download, "notice", G_CALLBACK (collect_notice), notices);
   if (!dp_test_run_download (download, 60, &error))
     fail_msg ("failed: %s", error->message);
   got = dp_test_file_sha256 (dp_download_get_path (download));
   assert_string_equal (got, want);
+  assert_true (has_notice (notices, "The file changed on the server"));
 }
 
 typedef struct
@@ -919,6 +942,7 @@ test_tls_self_signed (void **state)
 
   assert_false (dp_test_run_download (refused, 30, &error));
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_TLS));
+  assert_true (g_str_has_prefix (error->message, "The secure connection failed: "));
   assert_non_null (strstr (error->message, "certificate"));
   assert_int_equal (dp_test_count_files (f->dir), 0);
 
@@ -984,7 +1008,8 @@ test_absurd_size (void **state)
       g_autoptr(GError) error = NULL;
 
       assert_false (dp_test_run_download (download, 30, &error));
-      if (!g_error_matches (error, DP_ERROR, DP_ERROR_NO_SPACE))
+      if (!g_error_matches (error, DP_ERROR, DP_ERROR_NO_SPACE) ||
+          !g_str_has_prefix (error->message, "There is not enough space on the disk for "))
         fail_msg ("%s: expected no space, got: %s", queries[i], error->message);
       assert_int_equal (dp_test_count_files (f->dir), 0);
     }
