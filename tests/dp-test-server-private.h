@@ -36,6 +36,7 @@ struct _DpTestServer
    * tests' threads, always under @lock. */
   guint requests;
   guint range_requests;
+  guint range_requests_from_zero;
   guint partial_answers;
   guint signatures;
   GHashTable *sockets;  /* every client connection seen, held -> its number */

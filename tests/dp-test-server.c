@@ -152,7 +152,7 @@ dp_test_file_sha256 (const char *path)
 static guint
 count_request (DpTestServer      *self,
                SoupServerMessage *msg,
-               gboolean           has_range)
+               const char        *range)
 {
   GSocket *socket = soup_server_message_get_socket (msg);
   guint number = 0;
@@ -170,8 +170,20 @@ count_request (DpTestServer      *self,
         }
     }
   self->requests++;
-  if (has_range)
-    self->range_requests++;
+  if (range != NULL)
+    {
+      const char *spec = strchr (range, '=');
+
+      self->range_requests++;
+      if (spec != NULL)
+        {
+          spec++;
+          while (*spec == ' ')
+            spec++;
+          if (g_str_has_prefix (spec, "0-"))
+            self->range_requests_from_zero++;
+        }
+    }
   g_mutex_unlock (&self->lock);
 
   return number;
@@ -693,7 +705,7 @@ server_handler (SoupServer        *soup,
   DpTestRequest *entry = log_entry_new (msg, path);
   DpTestGet *get = NULL;
 
-  entry->connection = count_request (self, msg, range != NULL);
+  entry->connection = count_request (self, msg, range);
   if (strcmp (soup_server_message_get_method (msg), "GET") == 0)
     get = get_new (self, msg);
 
@@ -930,6 +942,17 @@ dp_test_server_get_range_requests (DpTestServer *self)
 }
 
 guint
+dp_test_server_get_range_requests_from_zero (DpTestServer *self)
+{
+  guint v;
+
+  g_mutex_lock (&self->lock);
+  v = self->range_requests_from_zero;
+  g_mutex_unlock (&self->lock);
+  return v;
+}
+
+guint
 dp_test_server_get_partial_answers (DpTestServer *self)
 {
   guint v;
@@ -1002,6 +1025,7 @@ reset_counters_cb (gpointer user_data)
   g_mutex_lock (&self->lock);
   self->requests = 0;
   self->range_requests = 0;
+  self->range_requests_from_zero = 0;
   self->partial_answers = 0;
   self->signatures = 0;
   /* Connections are numbered from 1 again, as in a fresh log. */

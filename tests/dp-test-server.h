@@ -203,6 +203,8 @@ guint         dp_test_server_get_requests     (DpTestServer *server);
 /* Client connections that sent at least one request. */
 guint         dp_test_server_get_connections  (DpTestServer *server);
 guint         dp_test_server_get_range_requests (DpTestServer *server);
+/* Range requests that ask for bytes from offset 0 on. */
+guint         dp_test_server_get_range_requests_from_zero (DpTestServer *server);
 /* Requests answered 206 Partial Content. */
 guint         dp_test_server_get_partial_answers (DpTestServer *server);
 guint64       dp_test_server_get_bytes_sent   (DpTestServer *server);

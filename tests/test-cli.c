@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 
+#include "dp-state.h"
 #include "dp-test-server.h"
 #include "dp-test-util.h"
 
@@ -101,22 +102,31 @@ assert_usage_error (const char *needle,
   run_clear (&run);
 }
 
+#define SEGMENTS_ERROR(value) \
+  "--segments must be “auto” or a number from 1 to 64, not “" value "”."
+
 static void
 test_bad_usage (void **state)
 {
   const char *dir = *state;
+  g_autofree char *out = g_build_filename (dir, "x", NULL);
 
-  assert_usage_error ("No address", "-q", NULL);
-  assert_usage_error ("exactly one", "http://a/x", "http://b/y", NULL);
-  assert_usage_error ("--segments", "-s", "0", "http://a/x", NULL);
-  assert_usage_error ("--segments", "-s", "65", "http://a/x", NULL);
-  assert_usage_error ("--segments", "-s", "abc", "http://a/x", NULL);
-  assert_usage_error ("--segments", "-s", "-3", "http://a/x", NULL);
-  assert_usage_error ("--segments", "-s", "", "http://a/x", NULL);
-  assert_usage_error ("ftp", "-d", dir, "ftp://example.com/a.iso", NULL);
-  assert_usage_error ("http://", "-d", dir, "example.com/a.iso", NULL);
-  assert_usage_error ("no server name", "-d", dir, "http:///a.iso", NULL);
-  assert_usage_error ("together", "-o", "x", "-d", dir, NULL);
+  assert_usage_error ("No address given. Usage: ", "-q", NULL);
+  assert_usage_error ("Give exactly one address.", "http://a/x", "http://b/y", NULL);
+  assert_usage_error (SEGMENTS_ERROR ("0"), "-s", "0", "http://a/x", NULL);
+  assert_usage_error (SEGMENTS_ERROR ("65"), "-s", "65", "http://a/x", NULL);
+  assert_usage_error (SEGMENTS_ERROR ("abc"), "-s", "abc", "http://a/x", NULL);
+  assert_usage_error (SEGMENTS_ERROR ("-3"), "-s", "-3", "http://a/x", NULL);
+  assert_usage_error (SEGMENTS_ERROR (""), "-s", "", "http://a/x", NULL);
+  assert_usage_error ("Downpour cannot download “ftp:” addresses; use http:// or https://.",
+                      "-d", dir, "ftp://example.com/a.iso", NULL);
+  assert_usage_error ("Downpour cannot download “file:” addresses; use http:// or https://.",
+                      "-d", dir, "file:///etc/passwd", NULL);
+  assert_usage_error ("“example.com/a.iso” is not a complete address.",
+                      "-d", dir, "example.com/a.iso", NULL);
+  assert_usage_error ("The address “http:///a.iso” has no server name.",
+                      "-d", dir, "http:///a.iso", NULL);
+  assert_usage_error ("together", "-o", out, "-d", dir, NULL);
   assert_usage_error (NULL, "--no-such-option", "http://a/x", NULL);
   assert_usage_error ("file name", "-o", "", "http://a/x", NULL);
 
@@ -150,6 +160,7 @@ test_download_and_failure (void **state)
   g_autofree char *url = dp_test_server_url (server, "/file/cli.bin?size=3000017&seed=21");
   g_autofree char *missing = dp_test_server_url (server, "/file/missing.bin?size=1&status=404");
   g_autofree char *out = g_build_filename (dir, "out.bin", NULL);
+  g_autofree char *no_dir = g_build_filename (dir, "no-such-folder", NULL);
   g_autofree char *want = dp_test_content_sha256 (21, 3000017);
   g_autofree char *got = NULL;
   g_autofree char *expected_path = NULL;
@@ -174,12 +185,19 @@ test_download_and_failure (void **state)
 
   run = run_cli ("-d", dir, missing, NULL);
   assert_int_equal (run.status, 1);
-  assert_one_error_line (&run, "404");
+  assert_one_error_line (&run, "The server does not have this file (404");
   run_clear (&run);
 
   run = run_cli ("-o", dir, url, NULL);
   assert_int_equal (run.status, 1);
-  assert_one_error_line (&run, "folder");
+  assert_one_error_line (&run, "is a folder. Give a file name to save to.");
+  run_clear (&run);
+
+  run = run_cli ("-d", no_dir, url, NULL);
+  assert_int_equal (run.status, 1);
+  assert_one_error_line (&run, "The folder “");
+  assert_non_null (strstr (run.err, "no-such-folder” does not exist."));
+  assert_false (g_file_test (no_dir, G_FILE_TEST_EXISTS));
   run_clear (&run);
 }
 
@@ -209,6 +227,7 @@ test_security_options (void **state)
   run = run_cli ("-d", dir, https, NULL);
   assert_int_equal (run.status, 1);
   assert_one_error_line (&run, "--no-check-certificate");
+  assert_true (g_str_has_prefix (run.err, "downpour-cli: The secure connection failed: "));
   assert_int_equal (dp_test_count_files (dir), 0);
   run_clear (&run);
 
@@ -236,6 +255,11 @@ test_security_options (void **state)
       run = run_cli ("-d", dir, urls[i], NULL);
       if (strstr (run.out, "S3cretPw") != NULL || strstr (run.err, "S3cretPw") != NULL)
         fail_msg ("the password was shown:\n%s\n%s", run.out, run.err);
+      if (i == 2)
+        {
+          assert_int_equal (run.status, 2);
+          assert_one_error_line (&run, "“http://***@127.0.0.1:99x/” is not a valid address: ");
+        }
       run_clear (&run);
     }
   g_clear_pointer (&cli_env, g_strfreev);
@@ -306,47 +330,85 @@ test_leak_check (void **state)
 #endif
 }
 
-/* Killed without warning halfway, run again: it continues where it
- * stopped, losing at most about a second of transfer. */
+/* Killed without warning partway, run again: it continues from what the
+ * state file recorded and fetches only the bytes missing there. */
 static void
 test_resume_after_kill (void **state)
 {
   const char *dir = *state;
-  const guint64 size = 6291469;
+  const guint64 size = 4194319;
   g_autoptr(DpTestServer) server = dp_test_server_new ();
-  g_autofree char *url = dp_test_server_url (server, "/file/killed.iso?size=6291469&seed=41&etag=k&rate=1000000");
+  /* Four connections at 250 kB/s each: over 4 s for the whole file,
+   * while the state file records progress every quarter of a second. */
+  g_autofree char *url = dp_test_server_url (server, "/file/killed.iso?size=4194319&seed=41&etag=k&rate=250000");
   g_autofree char *out = g_build_filename (dir, "killed.iso", NULL);
   g_autofree char *state_file = g_build_filename (dir, "killed.iso.part.state", NULL);
   g_autofree char *want = dp_test_content_sha256 (41, size);
   g_autofree char *got = NULL;
   const char *argv[] = { g_getenv ("DOWNPOUR_CLI"), "-q", "-s", "4", "-o", out, url, NULL };
   g_autoptr(GError) error = NULL;
+  g_autoptr(DpState) saved = NULL;
+  gint64 deadline;
+  guint64 missing;
   GPid pid;
   int wait_status;
   Run run;
 
-  /* About 1.5 s at 4 MB/s: well short of the 6 MB. */
   g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD |
                                 G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
                                 NULL, NULL, &pid, &error));
-  g_usleep (1500 * 1000);
+
+  /* Kill it once the state file records a quarter of the file, the
+   * start of it included, however long that takes. */
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_autoptr(DpState) seen = dp_state_load (state_file, NULL);
+
+      if (seen != NULL && dp_state_get_done_bytes (seen) >= (gint64) size / 4 &&
+          g_array_index (seen->done, DpRange, 0).start == 0)
+        break;
+      if (waitpid (pid, &wait_status, WNOHANG) == pid)
+        fail_msg ("downpour-cli ended before it was killed");
+      if (g_get_monotonic_time () > deadline)
+        {
+          kill (pid, SIGKILL);
+          waitpid (pid, &wait_status, 0);
+          fail_msg ("the state file recorded no progress within 60 s");
+        }
+      g_usleep (10 * 1000);
+    }
   kill (pid, SIGKILL);
   waitpid (pid, &wait_status, 0);
   g_spawn_close_pid (pid);
   assert_true (WIFSIGNALED (wait_status));
   assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
-  assert_true (g_file_test (state_file, G_FILE_TEST_EXISTS));
+
+  /* What the kill left: the second run may trust these bytes. */
+  saved = dp_state_load (state_file, &error);
+  g_assert_no_error (error);
+  assert_int_equal (g_array_index (saved->done, DpRange, 0).start, 0);
+  missing = size - (guint64) dp_state_get_done_bytes (saved);
+  dp_test_server_reset_counters (server);
 
   run = run_cli ("-s", "4", "-o", out, url, NULL);
   assert_int_equal (run.status, 0);
-  assert_non_null (strstr (run.err, "Continuing"));
+  assert_non_null (strstr (run.err, "Continuing an interrupted download"));
   run_clear (&run);
 
   got = dp_test_file_sha256 (out);
   assert_string_equal (got, want);
-  if (dp_test_server_get_bytes_sent (server) > size * 5 / 4)
-    fail_msg ("the server sent %" G_GUINT64_FORMAT " bytes for %" G_GUINT64_FORMAT,
-              dp_test_server_get_bytes_sent (server), size);
+  assert_false (g_file_test (state_file, G_FILE_TEST_EXISTS));
+  /* Nothing asked for the start of the file, which was already here. */
+  assert_int_equal (dp_test_server_get_range_requests_from_zero (server), 0);
+  /* Only the missing bytes were sent, give or take the pieces of 12500
+   * bytes the server still handed to the killed connections before it
+   * noticed they were gone (two each, at most three). Each range had
+   * about a quarter of a megabyte recorded: had any of them started
+   * over, from 0 or from its own start, that would show. */
+  if (dp_test_server_get_bytes_sent (server) > missing + 4 * 3 * 12500)
+    fail_msg ("%" G_GUINT64_FORMAT " bytes sent for %" G_GUINT64_FORMAT " missing",
+              dp_test_server_get_bytes_sent (server), missing);
 }
 
 static void
@@ -372,11 +434,16 @@ test_checksum (void **state)
   bad[7] = bad[7] == '0' ? '1' : '0';
   run = run_cli ("-q", "--checksum", bad, "-o", out, url, NULL);
   assert_int_equal (run.status, 1);
-  assert_one_error_line (&run, "checksum");
+  assert_one_error_line (&run, "The downloaded file does not match its sha256 checksum");
   run_clear (&run);
   assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 
-  assert_usage_error ("sha256", "--checksum", "sha999:00", url, NULL);
+  /* Malformed, an unknown type, the wrong length: usage errors that
+   * name the problem. */
+  assert_usage_error ("“nonsense” is not a checksum", "--checksum", "nonsense", url, NULL);
+  assert_usage_error ("“sha999” is not a known checksum type", "--checksum", "sha999:00", url, NULL);
+  assert_usage_error ("A sha256 checksum has 64 hexadecimal digits; this one has 3.",
+                      "--checksum", "sha256:abc", url, NULL);
 }
 
 static int

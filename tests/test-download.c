@@ -104,13 +104,15 @@ assert_download_ok (Fixture    *f,
     }
 }
 
-/* Downloads, expects failure with @code, and checks that no file carries
- * a final name. */
+/* Downloads, expects failure with @code and, unless it is NULL, a
+ * message that starts with @message, and checks that no file carries a
+ * final name. */
 static void
-assert_download_fails (Fixture    *f,
-                       const char *path_and_query,
-                       guint       segments,
-                       int         code)
+assert_download_fails_with (Fixture    *f,
+                            const char *path_and_query,
+                            guint       segments,
+                            int         code,
+                            const char *message)
 {
   g_autoptr(DpDownload) download = new_download (f, path_and_query, segments);
   g_autoptr(GError) error = NULL;
@@ -122,6 +124,8 @@ assert_download_fails (Fixture    *f,
   if (!g_error_matches (error, DP_ERROR, code))
     fail_msg ("expected error code %d, got %s %d: %s", code,
               g_quark_to_string (error->domain), error->code, error->message);
+  if (message != NULL && !g_str_has_prefix (error->message, message))
+    fail_msg ("expected “%s…”, got “%s”", message, error->message);
   assert_int_equal (dp_download_get_state (download), DP_DOWNLOAD_STATE_FAILED);
 
   dir = g_dir_open (f->dir, 0, NULL);
@@ -130,16 +134,29 @@ assert_download_fails (Fixture    *f,
       fail_msg ("a failed download left “%s”", name);
 }
 
+#define assert_download_fails(f, path_and_query, segments, code) \
+  assert_download_fails_with ((f), (path_and_query), (segments), (code), NULL)
+
 static void
 test_ranges (void **state)
 {
   Fixture *f = *state;
 
+  const guint64 size = 8388617;
+  guint extra;
+
   /* A prime size over 8 segments: uneven boundaries everywhere. */
-  assert_download_ok (f, "/file/prime.bin?size=8388617&seed=3", 8, 3, 8388617, "prime.bin");
+  assert_download_ok (f, "/file/prime.bin?size=8388617&seed=3", 8, 3, size, "prime.bin");
   assert_true (dp_test_server_get_range_requests (f->server) >= 8);
-  /* Nothing fetched twice. */
-  assert_true (dp_test_server_get_bytes_sent (f->server) <= 8388617);
+  /* Nothing fetched twice. Where the first connections finish before
+   * the last ones get going (a slow or busy machine), they take shares
+   * of those ranges; the server may then have sent part of a share on
+   * the original request too, at most the share, itself at most a
+   * segment. */
+  extra = dp_test_server_get_range_requests (f->server) - 8;
+  if (dp_test_server_get_bytes_sent (f->server) > size + extra * (size / 8 + 1))
+    fail_msg ("%" G_GUINT64_FORMAT " bytes sent in %u range requests",
+              dp_test_server_get_bytes_sent (f->server), 8 + extra);
 }
 
 static void
@@ -201,9 +218,13 @@ test_head_refused (void **state)
   Fixture *f = *state;
 
   assert_download_ok (f, "/file/nohead.bin?size=4194319&seed=7&nohead=1", 4, 7, 4194319, NULL);
-  /* The probe is a GET whose body became the start of the first
-   * segment: no byte was sent twice. */
+  /* The probe's GET became the start of the first segment, not thrown
+   * away: it is the only request for the start of the file, and no byte
+   * was sent twice. (A range request per segment, and more where a
+   * connection that finished early took a share of another's range.) */
+  assert_int_equal (dp_test_server_get_range_requests_from_zero (f->server), 1);
   assert_int_equal (dp_test_server_get_bytes_sent (f->server), 4194319);
+  assert_true (dp_test_server_get_range_requests (f->server) >= 4);
 }
 
 static void
@@ -262,7 +283,8 @@ test_too_many_redirects (void **state)
 {
   Fixture *f = *state;
 
-  assert_download_fails (f, "/file/loop.bin?size=10&redirect=50", 1, DP_ERROR_TOO_MANY_REDIRECTS);
+  assert_download_fails_with (f, "/file/loop.bin?size=10&redirect=50", 1, DP_ERROR_TOO_MANY_REDIRECTS,
+                              "The server redirected more than 10 times.");
 }
 
 static void
@@ -270,7 +292,8 @@ test_not_found (void **state)
 {
   Fixture *f = *state;
 
-  assert_download_fails (f, "/file/gone.bin?size=10&status=404", 4, DP_ERROR_NOT_FOUND);
+  assert_download_fails_with (f, "/file/gone.bin?size=10&status=404", 4, DP_ERROR_NOT_FOUND,
+                              "The server does not have this file (404 ");
   assert_int_equal (dp_test_count_files (f->dir), 0);
 }
 
@@ -279,7 +302,8 @@ test_forbidden_range (void **state)
 {
   Fixture *f = *state;
 
-  assert_download_fails (f, "/file/forbidden.bin?size=4000000&rangestatus=403", 4, DP_ERROR_FORBIDDEN);
+  assert_download_fails_with (f, "/file/forbidden.bin?size=4000000&rangestatus=403", 4, DP_ERROR_FORBIDDEN,
+                              "The server refused access to this file (403 ");
 }
 
 static void
@@ -287,7 +311,8 @@ test_error_page_never_lands (void **state)
 {
   Fixture *f = *state;
 
-  assert_download_fails (f, "/file/expired.bin?size=4000000&html=1", 4, DP_ERROR_BAD_RESPONSE);
+  assert_download_fails_with (f, "/file/expired.bin?size=4000000&html=1", 4, DP_ERROR_BAD_RESPONSE,
+                              "The server sent a web page instead of the file.");
 }
 
 static void
@@ -297,13 +322,19 @@ test_slow_connection_does_not_hold_the_end (void **state)
   gint64 start = g_get_monotonic_time ();
   double seconds;
 
-  /* Four connections at 3 MB/s, but the first crawls at 50 kB/s: alone
-   * it would need half a minute for its quarter. It is split and dropped
-   * instead. (A generous bound, not a benchmark.) */
+  /* Four connections at 3 MB/s, but the first body crawls at 50 kB/s:
+   * alone it would need a minute for its quarter. It is dropped, or the
+   * others take shares of its range, whichever comes first. */
   assert_download_ok (f, "/file/uneven.bin?size=12582917&seed=23&rate=3000000&slowfirst=50000",
                       4, 23, 12582917, NULL);
   seconds = (g_get_monotonic_time () - start) / 1e6;
-  if (seconds > 12)
+  /* Either way its range was asked for again, in part or in full. */
+  if (dp_test_server_get_range_requests (f->server) < 5)
+    fail_msg ("%u range requests: the slow range was left alone",
+              dp_test_server_get_range_requests (f->server));
+  /* A generous bound, not a benchmark: half of what the slow connection
+   * would have needed. */
+  if (seconds > 30)
     fail_msg ("the download took %.1f s; the slow connection held it up", seconds);
 }
 
@@ -376,16 +407,57 @@ test_connection_reset_resumes_at_offset (void **state)
   Fixture *f = *state;
 
   assert_download_ok (f, "/file/reset.bin?size=4194319&seed=16&reset=100000", 4, 16, 4194319, NULL);
-  /* Retries continue where the connection broke. */
-  assert_true (dp_test_server_get_bytes_sent (f->server) < 4194319 + 4194319 / 4);
+  /* Retries continue where the connection broke: each attempt breaks
+   * after 100000 bytes, and a single retry that started its attempt
+   * over would send all of them again. (The server lets the bytes
+   * before a reset reach the client first.) */
+  if (dp_test_server_get_bytes_sent (f->server) >= 4194319 + 100000)
+    fail_msg ("%" G_GUINT64_FORMAT " bytes sent for 4194319", dp_test_server_get_bytes_sent (f->server));
 }
 
+/* Both ranges stop after 600000 bytes and keep their connections open:
+ * each connection is given up when the stall timeout passes, and the
+ * rest of its range asked for again. (A second attempt never stalls
+ * here: what is left of each half is under 600000 bytes.) Two
+ * connections are too few for the slow-connection check, so only the
+ * stall timeout can end a stall. */
 static void
 test_stalled_connection_is_retried (void **state)
 {
   Fixture *f = *state;
+  const guint64 size = 2097169;
+  g_autoptr(DpDownload) download =
+    new_download (f, "/file/stall.bin?size=2097169&seed=17&stall=600000", 2);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *want = dp_test_content_sha256 (17, size);
+  g_autofree char *got = NULL;
+  gint64 start;
+  gint64 elapsed;
 
-  assert_download_ok (f, "/file/stall.bin?size=2097169&seed=17&stall=50000", 2, 17, 2097169, NULL);
+  dp_download_set_stall_timeout (download, 1);
+  start = g_get_monotonic_time ();
+  if (!dp_test_run_download (download, 60, &error))
+    fail_msg ("failed: %s", error->message);
+  elapsed = g_get_monotonic_time () - start;
+  got = dp_test_file_sha256 (dp_download_get_path (download));
+  assert_string_equal (got, want);
+
+  /* Both ranges were asked for again. A stalled connection is given
+   * up, so at least one new connection was needed: two serve the
+   * download when nothing stalls. */
+  if (dp_test_server_get_range_requests (f->server) < 4 ||
+      dp_test_server_get_connections (f->server) < 3)
+    fail_msg ("%u range requests over %u connections",
+              dp_test_server_get_range_requests (f->server),
+              dp_test_server_get_connections (f->server));
+  /* The retries continued where the stalls began: no range started
+   * over, which would have sent its first 600000 bytes again. */
+  if (dp_test_server_get_bytes_sent (f->server) >= size + 600000)
+    fail_msg ("%" G_GUINT64_FORMAT " bytes sent for a %" G_GUINT64_FORMAT "-byte file",
+              dp_test_server_get_bytes_sent (f->server), size);
+  /* Nothing but the stall timeout ends a stall. */
+  if (elapsed < G_USEC_PER_SEC)
+    fail_msg ("done after %" G_GINT64_FORMAT " ms, before the stall timeout", elapsed / 1000);
 }
 
 static void
@@ -521,23 +593,29 @@ test_missing_folder (void **state)
   g_autofree char *url = dp_test_server_url (f->server, "/file/a.bin?size=10");
   g_autoptr(DpDownload) download = dp_download_new (url);
   g_autoptr(GError) error = NULL;
+  g_autofree char *message = g_strdup_printf ("The folder “%s” does not exist.", missing);
 
   dp_download_set_directory (download, missing);
   assert_false (dp_test_run_download (download, 30, &error));
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_EXISTS));
+  assert_string_equal (error->message, message);
 }
 
 static void
 test_bad_urls (void **state)
 {
-  static const struct { const char *url; int code; } cases[] = {
+  /* Where a message is given, the error starts with it. */
+  static const struct { const char *url; int code; const char *message; } cases[] = {
     { "", DP_ERROR_INVALID_URL },
     { "   ", DP_ERROR_INVALID_URL },
-    { "example.com/file.iso", DP_ERROR_INVALID_URL },
-    { "ftp://example.com/file.iso", DP_ERROR_UNSUPPORTED_SCHEME },
-    { "file:///etc/passwd", DP_ERROR_UNSUPPORTED_SCHEME },
+    { "example.com/file.iso", DP_ERROR_INVALID_URL,
+      "“example.com/file.iso” is not a complete address. It must start with http:// or https://." },
+    { "ftp://example.com/file.iso", DP_ERROR_UNSUPPORTED_SCHEME,
+      "Downpour cannot download “ftp:” addresses; use http:// or https://." },
+    { "file:///etc/passwd", DP_ERROR_UNSUPPORTED_SCHEME,
+      "Downpour cannot download “file:” addresses; use http:// or https://." },
     { "http://", DP_ERROR_INVALID_URL },
-    { "http:///path", DP_ERROR_INVALID_URL },
+    { "http:///path", DP_ERROR_INVALID_URL, "The address “http:///path” has no server name." },
     { "http://exa mple.com/", DP_ERROR_INVALID_URL },
     { "http://[::1/", DP_ERROR_INVALID_URL },
     { "https://host:99999/", DP_ERROR_INVALID_URL },
@@ -554,6 +632,8 @@ test_bad_urls (void **state)
       if (!g_error_matches (error, DP_ERROR, cases[i].code))
         fail_msg ("“%s”: expected %d, got %s", cases[i].url, cases[i].code,
                   error ? error->message : "success");
+      if (cases[i].message != NULL && !g_str_has_prefix (error->message, cases[i].message))
+        fail_msg ("“%s”: expected “%s”, got “%s”", cases[i].url, cases[i].message, error->message);
     }
   assert_int_equal (dp_test_count_files (f->dir), 0);
 }
@@ -583,6 +663,7 @@ test_connection_refused (void **state)
   dp_download_set_retry_delay (download, 5);
   assert_false (dp_test_run_download (download, 30, &error));
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_NETWORK));
+  assert_true (g_str_has_prefix (error->message, "The connection failed: "));
 }
 
 static void
@@ -632,14 +713,17 @@ test_changed_size_starts_over (void **state)
   Fixture *f = *state;
   g_autoptr(DpDownload) download =
     new_download (f, "/file/grow.bin?size=4194319&seed=32&changeafter=2&newsize=5000000", 4);
+  g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_autofree char *want = dp_test_content_sha256 (33, 5000000);
   g_autofree char *got = NULL;
 
+  g_signal_connect (download, "notice", G_CALLBACK (collect_notice), notices);
   if (!dp_test_run_download (download, 60, &error))
     fail_msg ("failed: %s", error->message);
   got = dp_test_file_sha256 (dp_download_get_path (download));
   assert_string_equal (got, want);
+  assert_true (has_notice (notices, "The file changed on the server"));
 }
 
 typedef struct
@@ -734,39 +818,60 @@ cpu_seconds (void)
          (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
-/* Waiting for a slow or silent server must not make anything spin. */
+/* Waiting for a slow or silent server must not make anything spin: a
+ * thread that polled instead of waiting would use about a whole core
+ * for as long as the download lasts, while the few bytes here need
+ * next to nothing. */
 static void
 test_waiting_uses_little_cpu (void **state)
 {
   Fixture *f = *state;
   double before = cpu_seconds ();
+  gint64 start = g_get_monotonic_time ();
+  double seconds;
   double used;
 
-  /* A throttled start, then 2 s of silence until the stall timeout. */
-  assert_download_ok (f, "/file/quiet.bin?size=2097169&seed=22&rate=1000000&stall=1000000",
-                      1, 22, 2097169, NULL);
+  /* 100000 bytes at 100 kB/s, silence until the stall timeout (2 s),
+   * then the other 50001 bytes at the same pace. */
+  assert_download_ok (f, "/file/quiet.bin?size=150001&seed=22&rate=100000&stall=100000",
+                      1, 22, 150001, NULL);
   used = cpu_seconds () - before;
-  if (used > 0.5)
-    fail_msg ("a mostly idle 3 s download used %.2f s of CPU", used);
+  seconds = (g_get_monotonic_time () - start) / 1e6;
+  /* The silence happened: the stalled connection was given up. */
+  assert_true (dp_test_server_get_connections (f->server) >= 2);
+  /* This process's threads together, the test server's included, used
+   * less than a quarter of one core on average. */
+  if (used > seconds / 4)
+    fail_msg ("a mostly idle %.1f s download used %.2f s of CPU", seconds, used);
 }
 
 typedef struct
 {
-  gint64 started_at;
+  gint64 flowing_at;      /* the first report of received bytes */
   gint64 cancelled_at;
-  guint progress_count;
+  guint progress_count;   /* reports from flowing_at to the cancel */
 } CancelData;
 
 static void
 on_progress_cancel_later (DpDownload *download,
                           CancelData *data)
 {
-  data->progress_count++;
-  /* Cancel from the main context after a second of transfer. */
-  if (data->cancelled_at == 0 &&
-      g_get_monotonic_time () - data->started_at > G_USEC_PER_SEC)
+  gint64 now = g_get_monotonic_time ();
+
+  if (data->cancelled_at != 0)
+    return;
+  if (data->flowing_at == 0)
     {
-      data->cancelled_at = g_get_monotonic_time ();
+      if (dp_download_get_received (download) == 0)
+        return;
+      data->flowing_at = now;
+    }
+  data->progress_count++;
+  /* Cancel from the main context after a second of transfer, however
+   * long connecting took. */
+  if (now - data->flowing_at >= G_USEC_PER_SEC)
+    {
+      data->cancelled_at = now;
       dp_download_cancel (download);
     }
 }
@@ -778,8 +883,9 @@ test_cancel_is_prompt_and_keeps_part (void **state)
   g_autoptr(DpDownload) download =
     new_download (f, "/file/slow.bin?size=67108864&rate=1000000", 8);
   g_autoptr(GError) error = NULL;
-  CancelData data = { g_get_monotonic_time (), 0, 0 };
+  CancelData data = { 0, 0, 0 };
   gint64 ended;
+  gint64 span;
   gboolean ok;
 
   g_signal_connect (download, "progress", G_CALLBACK (on_progress_cancel_later), &data);
@@ -790,16 +896,20 @@ test_cancel_is_prompt_and_keeps_part (void **state)
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED));
   assert_int_equal (dp_download_get_state (download), DP_DOWNLOAD_STATE_CANCELLED);
   assert_true (data.cancelled_at > 0);
-  /* All connections stop within 200 ms (with some slack for loaded
-   * machines running the test suite in parallel). */
-  if (ended - data.cancelled_at >= 400 * 1000)
+  /* Every range has seconds to go and the stall timeout is 2 s: a
+   * connection that waited for either would show. The engine aims at
+   * 200 ms; the rest of the bound is for syncing the partial file to a
+   * busy disk on a loaded machine. */
+  if (ended - data.cancelled_at >= G_USEC_PER_SEC)
     fail_msg ("cancelling took %" G_GINT64_FORMAT " ms", (ended - data.cancelled_at) / 1000);
   /* The partial file and its state stay for a later resume. */
   assert_int_equal (dp_test_count_files (f->dir), 2);
-  /* About ten progress reports a second, not one per chunk. */
-  assert_true (data.progress_count >= 3);
-  if (data.progress_count > 15)
-    fail_msg ("%u progress reports in about a second", data.progress_count);
+  /* About ten progress reports a second while bytes arrive, not one per
+   * read (the server sends each of the eight connections 20 pieces a
+   * second). */
+  span = data.cancelled_at - data.flowing_at;
+  if (data.progress_count < 3 || data.progress_count > 2 + span * 15 / G_USEC_PER_SEC)
+    fail_msg ("%u progress reports in %" G_GINT64_FORMAT " ms", data.progress_count, span / 1000);
 }
 
 /* ---- hostile servers and security choices ----------------------------- */
@@ -833,6 +943,7 @@ test_tls_self_signed (void **state)
 
   assert_false (dp_test_run_download (refused, 30, &error));
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_TLS));
+  assert_true (g_str_has_prefix (error->message, "The secure connection failed: "));
   assert_non_null (strstr (error->message, "certificate"));
   assert_int_equal (dp_test_count_files (f->dir), 0);
 
@@ -898,7 +1009,8 @@ test_absurd_size (void **state)
       g_autoptr(GError) error = NULL;
 
       assert_false (dp_test_run_download (download, 30, &error));
-      if (!g_error_matches (error, DP_ERROR, DP_ERROR_NO_SPACE))
+      if (!g_error_matches (error, DP_ERROR, DP_ERROR_NO_SPACE) ||
+          !g_str_has_prefix (error->message, "There is not enough space on the disk for "))
         fail_msg ("%s: expected no space, got: %s", queries[i], error->message);
       assert_int_equal (dp_test_count_files (f->dir), 0);
     }

@@ -150,6 +150,8 @@ test_too_large_for_limit (void **state)
 
   assert_non_null (error);
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_NO_SPACE));
+  assert_true (g_str_has_prefix (error->message, "The file “"));
+  assert_non_null (strstr (error->message, "limited.part” is larger than this disk allows."));
 }
 
 static void

@@ -735,25 +735,29 @@ test_counters (void)
   g_autofree char *url = dp_test_server_url (own, "/file/c?size=5000");
   GThread *threads[3];
 
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < 3; i++)
     {
       g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
       g_autoptr(GBytes) body = NULL;
 
       if (i == 1)
         soup_message_headers_replace (soup_message_get_request_headers (msg), "Range", "bytes=1000-");
+      if (i == 2)
+        soup_message_headers_replace (soup_message_get_request_headers (msg), "Range", "bytes=0-999");
       body = soup_session_send_and_read (sess, msg, NULL, NULL);
       g_assert_nonnull (body);
     }
 
-  g_assert_cmpuint (dp_test_server_get_requests (own), ==, 2);
-  g_assert_cmpuint (dp_test_server_get_range_requests (own), ==, 1);
-  g_assert_cmpuint (dp_test_server_get_bytes_sent (own), ==, 5000 + 4000);
+  g_assert_cmpuint (dp_test_server_get_requests (own), ==, 3);
+  g_assert_cmpuint (dp_test_server_get_range_requests (own), ==, 2);
+  g_assert_cmpuint (dp_test_server_get_range_requests_from_zero (own), ==, 1);
+  g_assert_cmpuint (dp_test_server_get_bytes_sent (own), ==, 5000 + 4000 + 1000);
   g_assert_cmpuint (dp_test_server_get_max_concurrent (own), ==, 1);
 
   dp_test_server_reset_counters (own);
   g_assert_cmpuint (dp_test_server_get_requests (own), ==, 0);
   g_assert_cmpuint (dp_test_server_get_range_requests (own), ==, 0);
+  g_assert_cmpuint (dp_test_server_get_range_requests_from_zero (own), ==, 0);
   g_assert_cmpuint (dp_test_server_get_bytes_sent (own), ==, 0);
   g_assert_cmpuint (dp_test_server_get_max_concurrent (own), ==, 0);
 

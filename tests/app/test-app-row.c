@@ -184,7 +184,8 @@ test_checksum_mismatch (void **state)
   dp_app_test_wait_until (is_settled, item, 30);
   assert_int_equal (dp_app_item_get_status (item), DP_APP_ITEM_FAILED);
   assert_true (g_str_has_prefix (dp_app_download_row_get_status_text (f->row), "Failed: "));
-  assert_non_null (strstr (dp_app_download_row_get_status_text (f->row), "checksum"));
+  assert_non_null (strstr (dp_app_download_row_get_status_text (f->row),
+                           "The downloaded file does not match its sha256 checksum"));
 }
 
 /* The row's buttons pause and resume the download it shows. */
