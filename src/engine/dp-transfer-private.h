@@ -58,11 +58,12 @@ typedef struct
   GCancellable *cancellable;  /* replaced under the mutex after a reset */
   int segment;                /* owned segment, or -1 */
   gboolean fetching;          /* a request is on the wire */
-  /* A response the probe already opened (its body starts at 0), handed
-   * to the first worker so its bytes are not thrown away. */
+  /* A response the probe already opened, handed to the first worker so
+   * its bytes are not thrown away. */
   SoupMessage *pending_msg;
   GInputStream *pending_stream;
-  gint64 pending_length;      /* bytes in that body, or -1 */
+  gint64 pending_start;       /* file offset of its first byte */
+  gint64 pending_end;         /* file offset after its last byte, or -1 */
   /* Pace of this connection, measured over windows of RATE_WINDOW_US. */
   gint64 request_start;       /* when the current request went out */
   gint64 window_start;
@@ -164,7 +165,8 @@ typedef struct
 {
   SoupMessage *msg;       /* the answer that was probed, for its headers */
   GInputStream *stream;   /* body of a GET probe, starting at offset 0 */
-  gint64 body_length;     /* bytes in that body, or -1 until the end */
+  gint64 body_start;      /* file offset of that body's first byte */
+  gint64 body_end;        /* file offset after its last byte, or -1 until the end */
   gint64 size;            /* -1 when unknown */
   gboolean ranges;
   gboolean size_unconfirmed;  /* the size is the end of a "bytes 0-N/ *" answer */

@@ -116,9 +116,44 @@ typedef enum
   PROBE_PLAIN,  /* no Range: for a server that answers ranges wrongly */
 } ProbeKind;
 
-/* The probe's range: small enough that its connection is reused for
- * the next request, as large as the smallest request. */
-#define PROBE_SIZE DP_REQUEST_MIN_SIZE
+/* The probe's range: small enough that a body nobody needs (the start
+ * of a file that is already here) is read through and its connection
+ * reused (dp_http_finish() reads up to 64 KiB). */
+#define PROBE_SIZE (64 * 1024)
+
+/* Where an earlier attempt into the same -o file stopped, so that the
+ * probe asks for bytes that are missing rather than ones on disk. Only
+ * a hint: try_resume() decides whether that attempt can go on. */
+static gint64
+first_missing_byte (DpTransfer *self)
+{
+  g_autofree char *state_path = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *ours = NULL;
+  g_autofree char *theirs = NULL;
+  g_autoptr(DpState) state = NULL;
+  const DpRange *first;
+
+  if (!self->config.resume || self->config.output == NULL)
+    return 0;
+  state_path = g_strconcat (self->config.output, ".part.state", NULL);
+  state = dp_state_load (state_path, NULL);
+  if (state == NULL || state->url == NULL)
+    return 0;
+  url = g_uri_to_string (self->config.uri);
+  ours = dp_state_strip_credentials (url);
+  theirs = dp_state_strip_credentials (state->url);
+  if (strcmp (ours, theirs) != 0)
+    return 0;
+
+  dp_state_normalize (state);
+  if (state->done->len == 0)
+    return 0;
+  first = &g_array_index (state->done, DpRange, 0);
+  if (first->start != 0 || first->end >= state->size)
+    return 0;
+  return first->end;
+}
 
 /*
  * The probe is a GET, never a HEAD: a HEAD is a second opinion that
@@ -133,10 +168,11 @@ dp_transfer_probe (DpTransfer  *self,
                    GError     **error)
 {
   ProbeKind kind = PROBE_SPAN;
+  gint64 from = first_missing_byte (self);
 
   memset (probe, 0, sizeof *probe);
   probe->size = -1;
-  probe->body_length = -1;
+  probe->body_end = -1;
 
   for (;;)
     {
@@ -147,7 +183,7 @@ dp_transfer_probe (DpTransfer  *self,
       gboolean again = FALSE;
 
       if (kind == PROBE_SPAN)
-        msg = dp_http_message_new ("GET", self->config.uri, 0, PROBE_SIZE - 1, NULL);
+        msg = dp_http_message_new ("GET", self->config.uri, from, from + PROBE_SIZE - 1, NULL);
       else if (kind == PROBE_OPEN)
         msg = dp_http_message_new ("GET", self->config.uri, 0, -1, NULL);
       else
@@ -162,10 +198,20 @@ dp_transfer_probe (DpTransfer  *self,
           return FALSE;
         }
 
+      /* Continuing an earlier attempt needs a part where it stopped, of
+       * a known size; anything else is asked again from the start. */
+      if (from > 0 && (answer.kind != DP_ANSWER_PARTIAL || answer.start != from || answer.total < 0))
+        {
+          g_debug ("probe: no part from byte %" G_GINT64_FORMAT "; asking from 0", from);
+          from = 0;
+          again = TRUE;
+        }
+
+      if (!again)
       switch (answer.kind)
         {
         case DP_ANSWER_PARTIAL:
-          if (answer.start != 0 || kind == PROBE_PLAIN)
+          if (answer.start != from || kind == PROBE_PLAIN)
             {
               /* Another part than asked: such ranges are of no use, but
                * the file itself may still be. */
@@ -196,19 +242,20 @@ dp_transfer_probe (DpTransfer  *self,
           probe->size = answer.total >= 0 ? answer.total : answer.end;
           probe->size_unconfirmed = answer.total < 0;
           probe->ranges = probe->size > 0;
-          probe->body_length = answer.end;
+          probe->body_start = answer.start;
+          probe->body_end = answer.end;
           break;
 
         case DP_ANSWER_WHOLE:
           probe->size = answer.total;
           probe->ranges = FALSE;
-          probe->body_length = probe->size;
+          probe->body_end = probe->size;
           break;
 
         case DP_ANSWER_EMPTY:
           probe->size = 0;
           probe->ranges = FALSE;
-          probe->body_length = 0;
+          probe->body_end = 0;
           g_input_stream_close (answer.stream, NULL, NULL);
           g_clear_object (&answer.stream);
           break;

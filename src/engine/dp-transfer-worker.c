@@ -366,12 +366,12 @@ open_response (DpTransfer *self,
 
   if (worker->pending_stream != NULL)
     {
-      /* The probe's GET: its body starts at offset 0. */
+      /* The probe's GET: its body starts at the first byte missing. */
       r->msg = g_steal_pointer (&worker->pending_msg);
       r->stream = g_steal_pointer (&worker->pending_stream);
-      r->body_start = 0;
-      r->body_end = worker->pending_length;
-      if (pos == 0)
+      r->body_start = worker->pending_start;
+      r->body_end = worker->pending_end;
+      if (pos == r->body_start)
         return FETCH_DONE;
       response_clear (r);
     }

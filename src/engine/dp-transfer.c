@@ -626,7 +626,8 @@ plan_and_run (DpTransfer  *self,
     {
       self->workers[0].pending_msg = g_steal_pointer (&probe->msg);
       self->workers[0].pending_stream = g_steal_pointer (&probe->stream);
-      self->workers[0].pending_length = probe->body_length;
+      self->workers[0].pending_start = probe->body_start;
+      self->workers[0].pending_end = probe->body_end;
     }
   self->phase = DP_TRANSFER_PHASE_TRANSFERRING;
   dp_transfer_queue_progress (self);
@@ -701,7 +702,7 @@ choose_encoding (DpTransfer  *self,
   probe->size = -1;
   probe->size_unconfirmed = FALSE;
   probe->ranges = FALSE;
-  probe->body_length = -1;
+  probe->body_end = -1;
   if (probe->stream != NULL)
     {
       GInputStream *decoded;
