@@ -935,6 +935,14 @@ _dp_test_server_handle (DpTestServer      *self,
       return;
     }
 
+  /* failat=K: one hiccup, in the middle of a download. */
+  if (is_get && query_u64 (query, "failat", 0) > 0 &&
+      bump_count (self, "failat", path) == query_u64 (query, "failat", 0))
+    {
+      respond_html (msg, query, SOUP_STATUS_SERVICE_UNAVAILABLE, "Try again later.");
+      return;
+    }
+
   /* failafter=K: the server goes down for good after K GETs. */
   if (is_get && query_u64 (query, "failafter", 0) > 0 &&
       bump_count (self, "failafter", path) > query_u64 (query, "failafter", 0))

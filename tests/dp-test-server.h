@@ -113,6 +113,8 @@ G_BEGIN_DECLS
  *                              get 503 (with retryafter=S if given)
  *   failfirst=K                the first K GET requests to this path
  *                              get 503 (counted per path)
+ *   failat=K                   only the K-th GET to this path gets 503
+ *                              (with retryafter=S if given)
  *   failafter=K                every GET to this path after the first
  *                              K gets 503 (with retryafter=S if given)
  *   redirect=N                 answer 302 to the same URL with
@@ -168,9 +170,9 @@ G_BEGIN_DECLS
  * Any other path gets 404. When several faults could answer, the first
  * of these wins: bigheaders (added to any answer), an expired signed
  * link, 404, 405 for other methods, auth, signed, redirectto, redirect,
- * status, nohead, maxconn, failfirst, failafter, rangestatus, html,
- * htmlafter; then the file, with the range, encoding, validator, HEAD and
- * speed faults combined.
+ * status, nohead, maxconn, failfirst, failat, failafter, rangestatus,
+ * html, htmlafter; then the file, with the range, encoding, validator,
+ * HEAD and speed faults combined.
  *
  * The server counts requests and body bytes it sent, and logs every
  * request it answered (dp_test_server_dup_log()).

@@ -400,6 +400,8 @@ test_last_modified_resume (void **state)
   g_autoptr(GPtrArray) log = NULL;
   g_autofree char *want = dp_test_content_sha256 (107, size);
   g_autofree char *got = NULL;
+  g_autofree char *state_path = NULL;
+  g_autoptr(DpState) st = NULL;
   StopData stop = { (gint64) size / 2, FALSE };
   guint64 first_run;
   gulong id;
@@ -412,26 +414,43 @@ test_last_modified_resume (void **state)
   assert_int_equal (dp_test_count_files (f->dir), 2);
   first_run = dp_test_server_get_bytes_sent (f->server);
   dp_test_server_reset_counters (f->server);
+  state_path = g_build_filename (f->dir, "lmr.bin.part.state", NULL);
+  st = dp_state_load (state_path, &error);
+  if (st == NULL)
+    fail_msg ("no state after cancelling: %s", error->message);
+  dp_state_normalize (st);
+  assert_true (dp_state_get_done_bytes (st) > 0);
 
   if (!dp_test_run_download (download, 60, &error))
     fail_msg ("resume failed: %s", error->message);
   got = dp_test_file_sha256 (dp_download_get_path (download));
   assert_string_equal (got, want);
-  assert_true (has_notice (f, "Continuing"));
 
   log = dp_test_server_dup_log (f->server);
   assert_true (assert_if_range (log, 0, log->len, OLD_DATE) >= 1);
+  /* Past the probe, nothing already on disk is asked for again. */
   for (guint i = 1; i < log->len; i++)
     {
       gint64 first, last;
 
-      if (dp_test_request_get_range (entry (log, i), &first, &last) && first == 0)
+      assert_true (dp_test_request_get_range (entry (log, i), &first, &last));
+      last = last >= 0 ? last + 1 : (gint64) size;
+      if (first == 0)
         fail_msg ("the second run asked for %s again", entry (log, i)->range);
+      for (guint k = 0; k < st->done->len; k++)
+        {
+          const DpRange *had = &g_array_index (st->done, DpRange, k);
+
+          if (first < had->end && had->start < last)
+            fail_msg ("the second run asked for %s; %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT
+                      " was already here", entry (log, i)->range, had->start, had->end - 1);
+        }
     }
   if (first_run + dp_test_server_get_bytes_sent (f->server) > size * 5 / 4)
     fail_msg ("%" G_GUINT64_FORMAT " + %" G_GUINT64_FORMAT " bytes sent for a %"
               G_GUINT64_FORMAT "-byte file", first_run,
               dp_test_server_get_bytes_sent (f->server), size);
+  assert_true (has_notice (f, "Continuing"));
 }
 
 /* ---- 3. Retry-After ------------------------------------------------------ */
@@ -473,6 +492,30 @@ test_retry_after_date (void **state)
   if (waited < 1000 * 1000)
     fail_msg ("asked again after %" G_GINT64_FORMAT " ms despite a Retry-After date 2 s ahead",
               waited / 1000);
+}
+
+/* The same from a connection mid-download: the one connection the
+ * server answers 503 waits before it asks again. */
+static void
+test_retry_after_mid_download (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(GPtrArray) log = NULL;
+  gint64 waited, first, last, again, again_last;
+
+  run_ok (f, "/file/rm.bin?size=3145739&seed=119&failat=2&retryafter=2", 1, 119, 3145739);
+  log = dp_test_server_dup_log (f->server);
+  assert_true (log->len >= 3);
+  assert_true (is_probe (log, 0));
+  assert_int_equal (entry (log, 1)->status, 503);
+  assert_int_equal (entry (log, 2)->status, 206);
+  /* Asked again from the same byte, once the server said it may be. */
+  assert_true (dp_test_request_get_range (entry (log, 1), &first, &last));
+  assert_true (dp_test_request_get_range (entry (log, 2), &again, &again_last));
+  assert_int_equal (again, first);
+  waited = entry (log, 2)->time_us - entry (log, 1)->time_us;
+  if (waited < 1900 * 1000)
+    fail_msg ("asked again after %" G_GINT64_FORMAT " ms despite Retry-After: 2", waited / 1000);
 }
 
 /* ---- 4. redirects ------------------------------------------------------ */
@@ -753,6 +796,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_last_modified_resume, setup, teardown),
     cmocka_unit_test_setup_teardown (test_retry_after_seconds, setup, teardown),
     cmocka_unit_test_setup_teardown (test_retry_after_date, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_retry_after_mid_download, setup, teardown),
     cmocka_unit_test_setup_teardown (test_downgrade_refused_at_any_hop, setup, teardown),
     cmocka_unit_test_setup_teardown (test_ten_redirects_at_most, setup, teardown),
     cmocka_unit_test_setup_teardown (test_login_stays_with_its_port, setup, teardown),

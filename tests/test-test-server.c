@@ -1727,6 +1727,27 @@ test_failafter (void)
 }
 
 static void
+test_failat (void)
+{
+  for (int i = 1; i <= 4; i++)
+    {
+      g_auto(Reply) r = { 0 };
+
+      get ("/file/fat?size=100&failat=3&retryafter=2", "bytes=0-9", &r);
+      if (i == 3)
+        {
+          g_assert_cmpuint (status (&r), ==, 503);
+          g_assert_cmpstr (header (&r, "Retry-After"), ==, "2");
+        }
+      else
+        {
+          g_assert_cmpuint (status (&r), ==, 206);
+          assert_content (r.body, 1, 0, 10);
+        }
+    }
+}
+
+static void
 test_htmlafter (void)
 {
   const char *pq = "/file/ha?size=100000&htmlafter=2";
@@ -1805,6 +1826,7 @@ main (int   argc,
   g_test_add_func ("/faults/trickle", test_trickle);
   g_test_add_func ("/faults/newlastmod", test_newlastmod);
   g_test_add_func ("/faults/longgarbage", test_longgarbage);
+  g_test_add_func ("/faults/failat", test_failat);
   g_test_add_func ("/faults/failafter", test_failafter);
   g_test_add_func ("/faults/htmlafter", test_htmlafter);
 
