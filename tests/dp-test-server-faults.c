@@ -18,6 +18,10 @@
 /* trickle=B sends this much at full speed first. */
 #define TRICKLE_FAST_BYTES (64 * 1024)
 
+/* longgarbage=K sends K of these bytes (held in memory, so capped). */
+#define LONG_GARBAGE_BYTE 0xEE
+#define LONG_GARBAGE_MAX (G_GUINT64_CONSTANT (16) * 1024 * 1024)
+
 /* ---- query helpers ---------------------------------------------------- */
 
 static const char *
@@ -592,6 +596,7 @@ serve_file (DpTestServer      *self,
   guint64 change_after = query_u64 (query, "changeafter", 0);
   guint64 stale = query_u64 (query, "stale", 0);
   guint64 ignore_range = query_u64 (query, "ignorerange", 0);
+  gsize garbage = (gsize) MIN (query_u64 (query, "longgarbage", 0), LONG_GARBAGE_MAX);
   g_autofree char *etag_buf = NULL;
   g_autofree char *quoted_etag = NULL;
   g_autofree char *content_range = NULL;
@@ -607,12 +612,19 @@ serve_file (DpTestServer      *self,
     type = "application/octet-stream";
 
   /* changeafter=K: from the K+1st request on, the file is another version
-   * (seed + 1, ETag "E-2", and newsize=N if given). */
+   * (seed + 1, ETag "E-2", and newsize=N if given). With newlastmod=D the
+   * new version is told apart by its Last-Modified D instead, and has an
+   * ETag only if the old one had: a server with dates only. */
   if (change_after > 0 && bump_count (self, "requests", path) > change_after)
     {
+      const char *new_modified = query_str (query, "newlastmod");
+
       seed += 1;
       size = query_u64 (query, "newsize", size);
-      etag = etag_buf = g_strdup_printf ("%s-2", etag != NULL ? etag : "v");
+      if (new_modified != NULL)
+        last_modified = new_modified;
+      if (new_modified == NULL || etag != NULL)
+        etag = etag_buf = g_strdup_printf ("%s-2", etag != NULL ? etag : "v");
     }
 
   /* stale=K: every K-th GET lands on a node of the load balancer that
@@ -769,7 +781,26 @@ serve_file (DpTestServer      *self,
       return;
     }
 
-  if (result == RANGE_OK && query_u64 (query, "long", 0) > 0)
+  if (result == RANGE_OK && garbage > 0)
+    {
+      /* longgarbage=K: K bytes that are not the file after the range
+       * (after a multipart answer's closing boundary), so a client that
+       * keeps them writes wrong bytes, not the next ones of the file. */
+      guint8 *junk = g_malloc (garbage);
+      GByteArray *tail = g_byte_array_new ();
+
+      memset (junk, LONG_GARBAGE_BYTE, garbage);
+      if (suffix != NULL)
+        g_byte_array_append (tail, g_bytes_get_data (suffix, NULL), g_bytes_get_size (suffix));
+      g_byte_array_append (tail, junk, garbage);
+      g_free (junk);
+      g_clear_pointer (&suffix, g_bytes_unref);
+      suffix = g_byte_array_free_to_bytes (tail);
+      framing += garbage;
+      soup_message_headers_set_encoding (headers, SOUP_ENCODING_EOF);
+      soup_message_headers_replace (headers, "Connection", "close");
+    }
+  else if (result == RANGE_OK && query_u64 (query, "long", 0) > 0)
     {
       /* No length is announced, so the extra bytes are simply part of a
        * body that ends when the connection does. */
@@ -903,6 +934,22 @@ _dp_test_server_handle (DpTestServer      *self,
       return;
     }
 
+  /* failat=K: one hiccup, in the middle of a download. */
+  if (is_get && query_u64 (query, "failat", 0) > 0 &&
+      bump_count (self, "failat", path) == query_u64 (query, "failat", 0))
+    {
+      respond_html (msg, query, SOUP_STATUS_SERVICE_UNAVAILABLE, "Try again later.");
+      return;
+    }
+
+  /* failafter=K: the server goes down for good after K GETs. */
+  if (is_get && query_u64 (query, "failafter", 0) > 0 &&
+      bump_count (self, "failafter", path) > query_u64 (query, "failafter", 0))
+    {
+      respond_html (msg, query, SOUP_STATUS_SERVICE_UNAVAILABLE, "Down for maintenance.");
+      return;
+    }
+
   if (range != NULL && range_status >= 200 && range_status <= 999)
     {
       respond_html (msg, query, (guint) range_status, "No ranges for you.");
@@ -910,6 +957,16 @@ _dp_test_server_handle (DpTestServer      *self,
     }
 
   if (range != NULL && query_flag (query, "html"))
+    {
+      respond_html (msg, query, SOUP_STATUS_OK, "This download link has expired.");
+      return;
+    }
+
+  /* htmlafter=K: the link expires after K GETs, in the middle of a
+   * download: from then on a range gets the web page. */
+  if (is_get && query_u64 (query, "htmlafter", 0) > 0 &&
+      bump_count (self, "htmlafter", path) > query_u64 (query, "htmlafter", 0) &&
+      range != NULL)
     {
       respond_html (msg, query, SOUP_STATUS_OK, "This download link has expired.");
       return;

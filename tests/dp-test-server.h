@@ -30,6 +30,10 @@ G_BEGIN_DECLS
  *                              (the Content-Range still tells the truth
  *                              about the first part; the body is longer;
  *                              the connection is closed after it)
+ *   longgarbage=K              like long=K, but the K extra bytes are
+ *                              0xEE, not the file's next bytes (after
+ *                              a multipart answer's closing boundary);
+ *                              wins over long (at most 16 MiB)
  *   wrongstart=1               206 whose Content-Range starts one byte
  *                              after what was asked
  *   below=K                    a 206 starts K bytes before the asked
@@ -87,6 +91,9 @@ G_BEGIN_DECLS
  *   changeafter=K              after K requests to this path (HEAD
  *                              included), serve another version: seed+1,
  *                              ETag "E-2", size newsize=N if given
+ *   newlastmod=D               with changeafter: the other version has
+ *                              "Last-Modified: D" (D as for lastmod),
+ *                              and an ETag only if etag= is given
  *   stale=K                    every K-th GET to this path (the K-th,
  *                              2K-th, ...) hits a node with an older
  *                              copy: seed+100, ETag "E-old" ("old"
@@ -107,6 +114,10 @@ G_BEGIN_DECLS
  *                              get 503 (with retryafter=S if given)
  *   failfirst=K                the first K GET requests to this path
  *                              get 503 (counted per path)
+ *   failat=K                   only the K-th GET to this path gets 503
+ *                              (with retryafter=S if given)
+ *   failafter=K                every GET to this path after the first
+ *                              K gets 503 (with retryafter=S if given)
  *   redirect=N                 answer 302 to the same URL with
  *                              redirect=N-1 (N > 0)
  *   redirectto=URL             answer 302 to URL (percent-encoded)
@@ -123,6 +134,9 @@ G_BEGIN_DECLS
  *                              that Basic Authorization
  *   html=1                     a GET with Range is answered 200 with
  *                              an HTML error page (an expired link)
+ *   htmlafter=K                the same, but only after K GETs to this
+ *                              path were served (with or without Range):
+ *                              a link that expires mid-download
  *
  * Other headers
  *   disposition=V              send "Content-Disposition: V"
@@ -160,8 +174,9 @@ G_BEGIN_DECLS
  * Any other path gets 404. When several faults could answer, the first
  * of these wins: bigheaders (added to any answer), an expired signed
  * link, 404, 405 for other methods, auth, signed, redirectto, redirect,
- * status, nohead, maxconn, failfirst, rangestatus, html; then the file,
- * with the range, encoding, validator, HEAD and speed faults combined.
+ * status, nohead, maxconn, failfirst, failat, failafter, rangestatus,
+ * html, htmlafter; then the file, with the range, encoding, validator,
+ * HEAD and speed faults combined.
  *
  * The server counts requests and body bytes it sent, and logs every
  * request it answered (dp_test_server_dup_log()).

@@ -1631,6 +1631,168 @@ test_trickle_at (void)
   g_assert_cmpfloat (total - fast, >=, 0.3);
 }
 
+/* The other version of changeafter=K told apart by its date only. */
+static void
+test_newlastmod (void)
+{
+  const char *pq = "/file/nlm?size=1000&changeafter=2"
+                   "&lastmod=Wed%2C%2021%20Oct%202015%2007%3A28%3A00%20GMT"
+                   "&newlastmod=Thu%2C%2022%20Oct%202015%2007%3A28%3A00%20GMT";
+  const char *tagged = "/file/nlmt?size=1000&changeafter=1&etag=e"
+                       "&lastmod=Wed%2C%2021%20Oct%202015%2007%3A28%3A00%20GMT"
+                       "&newlastmod=Thu%2C%2022%20Oct%202015%2007%3A28%3A00%20GMT";
+  g_auto(Reply) before = { 0 };
+  g_auto(Reply) tagged_before = { 0 };
+  g_auto(Reply) tagged_after = { 0 };
+  g_auto(Reply) stale_range = { 0 };
+  g_auto(Reply) new_range = { 0 };
+
+  get (pq, NULL, &before);
+  g_assert_cmpstr (header (&before, "Last-Modified"), ==, "Wed, 21 Oct 2015 07:28:00 GMT");
+  g_assert_null (header (&before, "ETag"));
+  assert_content (before.body, 1, 0, 1000);
+
+  /* Request 2 still sees the old version and lets its date through. */
+  g_assert_cmpuint (if_range_status (pq, "Wed, 21 Oct 2015 07:28:00 GMT"), ==, 206);
+
+  /* From request 3 on: the new date, still no ETag, the next seed; the
+   * old date no longer lets a range through, the new one does. */
+  request_full (session, "GET", pq, "bytes=10-19", "If-Range", "Wed, 21 Oct 2015 07:28:00 GMT",
+                TRUE, &stale_range);
+  g_assert_cmpuint (status (&stale_range), ==, 200);
+  g_assert_cmpstr (header (&stale_range, "Last-Modified"), ==, "Thu, 22 Oct 2015 07:28:00 GMT");
+  g_assert_null (header (&stale_range, "ETag"));
+  assert_content (stale_range.body, 2, 0, 1000);
+
+  request_full (session, "GET", pq, "bytes=10-19", "If-Range", "Thu, 22 Oct 2015 07:28:00 GMT",
+                TRUE, &new_range);
+  g_assert_cmpuint (status (&new_range), ==, 206);
+  assert_content (new_range.body, 2, 10, 10);
+
+  /* With etag=, the new version keeps a tag of its own. */
+  get (tagged, NULL, &tagged_before);
+  g_assert_cmpstr (header (&tagged_before, "ETag"), ==, "\"e\"");
+  get (tagged, NULL, &tagged_after);
+  g_assert_cmpstr (header (&tagged_after, "ETag"), ==, "\"e-2\"");
+  g_assert_cmpstr (header (&tagged_after, "Last-Modified"), ==, "Thu, 22 Oct 2015 07:28:00 GMT");
+}
+
+/* Extra bytes after the range that are not the file. */
+static void
+test_longgarbage (void)
+{
+  g_auto(Reply) r = { 0 };
+  g_auto(Reply) m = { 0 };
+  g_auto(Reply) whole = { 0 };
+  g_autofree guint8 *junk = g_malloc (300);
+  g_autofree char *tail = g_strdup ("\r\n--dp-test-boundary-8b41f0--\r\n");
+  const guint8 *data;
+  gsize len;
+
+  memset (junk, 0xEE, 300);
+  get ("/file/lg?size=100000&longgarbage=300&long=50", "bytes=1000-1999", &r);
+  g_assert_cmpuint (status (&r), ==, 206);
+  g_assert_cmpstr (header (&r, "Content-Range"), ==, "bytes 1000-1999/100000");
+  g_assert_null (header (&r, "Content-Length"));
+  data = g_bytes_get_data (r.body, &len);
+  g_assert_cmpuint (len, ==, 1300);
+  {
+    g_autoptr(GBytes) range = g_bytes_new_from_bytes (r.body, 0, 1000);
+    assert_content (range, 1, 1000, 1000);
+  }
+  g_assert_cmpmem (data + 1000, 300, junk, 300);
+
+  /* A multipart answer: the junk follows the closing boundary. */
+  get ("/file/lg?size=100000&longgarbage=300&multipart=1", "bytes=1000-1999", &m);
+  g_assert_cmpuint (status (&m), ==, 206);
+  data = g_bytes_get_data (m.body, &len);
+  g_assert_cmpuint (len, >, 300 + strlen (tail));
+  g_assert_cmpmem (data + len - 300, 300, junk, 300);
+  g_assert_cmpmem (data + len - 300 - strlen (tail), strlen (tail), tail, strlen (tail));
+
+  /* Only ranges get it. */
+  get ("/file/lg?size=1000&longgarbage=300", NULL, &whole);
+  g_assert_cmpuint (status (&whole), ==, 200);
+  assert_content (whole.body, 1, 0, 1000);
+}
+
+static void
+test_failafter (void)
+{
+  g_auto(Reply) head = { 0 };
+
+  for (int i = 0; i < 4; i++)
+    {
+      g_auto(Reply) r = { 0 };
+
+      get ("/file/fa?size=100&failafter=2&retryafter=1", i % 2 ? "bytes=10-19" : NULL, &r);
+      if (i < 2)
+        {
+          g_assert_cmpuint (status (&r), ==, i % 2 ? 206 : 200);
+          g_assert_null (header (&r, "Retry-After"));
+        }
+      else
+        {
+          g_assert_cmpuint (status (&r), ==, 503);
+          g_assert_cmpstr (header (&r, "Retry-After"), ==, "1");
+        }
+    }
+
+  /* HEAD is neither counted nor refused. */
+  request_full (session, "HEAD", "/file/fa?size=100&failafter=2", NULL, NULL, NULL, TRUE, &head);
+  g_assert_cmpuint (status (&head), ==, 200);
+}
+
+static void
+test_failat (void)
+{
+  for (int i = 1; i <= 4; i++)
+    {
+      g_auto(Reply) r = { 0 };
+
+      get ("/file/fat?size=100&failat=3&retryafter=2", "bytes=0-9", &r);
+      if (i == 3)
+        {
+          g_assert_cmpuint (status (&r), ==, 503);
+          g_assert_cmpstr (header (&r, "Retry-After"), ==, "2");
+        }
+      else
+        {
+          g_assert_cmpuint (status (&r), ==, 206);
+          assert_content (r.body, 1, 0, 10);
+        }
+    }
+}
+
+static void
+test_htmlafter (void)
+{
+  const char *pq = "/file/ha?size=100000&htmlafter=2";
+  g_auto(Reply) first = { 0 };
+  g_auto(Reply) second = { 0 };
+  g_auto(Reply) page = { 0 };
+  g_auto(Reply) plain = { 0 };
+
+  get (pq, "bytes=0-999", &first);
+  g_assert_cmpuint (status (&first), ==, 206);
+  assert_content (first.body, 1, 0, 1000);
+  get (pq, NULL, &second);
+  g_assert_cmpuint (status (&second), ==, 200);
+  assert_content (second.body, 1, 0, 100000);
+
+  /* The third GET with a Range gets the page. */
+  get (pq, "bytes=500-", &page);
+  g_assert_cmpuint (status (&page), ==, 200);
+  g_assert_true (g_str_has_prefix (header (&page, "Content-Type"), "text/html"));
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (page.body, NULL),
+                                  g_bytes_get_size (page.body), "expired"));
+
+  /* Without one, the file as before. */
+  get (pq, NULL, &plain);
+  g_assert_cmpuint (status (&plain), ==, 200);
+  assert_content (plain.body, 1, 0, 100000);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1680,6 +1842,11 @@ main (int   argc,
   g_test_add_func ("/faults/dieevery", test_dieevery);
   g_test_add_func ("/faults/trickle", test_trickle);
   g_test_add_func ("/faults/trickle-at", test_trickle_at);
+  g_test_add_func ("/faults/newlastmod", test_newlastmod);
+  g_test_add_func ("/faults/longgarbage", test_longgarbage);
+  g_test_add_func ("/faults/failat", test_failat);
+  g_test_add_func ("/faults/failafter", test_failafter);
+  g_test_add_func ("/faults/htmlafter", test_htmlafter);
 
   ret = g_test_run ();
 

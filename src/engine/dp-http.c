@@ -129,6 +129,25 @@ status_is_redirect (guint status)
          status == 307 || status == 308;
 }
 
+/* The port an address means, written or not. */
+static int
+effective_port (GUri *uri)
+{
+  if (g_uri_get_port (uri) > 0)
+    return g_uri_get_port (uri);
+  return g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0 ? 443 : 80;
+}
+
+/* RFC 6454 origins: the same scheme, host and port. */
+static gboolean
+same_origin (GUri *a,
+             GUri *b)
+{
+  return g_ascii_strcasecmp (g_uri_get_scheme (a), g_uri_get_scheme (b)) == 0 &&
+         g_ascii_strcasecmp (g_uri_get_host (a), g_uri_get_host (b)) == 0 &&
+         effective_port (a) == effective_port (b);
+}
+
 GInputStream *
 dp_http_send (SoupSession   *session,
               SoupMessage  **msg,
@@ -232,10 +251,10 @@ dp_http_send (SoupSession   *session,
         soup_message_headers_iter_init (&iter, from);
         while (soup_message_headers_iter_next (&iter, &name, &value))
           {
-            /* Never carry credentials to another host. */
+            /* Never carry credentials to another origin: another port
+             * or scheme on the same host may be another service. */
             if (g_ascii_strcasecmp (name, "Authorization") == 0 &&
-                g_strcmp0 (g_uri_get_host (target),
-                           g_uri_get_host (soup_message_get_uri (*msg))) != 0)
+                !same_origin (target, soup_message_get_uri (*msg)))
               continue;
             soup_message_headers_append (to, name, value);
           }
