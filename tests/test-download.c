@@ -311,7 +311,7 @@ test_error_page_never_lands (void **state)
 {
   Fixture *f = *state;
 
-  assert_download_fails_with (f, "/file/expired.bin?size=4000000&html=1", 4, DP_ERROR_BAD_RESPONSE,
+  assert_download_fails_with (f, "/file/expired.bin?size=4000000&htmlafter=1", 4, DP_ERROR_BAD_RESPONSE,
                               "The server sent a web page instead of the file.");
 }
 
@@ -831,10 +831,10 @@ test_waiting_uses_little_cpu (void **state)
   double seconds;
   double used;
 
-  /* 100000 bytes at 100 kB/s, silence until the stall timeout (2 s),
-   * then the other 50001 bytes at the same pace. */
-  assert_download_ok (f, "/file/quiet.bin?size=150001&seed=22&rate=100000&stall=100000",
-                      1, 22, 150001, NULL);
+  /* The probe's 64 KiB, then 100000 bytes at 100 kB/s, silence until
+   * the stall timeout (2 s), then the other 84465 bytes at that pace. */
+  assert_download_ok (f, "/file/quiet.bin?size=250001&seed=22&rate=100000&stall=100000",
+                      1, 22, 250001, NULL);
   used = cpu_seconds () - before;
   seconds = (g_get_monotonic_time () - start) / 1e6;
   /* The silence happened: the stalled connection was given up. */

@@ -587,15 +587,24 @@ test_lone_trickling_connection_is_replaced (void **state)
 {
   Fixture *f = *state;
   g_autoptr(GBytes) want = content (68, 6291469);
-  /* The probe (1 MiB) and the first request at 2 MB/s; the third body
-   * trickles at 4 kB/s. */
-  g_autofree char *path = run_ok (f, "/file/lone.bin?size=6291469&seed=68&rate=2000000&trickle=4000&trickleat=3",
-                                  1, want);
+  /* The probe, then parts of at most 2 MiB at 2 MB/s; the third body
+   * trickles at 4 kB/s after its first 64 KiB. */
+  g_autofree char *path = run_ok (f, "/file/lone.bin?size=6291469&seed=68&rate=2000000&short=2097152"
+                                  "&trickle=4000&trickleat=3", 1, want);
   g_autoptr(GPtrArray) log = dp_test_server_dup_log (f->server);
 
-  /* Closed and asked again: more requests than the three a steady
-   * connection would need, and all of them ranges. */
-  assert_true (count_requests (log, "GET", 206) >= 4);
+  const DpTestRequest *third = g_ptr_array_index (log, 2);
+  const DpTestRequest *fourth = g_ptr_array_index (log, 3);
+  gint64 first3, last3, first4, last4;
+
+  /* The trickling third request was closed long before its end, and
+   * the fourth took over inside its range, on a new connection. */
+  assert_true (log->len >= 4);
+  assert_true (dp_test_request_get_range (third, &first3, &last3));
+  assert_true (dp_test_request_get_range (fourth, &first4, &last4));
+  assert_true (first4 > first3);
+  assert_true (first4 < first3 + 1048576);
+  assert_true (fourth->connection != third->connection);
 }
 
 /* Headers too large to accept are the server's answer, not a hiccup:
