@@ -5,13 +5,20 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "dp-download.h"
 #include "dp-error.h"
+#include "dp-part-file-private.h"
+#include "dp-state.h"
 #include "dp-test-server.h"
 #include "dp-test-util.h"
 
@@ -274,12 +281,34 @@ test_not_found (void **state)
   assert_int_equal (dp_test_count_files (f->dir), 0);
 }
 
+/* The same with -o: a file name given by the user. */
+static void
+assert_named_download_fails (Fixture    *f,
+                             const char *path_and_query,
+                             guint       segments,
+                             int         code)
+{
+  g_autoptr(DpDownload) download = new_download (f, path_and_query, segments);
+  g_autofree char *out = g_build_filename (f->dir, "named.bin", NULL);
+  g_autoptr(GError) error = NULL;
+
+  dp_download_set_output (download, out);
+  assert_false (dp_test_run_download (download, 60, &error));
+  if (!g_error_matches (error, DP_ERROR, code))
+    fail_msg ("expected error code %d, got %s", code, error ? error->message : "success");
+}
+
+/* A failure before a byte of the file arrived leaves nothing behind:
+ * no partial file, no state, in either mode. */
 static void
 test_forbidden_range (void **state)
 {
   Fixture *f = *state;
 
   assert_download_fails (f, "/file/forbidden.bin?size=4000000&rangestatus=403", 4, DP_ERROR_FORBIDDEN);
+  assert_int_equal (dp_test_count_files (f->dir), 0);
+  assert_named_download_fails (f, "/file/forbidden.bin?size=4000000&rangestatus=403", 4, DP_ERROR_FORBIDDEN);
+  assert_int_equal (dp_test_count_files (f->dir), 0);
 }
 
 static void
@@ -288,6 +317,57 @@ test_error_page_never_lands (void **state)
   Fixture *f = *state;
 
   assert_download_fails (f, "/file/expired.bin?size=4000000&html=1", 4, DP_ERROR_BAD_RESPONSE);
+  assert_int_equal (dp_test_count_files (f->dir), 0);
+  assert_named_download_fails (f, "/file/expired.bin?size=4000000&html=1", 4, DP_ERROR_BAD_RESPONSE);
+  assert_int_equal (dp_test_count_files (f->dir), 0);
+}
+
+/* Writes a state file saying that [0, @done) of the file at @url is on
+ * disk. */
+static void
+write_state (const char *path,
+             const char *url,
+             gint64      size,
+             const char *etag,
+             gint64      done)
+{
+  g_autoptr(DpState) resume = dp_state_new ();
+  DpRange range = { 0, done };
+
+  resume->url = g_strdup (url);
+  resume->size = size;
+  resume->etag = g_strdup (etag);
+  g_array_append_val (resume->done, range);
+  g_assert_true (dp_state_save (resume, path, NULL));
+}
+
+/* A download that continued an earlier attempt keeps what it had, even
+ * when it fails before a new byte arrives. */
+static void
+test_failure_after_resume_keeps_part (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *url = dp_test_server_url (f->server, "/file/kept.bin?size=3000000&etag=k&rangestatus=403");
+  g_autofree char *out = g_build_filename (f->dir, "kept.bin", NULL);
+  g_autofree char *part = g_build_filename (f->dir, "kept.bin.part", NULL);
+  g_autofree char *state_file = g_build_filename (f->dir, "kept.bin.part.state", NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(DpDownload) download = dp_download_new (url);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (part, "earlier bytes", -1, NULL));
+  write_state (state_file, url, 3000000, "\"k\"", 13);
+  g_assert_true (g_file_get_contents (state_file, &before, NULL, NULL));
+
+  dp_download_set_output (download, out);
+  dp_download_set_retry_delay (download, 10);
+  assert_false (dp_test_run_download (download, 60, &error));
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_FORBIDDEN));
+
+  assert_true (g_file_test (part, G_FILE_TEST_IS_REGULAR));
+  assert_true (g_file_get_contents (state_file, &after, NULL, NULL));
+  assert_string_equal (after, before);
 }
 
 static void
@@ -492,6 +572,73 @@ test_existing_file_is_not_overwritten (void **state)
   assert_string_equal (base, "disk (1).iso");
   assert_true (g_file_get_contents (existing, &contents, NULL, NULL));
   assert_string_equal (contents, "precious");
+}
+
+static void
+set_old_mtime (const char *path)
+{
+  struct timespec times[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+
+  assert_int_equal (utimensat (AT_FDCWD, path, times, 0), 0);
+}
+
+static void
+assert_untouched (const char *path,
+                  const char *contents)
+{
+  g_autofree char *now = NULL;
+  struct stat st;
+
+  assert_int_equal (stat (path, &st), 0);
+  assert_int_equal (st.st_mtim.tv_sec, 1000000000);
+  assert_true (g_file_get_contents (path, &now, NULL, NULL));
+  assert_string_equal (now, contents);
+}
+
+/* A partial file without a state, or with a state about another file,
+ * is somebody else's: the download takes the next name and leaves it,
+ * bytes and times, as it was. */
+static void
+test_foreign_part_is_left_alone (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *bare = g_build_filename (f->dir, "bare.bin.part", NULL);
+  g_autofree char *other = g_build_filename (f->dir, "other.bin.part", NULL);
+  g_autofree char *other_state = g_build_filename (f->dir, "other.bin.part.state", NULL);
+  g_autofree char *other_state_contents = NULL;
+  const char *names[] = { "bare", "other" };
+
+  g_assert_true (g_file_set_contents (bare, "not yours", -1, NULL));
+  g_assert_true (g_file_set_contents (other, "not yours either", -1, NULL));
+  write_state (other_state, "http://example.com/other.bin", 1000, NULL, 10);
+  g_assert_true (g_file_get_contents (other_state, &other_state_contents, NULL, NULL));
+  set_old_mtime (bare);
+  set_old_mtime (other);
+  set_old_mtime (other_state);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *query = g_strdup_printf ("/file/%s.bin?size=1000003&seed=7", names[i]);
+      g_autofree char *expected = g_strdup_printf ("%s (1).bin", names[i]);
+      g_autoptr(DpDownload) download = new_download (f, query, 2);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *base = NULL;
+      g_autofree char *got = NULL;
+      g_autofree char *want = dp_test_content_sha256 (7, 1000003);
+
+      if (!dp_test_run_download (download, 30, &error))
+        fail_msg ("%s failed: %s", query, error->message);
+      base = g_path_get_basename (dp_download_get_path (download));
+      assert_string_equal (base, expected);
+      got = dp_test_file_sha256 (dp_download_get_path (download));
+      assert_string_equal (got, want);
+    }
+
+  assert_untouched (bare, "not yours");
+  assert_untouched (other, "not yours either");
+  assert_untouched (other_state, other_state_contents);
+  /* The two foreign files and state, the two downloads. */
+  assert_int_equal (dp_test_count_files (f->dir), 5);
 }
 
 static void
@@ -931,6 +1078,102 @@ test_credentials_stay_private (void **state)
   assert_non_null (strstr (contents, "/file/private.bin"));
 }
 
+/* A sync that fails during the download fails it, naming the file:
+ * the bytes counted as written may be lost, and neither a state file
+ * nor the final rename may claim otherwise. */
+static void
+test_failed_sync_fails_download (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpDownload) download =
+    new_download (f, "/file/lost.bin?size=8000000&seed=8&etag=l&rate=1000000", 2);
+  g_autofree char *part = g_build_filename (f->dir, "lost.bin.part", NULL);
+  g_autofree char *state_file = g_build_filename (f->dir, "lost.bin.part.state", NULL);
+  g_autofree char *out = g_build_filename (f->dir, "lost.bin", NULL);
+  g_autoptr(GError) error = NULL;
+
+  /* The first sync of the download's partial file reports EIO. */
+  dp_part_file_set_next_open_fault_for_testing (EIO);
+  assert_false (dp_test_run_download (download, 60, &error));
+  dp_part_file_set_next_open_fault_for_testing (0);
+
+  if (!g_error_matches (error, DP_ERROR, DP_ERROR_IO))
+    fail_msg ("expected an I/O error, got: %s", error ? error->message : "success");
+  assert_non_null (strstr (error->message, "lost.bin.part"));
+  /* Stopped at the failure, not at the end of the file. */
+  assert_true (dp_test_server_get_bytes_sent (f->server) < 8000000);
+  assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  assert_false (g_file_test (state_file, G_FILE_TEST_EXISTS));
+  /* What arrived stays, without a state that would vouch for it. */
+  assert_true (g_file_test (part, G_FILE_TEST_IS_REGULAR));
+}
+
+/* How often the state file next to @part_name was replaced, from the
+ * inotify events queued on @fd. */
+static guint
+count_state_writes (int         fd,
+                    const char *state_name)
+{
+  char buffer[64 * 1024] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+  guint writes = 0;
+
+  for (;;)
+    {
+      ssize_t n = read (fd, buffer, sizeof buffer);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      for (char *p = buffer; p < buffer + n;)
+        {
+          const struct inotify_event *event = (const struct inotify_event *) (gpointer) p;
+
+          assert_false (event->mask & IN_Q_OVERFLOW);
+          if (event->len > 0 && strcmp (event->name, state_name) == 0)
+            writes++;
+          p += sizeof (struct inotify_event) + event->len;
+        }
+    }
+  return writes;
+}
+
+/* Checkpoints come at most once a second, plus one when a segment
+ * ends: each is an fdatasync() and a durable state write, which USB
+ * sticks, spinning disks and laptops on battery feel. Counted as the
+ * state file's replacements, whatever the timing. */
+static void
+test_checkpoint_cadence (void **state)
+{
+  Fixture *f = *state;
+  /* One connection, so one segment end; about 3.5 s at 1 MB/s. */
+  g_autoptr(DpDownload) download =
+    new_download (f, "/file/cadence.bin?size=3500000&seed=9&etag=c&rate=1000000", 1);
+  g_autoptr(GError) error = NULL;
+  int fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  gint64 started, seconds;
+  guint writes;
+
+  assert_true (fd >= 0);
+  /* The state is written to a temporary file and renamed over. */
+  assert_true (inotify_add_watch (fd, f->dir, IN_MOVED_TO | IN_CREATE) >= 0);
+
+  started = g_get_monotonic_time ();
+  if (!dp_test_run_download (download, 60, &error))
+    fail_msg ("failed: %s", error->message);
+  seconds = (g_get_monotonic_time () - started) / G_USEC_PER_SEC;
+
+  writes = count_state_writes (fd, "cadence.bin.part.state");
+  close (fd);
+  printf ("# %u state writes in %" G_GINT64_FORMAT "+ s\n", writes, seconds);
+  /* One a second at most (none before the first second is over), and
+   * one for the end of the only segment. */
+  if (writes > seconds + 1)
+    fail_msg ("%u checkpoints in under %" G_GINT64_FORMAT " s", writes, seconds + 1);
+  /* Still recording progress while it runs. */
+  assert_true (writes >= 2);
+}
+
 int
 main (void)
 {
@@ -953,6 +1196,10 @@ main (void)
     cmocka_unit_test_setup_teardown (test_not_found, setup, teardown),
     cmocka_unit_test_setup_teardown (test_forbidden_range, setup, teardown),
     cmocka_unit_test_setup_teardown (test_error_page_never_lands, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_failure_after_resume_keeps_part, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_foreign_part_is_left_alone, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_failed_sync_fails_download, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_checkpoint_cadence, setup, teardown),
     cmocka_unit_test_setup_teardown (test_transient_errors_are_retried, setup, teardown),
     cmocka_unit_test_setup_teardown (test_requests_follow_pace, setup, teardown),
     cmocka_unit_test_setup_teardown (test_connection_limit, setup, teardown),
