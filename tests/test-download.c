@@ -751,6 +751,53 @@ has_notice (GPtrArray  *notices,
   return FALSE;
 }
 
+static void
+plant_file_at_path (DpDownload *download,
+                    gboolean   *planted)
+{
+  const char *path = dp_download_get_path (download);
+
+  /* Once bytes arrive, the name is chosen and its partial file open. */
+  if (!*planted && path != NULL && dp_download_get_received (download) > 0)
+    {
+      g_assert_true (g_file_set_contents (path, "appeared meanwhile", -1, NULL));
+      *planted = TRUE;
+    }
+}
+
+/* A name chosen because it was free is not replaced by the final rename
+ * when a file appeared there during the download: the next number is
+ * used, and the download says which. */
+static void
+test_file_appearing_at_final_name_is_kept (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpDownload) download =
+    new_download (f, "/file/race.bin?size=2000003&seed=20&rate=2000000", 2);
+  g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *appeared = g_build_filename (f->dir, "race.bin", NULL);
+  g_autofree char *expected = g_build_filename (f->dir, "race (1).bin", NULL);
+  g_autofree char *want = dp_test_content_sha256 (20, 2000003);
+  g_autofree char *got = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean planted = FALSE;
+
+  g_signal_connect (download, "progress", G_CALLBACK (plant_file_at_path), &planted);
+  g_signal_connect (download, "notice", G_CALLBACK (collect_notice), notices);
+  if (!dp_test_run_download (download, 60, &error))
+    fail_msg ("failed: %s", error->message);
+  assert_true (planted);
+
+  assert_string_equal (dp_download_get_path (download), expected);
+  got = dp_test_file_sha256 (expected);
+  assert_string_equal (got, want);
+  assert_true (g_file_get_contents (appeared, &contents, NULL, NULL));
+  assert_string_equal (contents, "appeared meanwhile");
+  assert_true (has_notice (notices, "race (1).bin"));
+  assert_int_equal (dp_test_count_files (f->dir), 2);
+}
+
 /* The file changes on the server between requests: the download starts
  * over and saves the new version whole, never a mix of both. */
 static void
@@ -1211,6 +1258,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_hostile_disposition_stays_in_folder, setup, teardown),
     cmocka_unit_test_setup_teardown (test_url_name_is_decoded, setup, teardown),
     cmocka_unit_test_setup_teardown (test_existing_file_is_not_overwritten, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_file_appearing_at_final_name_is_kept, setup, teardown),
     cmocka_unit_test_setup_teardown (test_output_file, setup, teardown),
     cmocka_unit_test_setup_teardown (test_missing_folder, setup, teardown),
     cmocka_unit_test_setup_teardown (test_bad_urls, setup, teardown),
