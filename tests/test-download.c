@@ -17,10 +17,12 @@
 
 #include "dp-download.h"
 #include "dp-error.h"
+#include "dp-http.h"
 #include "dp-part-file-private.h"
 #include "dp-state.h"
 #include "dp-test-server.h"
 #include "dp-test-util.h"
+#include "dp-transfer-private.h"
 
 /*
  * Integration tests: real downloads from the loopback test server, each
@@ -875,8 +877,15 @@ test_resume_after_cancel (void **state)
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED));
   g_clear_error (&error);
   g_signal_handler_disconnect (download, id);
-  /* NAME.part and its state remain. */
+  /* NAME.part and its state remain, and the partial file's lock went
+   * with the download's end: the next attempt may take it at once. */
   assert_int_equal (dp_test_count_files (f->dir), 2);
+  {
+    g_autofree char *part = g_build_filename (f->dir, "resume.bin.part", NULL);
+    g_autoptr(DpPartFile) free_again = dp_part_file_open (part, DP_PART_FILE_OPEN_EXISTING, &error);
+
+    g_assert_no_error (error);
+  }
 
   if (!dp_test_run_download (download, 60, &error))
     fail_msg ("resume failed: %s", error->message);
@@ -888,6 +897,85 @@ test_resume_after_cancel (void **state)
   if (dp_test_server_get_bytes_sent (f->server) > size * 5 / 4)
     fail_msg ("%" G_GUINT64_FORMAT " bytes sent for a %" G_GUINT64_FORMAT "-byte file",
               dp_test_server_get_bytes_sent (f->server), size);
+}
+
+typedef struct
+{
+  DpTransfer *transfer;
+  gboolean done;
+} HeldData;
+
+static void
+cancel_once_bytes_arrive (gpointer data)
+{
+  HeldData *held = data;
+  DpTransferSnapshot snapshot;
+
+  dp_transfer_snapshot (held->transfer, &snapshot);
+  if (snapshot.received > 0)
+    dp_transfer_cancel (held->transfer);
+  dp_transfer_snapshot_clear (&snapshot);
+}
+
+static void
+on_held_transfer_done (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  HeldData *held = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_task_propagate_pointer (G_TASK (result), &error);
+
+  assert_null (path);
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED));
+  held->done = TRUE;
+}
+
+/* The partial file is unlocked when a transfer ends, not when its last
+ * reference goes (here the test's own; in an application a progress
+ * source not yet run): an attempt right after must be able to take it. */
+static void
+test_transfer_end_releases_lock (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *url = dp_test_server_url (f->server, "/file/held.bin?size=4000000&etag=h&rate=500000");
+  g_autofree char *out = g_build_filename (f->dir, "held.bin", NULL);
+  g_autofree char *part = g_build_filename (f->dir, "held.bin.part", NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(DpPartFile) next = NULL;
+  g_autoptr(GError) error = NULL;
+  DpTransferConfig config = { 0 };
+  HeldData held = { NULL, FALSE };
+
+  config.uri = dp_http_parse_url (url, NULL);
+  config.output = g_strdup (out);
+  config.segments = 2;
+  config.min_segment = DP_MIN_SEGMENT_SIZE;
+  config.stall_timeout = 2;
+  config.retry_delay_ms = 10;
+  config.max_attempts = 8;
+  config.resume = TRUE;
+
+  g_main_context_push_thread_default (context);
+  held.transfer = dp_transfer_new (&config, cancel_once_bytes_arrive, &held, NULL);
+  dp_transfer_config_clear (&config);
+  task = g_task_new (NULL, NULL, on_held_transfer_done, &held);
+  dp_transfer_run (held.transfer, task);
+  while (!held.done)
+    g_main_context_iteration (context, TRUE);
+  dp_transfer_join (held.transfer);
+
+  /* The transfer is still referenced here. */
+  next = dp_part_file_open (part, DP_PART_FILE_OPEN_EXISTING, &error);
+  g_assert_no_error (error);
+  assert_non_null (next);
+
+  g_clear_pointer (&next, dp_part_file_free);
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_main_context_pop_thread_default (context);
+  dp_transfer_unref (held.transfer);
 }
 
 /* A damaged state file is reported and ignored, never trusted. */
@@ -1268,6 +1356,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_changed_file_starts_over, setup, teardown),
     cmocka_unit_test_setup_teardown (test_changed_size_starts_over, setup, teardown),
     cmocka_unit_test_setup_teardown (test_resume_after_cancel, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_transfer_end_releases_lock, setup, teardown),
     cmocka_unit_test_setup_teardown (test_damaged_state_is_ignored, setup, teardown),
     cmocka_unit_test_setup_teardown (test_stays_in_folder, setup, teardown),
     cmocka_unit_test_setup_teardown (test_connections_are_reused, setup, teardown),

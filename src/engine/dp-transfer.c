@@ -747,6 +747,10 @@ controller_thread (gpointer data)
        * this writes no state. */
       dp_transfer_checkpoint (self, NULL);
     }
+  /* The lock goes with the transfer's end, not with its last reference
+   * (a progress source may hold one a while): a new attempt right after
+   * must find the partial file free. */
+  g_clear_pointer (&self->file, dp_part_file_free);
 
   /* Connections go before the result does, so that the caller may quit
    * right away. */
