@@ -481,11 +481,13 @@ static void
 checkpoint_loop_locked (DpTransfer *self)
 {
   gint64 synced = 0;
-  gint64 last_sync = g_get_monotonic_time ();
-  gint64 next_checkpoint = last_sync + CHECKPOINT_INTERVAL_US;
-  gint64 next_control = last_sync + CONTROL_INTERVAL_US;
+  /* When the last checkpoint took its snapshot, and when it was done. */
+  gint64 last_start = g_get_monotonic_time ();
+  gint64 last_end = last_start;
+  gint64 next_checkpoint = last_start + CHECKPOINT_INTERVAL_US;
+  gint64 next_control = last_start + CONTROL_INTERVAL_US;
   guint finished = count_finished_locked (self);
-  gint64 grown_at = last_sync;
+  gint64 grown_at = last_start;
   gint64 grown_done = dp_scheduler_get_done (self->scheduler);
   double rate_before = 0;
 
@@ -531,28 +533,38 @@ checkpoint_loop_locked (DpTransfer *self)
       if (finished_now != finished)
         {
           finished = finished_now;
-          next_checkpoint = MIN (next_checkpoint, last_sync + CHECKPOINT_MIN_US);
+          next_checkpoint = MIN (next_checkpoint, last_end + CHECKPOINT_MIN_US);
         }
       if (now < next_checkpoint)
         continue;
 
       done = dp_scheduler_get_done (self->scheduler);
-      if (done != synced)
+      if (done == synced)
         {
-          g_autoptr(GError) error = NULL;
-          gboolean ok;
-
-          g_mutex_unlock (&self->mutex);
-          ok = dp_transfer_checkpoint (self, &error);
-          /* Bytes the transfer counts as written may be lost, and the
-           * final fsync() would not say so: the file cannot be trusted. */
-          if (!ok)
-            dp_transfer_abort (self, g_steal_pointer (&error));
-          g_mutex_lock (&self->mutex);
-          synced = done;
-          last_sync = g_get_monotonic_time ();
+          /* Nothing new: look again soon, so that the first new bytes
+           * are not left out for long. */
+          next_checkpoint = now + CONTROL_INTERVAL_US;
+          continue;
         }
-      next_checkpoint = MAX (now, last_sync) + CHECKPOINT_INTERVAL_US;
+
+      {
+        g_autoptr(GError) error = NULL;
+        gboolean ok;
+
+        g_mutex_unlock (&self->mutex);
+        ok = dp_transfer_checkpoint (self, &error);
+        /* Bytes the transfer counts as written may be lost, and the
+         * final fsync() would not say so: the file cannot be trusted. */
+        if (!ok)
+          dp_transfer_abort (self, g_steal_pointer (&error));
+        g_mutex_lock (&self->mutex);
+      }
+      synced = done;
+      last_start = now;
+      last_end = g_get_monotonic_time ();
+      /* Spaced from snapshot to snapshot, so that a crash loses about a
+       * second at most; a slow disk still gets a breather. */
+      next_checkpoint = MAX (last_start + CHECKPOINT_INTERVAL_US, last_end + CHECKPOINT_MIN_US);
     }
 }
 
