@@ -204,7 +204,7 @@ dp_part_file_open (const char       *path,
        * redirect the download to another place. Never O_TRUNC: the file
        * may be another download's, which only the lock tells. */
       int open_flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW;  /* read back to verify */
-      gboolean created = FALSE;
+      gboolean created = (flags & DP_PART_FILE_EXCLUSIVE) != 0;
       int ret;
 
       if (flags & DP_PART_FILE_EXCLUSIVE)
@@ -220,8 +220,9 @@ dp_part_file_open (const char       *path,
           g_propagate_error (error, open_error_new (errno, path));
           return NULL;
         }
-      created = (flags & DP_PART_FILE_EXCLUSIVE) != 0;
 
+      /* A file somebody else just opened may be held a moment by a
+       * download that only looks at it; one we created is not. */
       ret = lock_fd (fd, !created);
       if (ret == EWOULDBLOCK)
         {
