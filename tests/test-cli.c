@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 
 #include "dp-state.h"
@@ -330,6 +331,27 @@ test_leak_check (void **state)
 #endif
 }
 
+/* Waits until @path exists with more than @min_size bytes; fails the
+ * test after a generous deadline, or as soon as @writer (if not NULL)
+ * has ended without it. Polling is the wait, not a margin. */
+static void
+wait_for_file (const char  *path,
+               gint64       min_size,
+               GSubprocess *writer)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  GStatBuf st;
+
+  while (g_stat (path, &st) != 0 || st.st_size <= min_size)
+    {
+      if (g_get_monotonic_time () > deadline)
+        fail_msg ("“%s” did not appear", path);
+      if (writer != NULL && g_subprocess_get_identifier (writer) == NULL)
+        fail_msg ("the download ended before “%s” appeared", path);
+      g_usleep (5 * 1000);
+    }
+}
+
 /* Killed without warning partway, run again: it continues from what the
  * state file recorded and fetches only the bytes missing there. */
 static void
@@ -411,6 +433,150 @@ test_resume_after_kill (void **state)
               dp_test_server_get_bytes_sent (server), missing);
 }
 
+/* Starts downpour-cli in the background, its output collected. */
+static GSubprocess *
+spawn_cli (const char *first,
+           ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+  va_list args;
+
+  assert_non_null (g_getenv ("DOWNPOUR_CLI"));
+  g_ptr_array_add (argv, (char *) g_getenv ("DOWNPOUR_CLI"));
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                               &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+/* Waits for @process to end; it must have been neither killed nor
+ * still running when the test needed it to be. */
+static Run
+finish_cli (GSubprocess *process)
+{
+  g_autoptr(GError) error = NULL;
+  Run run = { 0 };
+
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, &run.out, &run.err, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  run.status = g_subprocess_get_exit_status (process);
+  return run;
+}
+
+static void
+assert_still_running (GSubprocess *process)
+{
+  if (g_subprocess_get_identifier (process) == NULL)
+    fail_msg ("the first download ended too soon for the test");
+}
+
+/* Two downloads into the same -o file at once: the second is refused
+ * before it changes anything, whether it comes before the first has a
+ * state file (when it used to truncate the first's partial file) or
+ * after (when it used to adopt it). The first finishes intact, and
+ * nothing else is left. */
+static void
+test_same_output_at_once (void **state)
+{
+  const char *dir = *state;
+  g_autoptr(DpTestServer) server = dp_test_server_new ();
+  /* About 5 s at 2 MB/s over two connections. */
+  g_autofree char *url = dp_test_server_url (server, "/file/same.bin?size=10000019&seed=51&etag=s&rate=1000000");
+  g_autofree char *other = dp_test_server_url (server, "/file/same.bin?size=2000003&seed=52");
+  g_autofree char *out = g_build_filename (dir, "same.bin", NULL);
+  g_autofree char *part = g_build_filename (dir, "same.bin.part", NULL);
+  g_autofree char *state_file = g_build_filename (dir, "same.bin.part.state", NULL);
+  g_autofree char *want = dp_test_content_sha256 (51, 10000019);
+  g_autofree char *got = NULL;
+  g_autoptr(GSubprocess) first = spawn_cli ("-q", "-s", "2", "-o", out, url, NULL);
+  Run run;
+
+  /* Its partial file exists: another download into it is refused. */
+  wait_for_file (part, 0, first);
+  assert_still_running (first);
+  run = run_cli ("-q", "-o", out, other, NULL);
+  assert_int_equal (run.status, 1);
+  assert_one_error_line (&run, "Another download is already saving to");
+  run_clear (&run);
+
+  /* Its state file exists and matches this very address: still refused. */
+  wait_for_file (state_file, 0, first);
+  assert_still_running (first);
+  run = run_cli ("-q", "-o", out, url, NULL);
+  assert_int_equal (run.status, 1);
+  assert_one_error_line (&run, "Another download is already saving to");
+  run_clear (&run);
+
+  run = finish_cli (first);
+  assert_int_equal (run.status, 0);
+  assert_string_equal (run.err, "");
+  run_clear (&run);
+  got = dp_test_file_sha256 (out);
+  assert_string_equal (got, want);
+  assert_int_equal (dp_test_count_files (dir), 1);
+}
+
+/* The same with -d: the second download takes the next free name
+ * instead, and both files are whole. */
+static void
+test_same_folder_name_at_once (void **state)
+{
+  const char *dir = *state;
+  g_autoptr(DpTestServer) server = dp_test_server_new ();
+  g_autofree char *url = dp_test_server_url (server, "/file/same.bin?size=10000019&seed=53&etag=d&rate=1000000");
+  g_autofree char *other = dp_test_server_url (server, "/file/same.bin?size=2000003&seed=54");
+  g_autofree char *first_path = g_build_filename (dir, "same.bin", NULL);
+  g_autofree char *second_path = g_build_filename (dir, "same (1).bin", NULL);
+  g_autofree char *third_path = g_build_filename (dir, "same (2).bin", NULL);
+  g_autofree char *part = g_build_filename (dir, "same.bin.part", NULL);
+  g_autofree char *state_file = g_build_filename (dir, "same.bin.part.state", NULL);
+  g_autofree char *want = dp_test_content_sha256 (53, 10000019);
+  g_autofree char *want_other = dp_test_content_sha256 (54, 2000003);
+  g_autofree char *got = NULL;
+  g_autoptr(GSubprocess) first = spawn_cli ("-s", "2", "-d", dir, url, NULL);
+  g_autofree char *expected_out = g_strconcat (second_path, "\n", NULL);
+  Run run;
+
+  wait_for_file (part, 0, first);
+  assert_still_running (first);
+  run = run_cli ("-d", dir, other, NULL);
+  assert_int_equal (run.status, 0);
+  assert_string_equal (run.out, expected_out);
+  run_clear (&run);
+  got = dp_test_file_sha256 (second_path);
+  assert_string_equal (got, want_other);
+  g_clear_pointer (&got, g_free);
+
+  /* Same address, matching state: the live partial file is still not
+   * continued by a second download. */
+  wait_for_file (state_file, 0, first);
+  assert_still_running (first);
+  run = run_cli ("-q", "-d", dir, url, NULL);
+  assert_int_equal (run.status, 0);
+  run_clear (&run);
+  got = dp_test_file_sha256 (third_path);
+  assert_string_equal (got, want);
+  g_clear_pointer (&got, g_free);
+
+  run = finish_cli (first);
+  assert_int_equal (run.status, 0);
+  g_assert_true (g_str_has_prefix (run.out, first_path));
+  run_clear (&run);
+  got = dp_test_file_sha256 (first_path);
+  assert_string_equal (got, want);
+  assert_int_equal (dp_test_count_files (dir), 3);
+}
+
 static void
 test_checksum (void **state)
 {
@@ -470,11 +636,17 @@ main (void)
     cmocka_unit_test_setup_teardown (test_download_and_failure, setup, teardown),
     cmocka_unit_test_setup_teardown (test_resume_after_kill, setup, teardown),
     cmocka_unit_test_setup_teardown (test_checksum, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_same_output_at_once, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_same_folder_name_at_once, setup, teardown),
     cmocka_unit_test_setup_teardown (test_security_options, setup, teardown),
     cmocka_unit_test_setup_teardown (test_leak_check, setup, teardown),
   };
 
   int failed;
+
+  /* DP_TEST_FILTER=test_name runs one test (a glob pattern). */
+  if (g_getenv ("DP_TEST_FILTER") != NULL)
+    cmocka_set_test_filter (g_getenv ("DP_TEST_FILTER"));
 
   failed = cmocka_run_group_tests (tests, NULL, NULL);
   dp_test_quiesce_threads ();

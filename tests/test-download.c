@@ -5,15 +5,24 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "dp-download.h"
 #include "dp-error.h"
+#include "dp-http.h"
+#include "dp-part-file-private.h"
+#include "dp-state.h"
 #include "dp-test-server.h"
 #include "dp-test-util.h"
+#include "dp-transfer-private.h"
 
 /*
  * Integration tests: real downloads from the loopback test server, each
@@ -297,6 +306,25 @@ test_not_found (void **state)
   assert_int_equal (dp_test_count_files (f->dir), 0);
 }
 
+/* The same with -o: a file name given by the user. */
+static void
+assert_named_download_fails (Fixture    *f,
+                             const char *path_and_query,
+                             guint       segments,
+                             int         code)
+{
+  g_autoptr(DpDownload) download = new_download (f, path_and_query, segments);
+  g_autofree char *out = g_build_filename (f->dir, "named.bin", NULL);
+  g_autoptr(GError) error = NULL;
+
+  dp_download_set_output (download, out);
+  assert_false (dp_test_run_download (download, 60, &error));
+  if (!g_error_matches (error, DP_ERROR, code))
+    fail_msg ("expected error code %d, got %s", code, error ? error->message : "success");
+}
+
+/* A failure before a byte of the file arrived leaves nothing behind:
+ * no partial file, no state, in either mode. */
 static void
 test_forbidden_range (void **state)
 {
@@ -304,6 +332,9 @@ test_forbidden_range (void **state)
 
   assert_download_fails_with (f, "/file/forbidden.bin?size=4000000&rangestatus=403", 4, DP_ERROR_FORBIDDEN,
                               "The server refused access to this file (403 ");
+  assert_int_equal (dp_test_count_files (f->dir), 0);
+  assert_named_download_fails (f, "/file/forbidden.bin?size=4000000&rangestatus=403", 4, DP_ERROR_FORBIDDEN);
+  assert_int_equal (dp_test_count_files (f->dir), 0);
 }
 
 static void
@@ -311,8 +342,65 @@ test_error_page_never_lands (void **state)
 {
   Fixture *f = *state;
 
-  assert_download_fails_with (f, "/file/expired.bin?size=4000000&htmlafter=1", 4, DP_ERROR_BAD_RESPONSE,
+  /* Every range is answered with an HTML page, the probe's too: the
+   * address names a .bin file, so the page is not taken for it. */
+  assert_download_fails_with (f, "/file/expired.bin?size=4000000&html=1", 4, DP_ERROR_BAD_RESPONSE,
                               "The server sent a web page instead of the file.");
+  assert_int_equal (dp_test_count_files (f->dir), 0);
+  assert_named_download_fails (f, "/file/expired.bin?size=4000000&html=1", 4, DP_ERROR_BAD_RESPONSE);
+  assert_int_equal (dp_test_count_files (f->dir), 0);
+  /* The page comes after the probe's part of the file: still never
+   * under the final name. */
+  assert_download_fails_with (f, "/file/later.bin?size=4000000&htmlafter=1", 4, DP_ERROR_BAD_RESPONSE,
+                              "The server sent a web page instead of the file.");
+}
+
+/* Writes a state file saying that [0, @done) of the file at @url is on
+ * disk. */
+static void
+write_state (const char *path,
+             const char *url,
+             gint64      size,
+             const char *etag,
+             gint64      done)
+{
+  g_autoptr(DpState) resume = dp_state_new ();
+  DpRange range = { 0, done };
+
+  resume->url = g_strdup (url);
+  resume->size = size;
+  resume->etag = g_strdup (etag);
+  g_array_append_val (resume->done, range);
+  g_assert_true (dp_state_save (resume, path, NULL));
+}
+
+/* A download that continued an earlier attempt keeps what it had, even
+ * when it fails before a new byte arrives. */
+static void
+test_failure_after_resume_keeps_part (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *url = dp_test_server_url (f->server, "/file/kept.bin?size=3000000&etag=k&rangestatus=403");
+  g_autofree char *out = g_build_filename (f->dir, "kept.bin", NULL);
+  g_autofree char *part = g_build_filename (f->dir, "kept.bin.part", NULL);
+  g_autofree char *state_file = g_build_filename (f->dir, "kept.bin.part.state", NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(DpDownload) download = dp_download_new (url);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (part, "earlier bytes", -1, NULL));
+  write_state (state_file, url, 3000000, "\"k\"", 13);
+  g_assert_true (g_file_get_contents (state_file, &before, NULL, NULL));
+
+  dp_download_set_output (download, out);
+  dp_download_set_retry_delay (download, 10);
+  assert_false (dp_test_run_download (download, 60, &error));
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_FORBIDDEN));
+
+  assert_true (g_file_test (part, G_FILE_TEST_IS_REGULAR));
+  assert_true (g_file_get_contents (state_file, &after, NULL, NULL));
+  assert_string_equal (after, before);
 }
 
 static void
@@ -474,9 +562,10 @@ test_hostile_disposition_stays_in_folder (void **state)
 {
   Fixture *f = *state;
 
-  /* filename="../../evil.sh" */
+  /* filename="../../evil.sh": only the last path segment counts
+   * (RFC 6266, 4.3). */
   assert_download_ok (f, "/file/x?size=100&disposition=attachment%3B%20filename%3D%22..%2F..%2Fevil.sh%22",
-                      1, 1, 100, "_.._evil.sh");
+                      1, 1, 100, "evil.sh");
 }
 
 static void
@@ -563,6 +652,73 @@ test_existing_file_is_not_overwritten (void **state)
   assert_string_equal (base, "disk (1).iso");
   assert_true (g_file_get_contents (existing, &contents, NULL, NULL));
   assert_string_equal (contents, "precious");
+}
+
+static void
+set_old_mtime (const char *path)
+{
+  struct timespec times[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+
+  assert_int_equal (utimensat (AT_FDCWD, path, times, 0), 0);
+}
+
+static void
+assert_untouched (const char *path,
+                  const char *contents)
+{
+  g_autofree char *now = NULL;
+  struct stat st;
+
+  assert_int_equal (stat (path, &st), 0);
+  assert_int_equal (st.st_mtim.tv_sec, 1000000000);
+  assert_true (g_file_get_contents (path, &now, NULL, NULL));
+  assert_string_equal (now, contents);
+}
+
+/* A partial file without a state, or with a state about another file,
+ * is somebody else's: the download takes the next name and leaves it,
+ * bytes and times, as it was. */
+static void
+test_foreign_part_is_left_alone (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *bare = g_build_filename (f->dir, "bare.bin.part", NULL);
+  g_autofree char *other = g_build_filename (f->dir, "other.bin.part", NULL);
+  g_autofree char *other_state = g_build_filename (f->dir, "other.bin.part.state", NULL);
+  g_autofree char *other_state_contents = NULL;
+  const char *names[] = { "bare", "other" };
+
+  g_assert_true (g_file_set_contents (bare, "not yours", -1, NULL));
+  g_assert_true (g_file_set_contents (other, "not yours either", -1, NULL));
+  write_state (other_state, "http://example.com/other.bin", 1000, NULL, 10);
+  g_assert_true (g_file_get_contents (other_state, &other_state_contents, NULL, NULL));
+  set_old_mtime (bare);
+  set_old_mtime (other);
+  set_old_mtime (other_state);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *query = g_strdup_printf ("/file/%s.bin?size=1000003&seed=7", names[i]);
+      g_autofree char *expected = g_strdup_printf ("%s (1).bin", names[i]);
+      g_autoptr(DpDownload) download = new_download (f, query, 2);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *base = NULL;
+      g_autofree char *got = NULL;
+      g_autofree char *want = dp_test_content_sha256 (7, 1000003);
+
+      if (!dp_test_run_download (download, 30, &error))
+        fail_msg ("%s failed: %s", query, error->message);
+      base = g_path_get_basename (dp_download_get_path (download));
+      assert_string_equal (base, expected);
+      got = dp_test_file_sha256 (dp_download_get_path (download));
+      assert_string_equal (got, want);
+    }
+
+  assert_untouched (bare, "not yours");
+  assert_untouched (other, "not yours either");
+  assert_untouched (other_state, other_state_contents);
+  /* The two foreign files and state, the two downloads. */
+  assert_int_equal (dp_test_count_files (f->dir), 5);
 }
 
 static void
@@ -684,6 +840,53 @@ has_notice (GPtrArray  *notices,
   return FALSE;
 }
 
+static void
+plant_file_at_path (DpDownload *download,
+                    gboolean   *planted)
+{
+  const char *path = dp_download_get_path (download);
+
+  /* Once bytes arrive, the name is chosen and its partial file open. */
+  if (!*planted && path != NULL && dp_download_get_received (download) > 0)
+    {
+      g_assert_true (g_file_set_contents (path, "appeared meanwhile", -1, NULL));
+      *planted = TRUE;
+    }
+}
+
+/* A name chosen because it was free is not replaced by the final rename
+ * when a file appeared there during the download: the next number is
+ * used, and the download says which. */
+static void
+test_file_appearing_at_final_name_is_kept (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpDownload) download =
+    new_download (f, "/file/race.bin?size=2000003&seed=20&rate=2000000", 2);
+  g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *appeared = g_build_filename (f->dir, "race.bin", NULL);
+  g_autofree char *expected = g_build_filename (f->dir, "race (1).bin", NULL);
+  g_autofree char *want = dp_test_content_sha256 (20, 2000003);
+  g_autofree char *got = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean planted = FALSE;
+
+  g_signal_connect (download, "progress", G_CALLBACK (plant_file_at_path), &planted);
+  g_signal_connect (download, "notice", G_CALLBACK (collect_notice), notices);
+  if (!dp_test_run_download (download, 60, &error))
+    fail_msg ("failed: %s", error->message);
+  assert_true (planted);
+
+  assert_string_equal (dp_download_get_path (download), expected);
+  got = dp_test_file_sha256 (expected);
+  assert_string_equal (got, want);
+  assert_true (g_file_get_contents (appeared, &contents, NULL, NULL));
+  assert_string_equal (contents, "appeared meanwhile");
+  assert_true (has_notice (notices, "race (1).bin"));
+  assert_int_equal (dp_test_count_files (f->dir), 2);
+}
+
 /* The file changes on the server between requests: the download starts
  * over and saves the new version whole, never a mix of both. */
 static void
@@ -764,8 +967,15 @@ test_resume_after_cancel (void **state)
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED));
   g_clear_error (&error);
   g_signal_handler_disconnect (download, id);
-  /* NAME.part and its state remain. */
+  /* NAME.part and its state remain, and the partial file's lock went
+   * with the download's end: the next attempt may take it at once. */
   assert_int_equal (dp_test_count_files (f->dir), 2);
+  {
+    g_autofree char *part = g_build_filename (f->dir, "resume.bin.part", NULL);
+    g_autoptr(DpPartFile) free_again = dp_part_file_open (part, DP_PART_FILE_OPEN_EXISTING, &error);
+
+    g_assert_no_error (error);
+  }
 
   if (!dp_test_run_download (download, 60, &error))
     fail_msg ("resume failed: %s", error->message);
@@ -777,6 +987,85 @@ test_resume_after_cancel (void **state)
   if (dp_test_server_get_bytes_sent (f->server) > size * 5 / 4)
     fail_msg ("%" G_GUINT64_FORMAT " bytes sent for a %" G_GUINT64_FORMAT "-byte file",
               dp_test_server_get_bytes_sent (f->server), size);
+}
+
+typedef struct
+{
+  DpTransfer *transfer;
+  gboolean done;
+} HeldData;
+
+static void
+cancel_once_bytes_arrive (gpointer data)
+{
+  HeldData *held = data;
+  DpTransferSnapshot snapshot;
+
+  dp_transfer_snapshot (held->transfer, &snapshot);
+  if (snapshot.received > 0)
+    dp_transfer_cancel (held->transfer);
+  dp_transfer_snapshot_clear (&snapshot);
+}
+
+static void
+on_held_transfer_done (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  HeldData *held = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_task_propagate_pointer (G_TASK (result), &error);
+
+  assert_null (path);
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED));
+  held->done = TRUE;
+}
+
+/* The partial file is unlocked when a transfer ends, not when its last
+ * reference goes (here the test's own; in an application a progress
+ * source not yet run): an attempt right after must be able to take it. */
+static void
+test_transfer_end_releases_lock (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *url = dp_test_server_url (f->server, "/file/held.bin?size=4000000&etag=h&rate=500000");
+  g_autofree char *out = g_build_filename (f->dir, "held.bin", NULL);
+  g_autofree char *part = g_build_filename (f->dir, "held.bin.part", NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(DpPartFile) next = NULL;
+  g_autoptr(GError) error = NULL;
+  DpTransferConfig config = { 0 };
+  HeldData held = { NULL, FALSE };
+
+  config.uri = dp_http_parse_url (url, NULL);
+  config.output = g_strdup (out);
+  config.segments = 2;
+  config.min_segment = DP_MIN_SEGMENT_SIZE;
+  config.stall_timeout = 2;
+  config.retry_delay_ms = 10;
+  config.max_attempts = 8;
+  config.resume = TRUE;
+
+  g_main_context_push_thread_default (context);
+  held.transfer = dp_transfer_new (&config, cancel_once_bytes_arrive, &held, NULL);
+  dp_transfer_config_clear (&config);
+  task = g_task_new (NULL, NULL, on_held_transfer_done, &held);
+  dp_transfer_run (held.transfer, task);
+  while (!held.done)
+    g_main_context_iteration (context, TRUE);
+  dp_transfer_join (held.transfer);
+
+  /* The transfer is still referenced here. */
+  next = dp_part_file_open (part, DP_PART_FILE_OPEN_EXISTING, &error);
+  g_assert_no_error (error);
+  assert_non_null (next);
+
+  g_clear_pointer (&next, dp_part_file_free);
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_main_context_pop_thread_default (context);
+  dp_transfer_unref (held.transfer);
 }
 
 /* A damaged state file is reported and ignored, never trusted. */
@@ -1042,6 +1331,102 @@ test_credentials_stay_private (void **state)
   assert_non_null (strstr (contents, "/file/private.bin"));
 }
 
+/* A sync that fails during the download fails it, naming the file:
+ * the bytes counted as written may be lost, and neither a state file
+ * nor the final rename may claim otherwise. */
+static void
+test_failed_sync_fails_download (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpDownload) download =
+    new_download (f, "/file/lost.bin?size=8000000&seed=8&etag=l&rate=1000000", 2);
+  g_autofree char *part = g_build_filename (f->dir, "lost.bin.part", NULL);
+  g_autofree char *state_file = g_build_filename (f->dir, "lost.bin.part.state", NULL);
+  g_autofree char *out = g_build_filename (f->dir, "lost.bin", NULL);
+  g_autoptr(GError) error = NULL;
+
+  /* The first sync of the download's partial file reports EIO. */
+  dp_part_file_set_next_open_fault_for_testing (EIO);
+  assert_false (dp_test_run_download (download, 60, &error));
+  dp_part_file_set_next_open_fault_for_testing (0);
+
+  if (!g_error_matches (error, DP_ERROR, DP_ERROR_IO))
+    fail_msg ("expected an I/O error, got: %s", error ? error->message : "success");
+  assert_non_null (strstr (error->message, "lost.bin.part"));
+  /* Stopped at the failure, not at the end of the file. */
+  assert_true (dp_test_server_get_bytes_sent (f->server) < 8000000);
+  assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  assert_false (g_file_test (state_file, G_FILE_TEST_EXISTS));
+  /* What arrived stays, without a state that would vouch for it. */
+  assert_true (g_file_test (part, G_FILE_TEST_IS_REGULAR));
+}
+
+/* How often the state file next to @part_name was replaced, from the
+ * inotify events queued on @fd. */
+static guint
+count_state_writes (int         fd,
+                    const char *state_name)
+{
+  char buffer[64 * 1024] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+  guint writes = 0;
+
+  for (;;)
+    {
+      ssize_t n = read (fd, buffer, sizeof buffer);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      for (char *p = buffer; p < buffer + n;)
+        {
+          const struct inotify_event *event = (const struct inotify_event *) (gpointer) p;
+
+          assert_false (event->mask & IN_Q_OVERFLOW);
+          if (event->len > 0 && strcmp (event->name, state_name) == 0)
+            writes++;
+          p += sizeof (struct inotify_event) + event->len;
+        }
+    }
+  return writes;
+}
+
+/* Checkpoints come at most once a second, plus one when a segment
+ * ends: each is an fdatasync() and a durable state write, which USB
+ * sticks, spinning disks and laptops on battery feel. Counted as the
+ * state file's replacements, whatever the timing. */
+static void
+test_checkpoint_cadence (void **state)
+{
+  Fixture *f = *state;
+  /* One connection, so one segment end; about 3.5 s at 1 MB/s. */
+  g_autoptr(DpDownload) download =
+    new_download (f, "/file/cadence.bin?size=3500000&seed=9&etag=c&rate=1000000", 1);
+  g_autoptr(GError) error = NULL;
+  int fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  gint64 started, seconds;
+  guint writes;
+
+  assert_true (fd >= 0);
+  /* The state is written to a temporary file and renamed over. */
+  assert_true (inotify_add_watch (fd, f->dir, IN_MOVED_TO | IN_CREATE) >= 0);
+
+  started = g_get_monotonic_time ();
+  if (!dp_test_run_download (download, 60, &error))
+    fail_msg ("failed: %s", error->message);
+  seconds = (g_get_monotonic_time () - started) / G_USEC_PER_SEC;
+
+  writes = count_state_writes (fd, "cadence.bin.part.state");
+  close (fd);
+  printf ("# %u state writes in %" G_GINT64_FORMAT "+ s\n", writes, seconds);
+  /* One a second at most (none before the first second is over), and
+   * one for the end of the only segment. */
+  if (writes > seconds + 1)
+    fail_msg ("%u checkpoints in under %" G_GINT64_FORMAT " s", writes, seconds + 1);
+  /* Still recording progress while it runs. */
+  assert_true (writes >= 2);
+}
+
 int
 main (void)
 {
@@ -1064,6 +1449,10 @@ main (void)
     cmocka_unit_test_setup_teardown (test_not_found, setup, teardown),
     cmocka_unit_test_setup_teardown (test_forbidden_range, setup, teardown),
     cmocka_unit_test_setup_teardown (test_error_page_never_lands, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_failure_after_resume_keeps_part, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_foreign_part_is_left_alone, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_failed_sync_fails_download, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_checkpoint_cadence, setup, teardown),
     cmocka_unit_test_setup_teardown (test_transient_errors_are_retried, setup, teardown),
     cmocka_unit_test_setup_teardown (test_requests_follow_pace, setup, teardown),
     cmocka_unit_test_setup_teardown (test_connection_limit, setup, teardown),
@@ -1075,6 +1464,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_hostile_disposition_stays_in_folder, setup, teardown),
     cmocka_unit_test_setup_teardown (test_url_name_is_decoded, setup, teardown),
     cmocka_unit_test_setup_teardown (test_existing_file_is_not_overwritten, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_file_appearing_at_final_name_is_kept, setup, teardown),
     cmocka_unit_test_setup_teardown (test_output_file, setup, teardown),
     cmocka_unit_test_setup_teardown (test_missing_folder, setup, teardown),
     cmocka_unit_test_setup_teardown (test_bad_urls, setup, teardown),
@@ -1084,6 +1474,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_changed_file_starts_over, setup, teardown),
     cmocka_unit_test_setup_teardown (test_changed_size_starts_over, setup, teardown),
     cmocka_unit_test_setup_teardown (test_resume_after_cancel, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_transfer_end_releases_lock, setup, teardown),
     cmocka_unit_test_setup_teardown (test_damaged_state_is_ignored, setup, teardown),
     cmocka_unit_test_setup_teardown (test_stays_in_folder, setup, teardown),
     cmocka_unit_test_setup_teardown (test_connections_are_reused, setup, teardown),

@@ -396,16 +396,28 @@ test_derive (void **state)
   g_autofree char *h = dp_derive_filename ("attachment; filename*=UTF-8''%e2%82%ac.txt",
                                            "http://h/y.zip");
   g_autofree char *i = dp_derive_filename ("garbage", "not a url");
+  g_autofree char *j = dp_derive_filename ("attachment; filename=\"../../x.bin\"", NULL);
+  g_autofree char *k = dp_derive_filename ("attachment; filename=\"C:\\\\Users\\\\me\\\\r.pdf\"", NULL);
+  g_autofree char *l = dp_derive_filename ("attachment; filename=\"dir/\"", "http://h/y.zip");
+  g_autofree char *m = dp_derive_filename ("attachment; filename*=UTF-8''..%2F..%5Cz.txt", NULL);
+  g_autofree char *n = dp_derive_filename ("attachment; filename=\"a/b\\\\..\"", "http://h/y.zip");
 
   assert_string_equal (a, "report.pdf");
   assert_string_equal (b, "x.iso");
   assert_string_equal (c, "download");
   assert_string_equal (d, "download");
-  assert_string_equal (e, "_.._.bashrc");
+  /* Only the last path segment counts (RFC 6266, 4.3), then the usual
+   * rules: no hidden file, no "..". */
+  assert_string_equal (e, "bashrc");
   assert_string_equal (f, "y.zip");
   assert_string_equal (g, "y.zip");
   assert_string_equal (h, "\xe2\x82\xac.txt");
   assert_string_equal (i, "download");
+  assert_string_equal (j, "x.bin");
+  assert_string_equal (k, "r.pdf");
+  assert_string_equal (l, "y.zip");
+  assert_string_equal (m, "z.txt");
+  assert_string_equal (n, "y.zip");
 }
 
 /* dp_numbered_filename */

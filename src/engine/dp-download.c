@@ -680,6 +680,9 @@ start_transfer (DpDownload *self,
   config.uri = g_uri_ref (uri);
   config.output = g_strdup (output);
   config.directory = g_strdup (self->directory);
+  /* A restart into the name a folder download chose: that name was only
+   * free, it is not the user's to replace. */
+  config.keep_existing = output != NULL && self->output == NULL;
   config.segments = self->segments;
   config.min_segment = DP_MIN_SEGMENT_SIZE;
   config.stall_timeout = self->stall_timeout;

@@ -31,6 +31,8 @@ G_BEGIN_DECLS
  * @DP_ERROR_INVALID_ARGUMENT: a caller passed a value out of range
  * @DP_ERROR_INSECURE_REDIRECT: an https:// address redirected to plain
  *   http://; #DpDownload:allow-insecure-redirects lets it through
+ * @DP_ERROR_BUSY: another download (in this process or another one) is
+ *   saving to the same file right now
  *
  * Error codes in the %DP_ERROR domain. Front ends switch on these to
  * decide what to offer (retry, pick another folder, …).
@@ -54,6 +56,7 @@ typedef enum
   DP_ERROR_CANCELLED,
   DP_ERROR_INVALID_ARGUMENT,
   DP_ERROR_INSECURE_REDIRECT,
+  DP_ERROR_BUSY,
 } DpError;
 
 GQuark dp_error_quark (void);

@@ -164,15 +164,30 @@ dp_filename_from_url (const char *url)
   return dp_sanitize_filename (decoded);
 }
 
+/* The part of @name after its last '/' or '\\'. */
+static const char *
+last_path_segment (const char *name)
+{
+  const char *last = name;
+
+  for (const char *p = name; *p != '\0'; p++)
+    if (*p == '/' || *p == '\\')
+      last = p + 1;
+  return last;
+}
+
 char *
 dp_derive_filename (const char *content_disposition,
                     const char *final_url)
 {
   g_autofree char *from_header = NULL;
-  char *name;
+  char *name = NULL;
 
+  /* RFC 6266, section 4.3: a file name with path parts counts only by
+   * its last one. */
   from_header = dp_parse_content_disposition_filename (content_disposition);
-  name = dp_sanitize_filename (from_header);
+  if (from_header != NULL)
+    name = dp_sanitize_filename (last_path_segment (from_header));
   if (name == NULL)
     name = dp_filename_from_url (final_url);
   if (name == NULL)

@@ -37,8 +37,9 @@ char *dp_filename_from_url (const char *url);
  * @content_disposition: (nullable): the server's Content-Disposition
  * @final_url: (nullable): the URL after redirects
  *
- * Picks the name to save under: the Content-Disposition file name,
- * else the URL's, else "download". Always sanitised.
+ * Picks the name to save under: the Content-Disposition file name
+ * (only its last path segment, after the last '/' or '\\', as RFC 6266
+ * section 4.3 asks), else the URL's, else "download". Always sanitised.
  *
  * Returns: (transfer full): a safe, non-empty file name
  */

@@ -14,18 +14,41 @@ G_BEGIN_DECLS
 typedef struct _DpPartFile DpPartFile;
 
 /**
+ * DpPartFileFlags:
+ * @DP_PART_FILE_OPEN_EXISTING: open the file that is there; fail if
+ *   there is none
+ * @DP_PART_FILE_CREATE: create the file if there is none
+ * @DP_PART_FILE_EXCLUSIVE: create the file; fail with %DP_ERROR_EXISTS
+ *   if the name is taken
+ * @DP_PART_FILE_TRUNCATE: drop the contents (no resume), once the file
+ *   is locked
+ */
+typedef enum
+{
+  DP_PART_FILE_OPEN_EXISTING = 0,
+  DP_PART_FILE_CREATE = 1 << 0,
+  DP_PART_FILE_EXCLUSIVE = 1 << 1,
+  DP_PART_FILE_TRUNCATE = 1 << 2,
+} DpPartFileFlags;
+
+/**
  * dp_part_file_open:
  * @path: where the partial file lives, normally "NAME.part"
- * @exclusive: fail with %DP_ERROR_EXISTS if @path exists
- * @truncate: drop existing contents (no resume)
+ * @flags: how to open it
  * @error: return location for a %DP_ERROR error
  *
- * Returns: (transfer full) (nullable): the open file
+ * Opens @path (never through a symbolic link) and locks it (flock(2))
+ * for as long as the #DpPartFile lives: a partial file is only ever
+ * written by the one download that holds its lock, and a download that
+ * merely looks at it is waited for a moment. Nothing is changed before
+ * the lock is held. Fails with %DP_ERROR_BUSY when another download
+ * holds it; that download's file is left exactly as it was.
+ *
+ * Returns: (transfer full) (nullable): the open, locked file
  */
-DpPartFile *dp_part_file_open        (const char  *path,
-                                      gboolean     exclusive,
-                                      gboolean     truncate,
-                                      GError     **error);
+DpPartFile *dp_part_file_open        (const char       *path,
+                                      DpPartFileFlags   flags,
+                                      GError          **error);
 
 /* Fails with %DP_ERROR_NO_SPACE, before anything is written, when a
  * file of @size bytes at @path cannot fit: beyond the file system's
@@ -57,7 +80,9 @@ void        dp_part_file_wait_writeback  (DpPartFile *self,
                                           gint64      offset,
                                           gint64      len);
 
-/* Makes every byte written so far durable (fdatasync). */
+/* Makes every byte written so far durable (fdatasync). Once a sync has
+ * failed, every later sync and dp_part_file_commit() fail with that
+ * first error: the kernel reports a lost writeback only once. */
 gboolean    dp_part_file_sync            (DpPartFile  *self,
                                           GError     **error);
 
@@ -66,18 +91,39 @@ gboolean    dp_part_file_truncate    (DpPartFile  *self,
                                       gint64       size,
                                       GError     **error);
 
-/* Flushes to disk, closes, renames to @final_path and flushes the
- * folder, so that @final_path only ever holds a complete file. */
-gboolean    dp_part_file_commit      (DpPartFile  *self,
-                                      const char  *final_path,
-                                      GError     **error);
+/**
+ * DpPartFileCommit:
+ * @DP_PART_FILE_REPLACE: a file at the final name is replaced (the
+ *   user named that very file)
+ * @DP_PART_FILE_NO_REPLACE: a file at the final name is kept, and the
+ *   commit fails with %DP_ERROR_EXISTS
+ */
+typedef enum
+{
+  DP_PART_FILE_REPLACE,
+  DP_PART_FILE_NO_REPLACE,
+} DpPartFileCommit;
+
+/* Flushes to disk, renames to @final_path (the lock still held), flushes
+ * the folder and closes, so that @final_path only ever holds a complete
+ * file. On failure the file stays open and locked: with
+ * %DP_PART_FILE_NO_REPLACE and %DP_ERROR_EXISTS the caller may try
+ * another name. */
+gboolean    dp_part_file_commit      (DpPartFile        *self,
+                                      const char        *final_path,
+                                      DpPartFileCommit   how,
+                                      GError           **error);
 
 const char *dp_part_file_get_path    (DpPartFile  *self);
 int         dp_part_file_get_fd      (DpPartFile  *self);
-/* Closes and deletes the partial file: its contents are known bad. */
+/* Whether any byte was written to the file through this object. */
+gboolean    dp_part_file_has_data    (DpPartFile  *self);
+/* Deletes the partial file (while still holding its lock), then closes
+ * it: its contents are known bad, or nothing worth keeping. */
 void        dp_part_file_discard     (DpPartFile  *self);
 
-/* Closes the descriptor; the partial file stays for a later resume. */
+/* Closes the descriptor, releasing the lock; the partial file stays for
+ * a later resume. */
 void        dp_part_file_free        (DpPartFile  *self);
 
 /* A %DP_ERROR error that says what errno @saved_errno means for @path. */

@@ -13,14 +13,18 @@ G_BEGIN_DECLS
  * within a few MiB. */
 #define BUFFER_SIZE (128 * 1024)
 
-/* While workers run, the controller makes their bytes durable about
- * this often: file-system metadata (extents turning from reserved to
- * written) is then committed in small steps instead of all in the final
- * fsync(), which would otherwise add a fraction of a second to the end of
- * every big download. */
-#define CHECKPOINT_INTERVAL_US (250 * 1000)
-/* ...and right after a connection finishes, but not more often than this. */
+/* While workers run, the controller makes their bytes durable and
+ * records them in the state file this often: a crash loses at most about
+ * a second of transfer, and file-system metadata (extents turning from
+ * reserved to written) is committed in steps instead of all in the final
+ * fsync(). Not more often: every sync is felt on USB sticks, spinning
+ * disks and laptops on battery. */
+#define CHECKPOINT_INTERVAL_US (G_USEC_PER_SEC)
+/* ...and right after a segment ends, but not more often than this. */
 #define CHECKPOINT_MIN_US (20 * 1000)
+/* The controller looks at the connections (slow ones, more of them)
+ * this often. */
+#define CONTROL_INTERVAL_US (250 * 1000)
 
 /* A connection's pace is measured over windows this long. */
 #define RATE_WINDOW_US (G_USEC_PER_SEC / 4)
@@ -111,6 +115,7 @@ struct _DpTransfer
   DpPartFile *file;
   GThreadPool *pool;
   char *state_path;     /* NAME.part.state, while resume is possible */
+  char *name;           /* the name numbered ones derive from, with -d */
   GArray *resume_done;  /* DpRanges already on disk, from the state file */
 
   /* Main thread only. */
@@ -179,6 +184,8 @@ gboolean dp_transfer_probe                  (DpTransfer  *self,
                                              GError     **error);
 gboolean dp_transfer_open_output            (DpTransfer  *self,
                                              DpProbe     *probe,
+                                             GError     **error);
+gboolean dp_transfer_commit_output          (DpTransfer  *self,
                                              GError     **error);
 void     dp_transfer_worker_run             (gpointer     data,
                                              gpointer     user_data);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include <glib/gi18n-lib.h>
@@ -108,6 +109,38 @@ send_with_retries (DpTransfer   *self,
     }
 }
 
+/* Whether the first answer is a web page standing in for the file: an
+ * expired or login-only link answers a request for "disk.iso" with a
+ * page. A web page is the file only where its name says it may be one
+ * (or has no type at all: "/download?id=3"). */
+static gboolean
+is_page_for_a_file (SoupMessage *msg)
+{
+  static const char *const page_types[] = {
+    "htm", "html", "xhtml", "shtml", "php", "asp", "aspx", "jsp", "cgi", "pl", "cfm", "do", "action",
+  };
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+  const char *type = soup_message_headers_get_content_type (headers, NULL);
+  g_autofree char *uri = NULL;
+  g_autofree char *name = NULL;
+  const char *dot;
+
+  if (type == NULL ||
+      (g_ascii_strcasecmp (type, "text/html") != 0 &&
+       g_ascii_strcasecmp (type, "application/xhtml+xml") != 0))
+    return FALSE;
+
+  uri = g_uri_to_string (soup_message_get_uri (msg));
+  name = dp_derive_filename (soup_message_headers_get_one (headers, "Content-Disposition"), uri);
+  dot = strrchr (name, '.');
+  if (dot == NULL || dot == name || dot[1] == '\0')
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (page_types); i++)
+    if (g_ascii_strcasecmp (dot + 1, page_types[i]) == 0)
+      return FALSE;
+  return TRUE;
+}
+
 /* What the probe asks for, in turn, until an answer says enough. */
 typedef enum
 {
@@ -194,6 +227,17 @@ dp_transfer_probe (DpTransfer  *self,
 
       if (!dp_answer_read (&answer, msg, stream, self->cancellable, error))
         {
+          dp_answer_clear (&answer);
+          return FALSE;
+        }
+
+      if ((answer.kind == DP_ANSWER_WHOLE || answer.kind == DP_ANSWER_PARTIAL) &&
+          is_page_for_a_file (msg))
+        {
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                               _("The server sent a web page instead of the file. "
+                                 "The link may have expired; get a fresh one."));
+          dp_http_finish (answer.stream, self->cancellable);
           dp_answer_clear (&answer);
           return FALSE;
         }
@@ -304,21 +348,23 @@ exists (const char *path)
   return g_lstat (path, &st) == 0;
 }
 
-/* Whether the partial file @part may be continued: its state file must
- * be sound and describe this very file on the server. Says why not when
- * there is something to say. */
+/* Whether the partial file @file (locked: nobody else writes it, and
+ * its state file is not about to change) may be continued: its state
+ * file must be sound and describe this very file on the server. Says why
+ * not when there is something to say. */
 static gboolean
 try_resume (DpTransfer *self,
             DpProbe    *probe,
-            const char *part,
+            DpPartFile *file,
             const char *state_path)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(DpState) state = NULL;
   g_autofree char *url = NULL;
-  GStatBuf st;
+  struct stat st;
 
-  if (!self->config.resume || g_lstat (part, &st) != 0 || !S_ISREG (st.st_mode))
+  if (!self->config.resume || fstat (dp_part_file_get_fd (file), &st) != 0 ||
+      !S_ISREG (st.st_mode))
     return FALSE;
 
   state = dp_state_load (state_path, &error);
@@ -366,11 +412,12 @@ try_resume (DpTransfer *self,
 }
 
 /* An absurd or merely too large size fails here, before the partial
- * file is created or grown. */
+ * file is created or grown. A partial file already at @part counts as
+ * room when it is continued or reused. */
 static gboolean
 check_room (const DpProbe  *probe,
             const char     *part,
-            gboolean        resuming,
+            gboolean        reusing,
             GError        **error)
 {
   GStatBuf st;
@@ -378,9 +425,36 @@ check_room (const DpProbe  *probe,
 
   if (probe->size <= 0)
     return TRUE;
-  if (resuming && g_stat (part, &st) == 0)
+  if (reusing && g_lstat (part, &st) == 0 && S_ISREG (st.st_mode))
     already = st.st_size;
   return dp_part_file_check_room (part, probe->size, already, error);
+}
+
+/* The partial file of a name in the folder, if it is ours to continue:
+ * a regular file, not locked by another download, whose state matches.
+ * Anything else is somebody else's and stays exactly as it is. */
+static DpPartFile *
+adopt_part (DpTransfer *self,
+            DpProbe    *probe,
+            const char *part,
+            const char *state_path)
+{
+  g_autoptr(DpPartFile) file = NULL;
+  g_autoptr(GError) error = NULL;
+  GStatBuf st;
+
+  if (g_lstat (part, &st) != 0 || !S_ISREG (st.st_mode))
+    return NULL;
+  /* Opening and locking change neither its bytes nor its times. */
+  file = dp_part_file_open (part, DP_PART_FILE_OPEN_EXISTING, &error);
+  if (file == NULL)
+    {
+      g_debug ("not continuing %s: %s", part, error->message);
+      return NULL;
+    }
+  if (!try_resume (self, probe, file, state_path))
+    return NULL;
+  return g_steal_pointer (&file);
 }
 
 gboolean
@@ -418,12 +492,20 @@ dp_transfer_open_output (DpTransfer  *self,
       path = g_strdup (self->config.output);
       part = g_strconcat (path, ".part", NULL);
       state_path = g_strconcat (part, ".state", NULL);
-      resuming = try_resume (self, probe, part, state_path);
-      if (!check_room (probe, part, resuming, error))
+      /* The partial file of the named file belongs to it: continued if
+       * its state matches, reused from scratch otherwise. Either way
+       * only once it is locked, so another download's stays intact. */
+      if (!check_room (probe, part, TRUE, error))
         return FALSE;
-      file = dp_part_file_open (part, FALSE, !resuming, error);
+      file = dp_part_file_open (part, DP_PART_FILE_CREATE, error);
       if (file == NULL)
         return FALSE;
+      resuming = try_resume (self, probe, file, state_path);
+      if (!resuming && !dp_part_file_truncate (file, 0, error))
+        {
+          dp_part_file_free (file);
+          return FALSE;
+        }
     }
   else
     {
@@ -440,7 +522,7 @@ dp_transfer_open_output (DpTransfer  *self,
       name = dp_derive_filename (soup_message_headers_get_one (headers, "Content-Disposition"), uri);
 
       /* Never overwrite: the first free "name", "name (1)", … whose
-       * partial file can be created exclusively. */
+       * partial file can be created exclusively, or is ours to continue. */
       for (guint n = 0; n <= MAX_NUMBERED_NAMES && file == NULL; n++)
         {
           g_autofree char *candidate = n == 0 ? g_strdup (name) : dp_numbered_filename (name, n);
@@ -457,21 +539,24 @@ dp_transfer_open_output (DpTransfer  *self,
           if (exists (part))
             {
               /* Ours from an earlier attempt, or somebody else's. */
-              if (!try_resume (self, probe, part, state_path))
+              file = adopt_part (self, probe, part, state_path);
+              if (file == NULL)
                 continue;
               resuming = TRUE;
               if (!check_room (probe, part, TRUE, error))
-                return FALSE;
-              file = dp_part_file_open (part, FALSE, FALSE, error);
-              if (file == NULL)
-                return FALSE;
+                {
+                  dp_part_file_free (file);
+                  return FALSE;
+                }
               break;
             }
 
           if (!check_room (probe, part, FALSE, error))
             return FALSE;
-          file = dp_part_file_open (part, TRUE, TRUE, &local_error);
-          if (file == NULL && !g_error_matches (local_error, DP_ERROR, DP_ERROR_EXISTS))
+          file = dp_part_file_open (part, DP_PART_FILE_EXCLUSIVE, &local_error);
+          /* Taken meanwhile: by a file, or by another download. */
+          if (file == NULL && !g_error_matches (local_error, DP_ERROR, DP_ERROR_EXISTS) &&
+              !g_error_matches (local_error, DP_ERROR, DP_ERROR_BUSY))
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
               return FALSE;
@@ -486,11 +571,13 @@ dp_transfer_open_output (DpTransfer  *self,
         }
     }
 
+  /* From here on the partial file is locked: only this transfer changes
+   * it and its state file. */
   if (probe->size > 0 && !dp_part_file_preallocate (file, probe->size, error))
     {
-      dp_part_file_free (file);
       if (!resuming)
-        g_unlink (part);
+        dp_part_file_discard (file);
+      dp_part_file_free (file);
       return FALSE;
     }
 
@@ -505,8 +592,79 @@ dp_transfer_open_output (DpTransfer  *self,
     self->state_path = g_steal_pointer (&state_path);
 
   self->file = file;
+  self->name = g_steal_pointer (&name);
   g_mutex_lock (&self->mutex);
   self->path = g_steal_pointer (&path);
   g_mutex_unlock (&self->mutex);
   return TRUE;
+}
+
+/* Gives the complete partial file its final name. A name the user gave
+ * (-o) is replaced: the file only changes once the new one is complete.
+ * A name that was chosen because it was free is never replaced: if a
+ * file appeared there during the download, the next free number is
+ * used, and the transfer's path says which. */
+gboolean
+dp_transfer_commit_output (DpTransfer  *self,
+                           GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *directory = NULL;
+  g_autofree char *display = NULL;
+  g_autofree char *name = NULL;
+
+  g_mutex_lock (&self->mutex);
+  path = g_strdup (self->path);
+  g_mutex_unlock (&self->mutex);
+
+  if (self->config.output != NULL && !self->config.keep_existing)
+    return dp_part_file_commit (self->file, path, DP_PART_FILE_REPLACE, error);
+
+  if (dp_part_file_commit (self->file, path, DP_PART_FILE_NO_REPLACE, &local_error))
+    return TRUE;
+  if (!g_error_matches (local_error, DP_ERROR, DP_ERROR_EXISTS))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  directory = g_path_get_dirname (path);
+  name = self->name != NULL ? g_strdup (self->name) : g_path_get_basename (path);
+  for (guint n = 1; n <= MAX_NUMBERED_NAMES; n++)
+    {
+      g_autofree char *candidate_name = dp_numbered_filename (name, n);
+      g_autofree char *candidate = g_build_filename (directory, candidate_name, NULL);
+      g_autofree char *candidate_part = g_strconcat (candidate, ".part", NULL);
+
+      /* A name with a partial file is another download's to finish. */
+      if (exists (candidate) || exists (candidate_part))
+        continue;
+
+      g_clear_error (&local_error);
+      if (dp_part_file_commit (self->file, candidate, DP_PART_FILE_NO_REPLACE, &local_error))
+        {
+          g_autofree char *was = g_filename_display_basename (path);
+          g_autofree char *now = g_filename_display_basename (candidate);
+          g_autofree char *message = g_strdup_printf (_("“%s” appeared in the folder during the "
+                                                        "download; saved as “%s”."), was, now);
+
+          dp_transfer_notice (self, message);
+          g_mutex_lock (&self->mutex);
+          g_free (self->path);
+          self->path = g_steal_pointer (&candidate);
+          g_mutex_unlock (&self->mutex);
+          return TRUE;
+        }
+      if (!g_error_matches (local_error, DP_ERROR, DP_ERROR_EXISTS))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+
+  display = g_filename_display_name (directory);
+  g_set_error (error, DP_ERROR, DP_ERROR_EXISTS,
+               _("Every name for “%s” is taken in “%s”."), name, display);
+  return FALSE;
 }

@@ -83,6 +83,7 @@ dp_transfer_unref (DpTransfer *self)
   g_clear_pointer (&self->etag, g_free);
   g_clear_pointer (&self->last_modified, g_free);
   g_clear_pointer (&self->state_path, g_free);
+  g_clear_pointer (&self->name, g_free);
   g_clear_pointer (&self->resume_done, g_array_unref);
   g_clear_pointer (&self->notices, g_ptr_array_unref);
   g_clear_pointer (&self->content_type, g_free);
@@ -295,13 +296,17 @@ dp_transfer_strong_last_modified (DpTransfer *self)
 }
 
 /* Makes what is written durable, then records it in the state file, so
- * that the state never claims a byte that a crash could lose. */
+ * that the state never claims a byte that a crash could lose. Fails only
+ * when the sync fails: then bytes already counted as written may be
+ * lost, and no state is written, now or later. A state file that cannot
+ * be written is only a lost convenience. */
 gboolean
 dp_transfer_checkpoint (DpTransfer  *self,
                         GError     **error)
 {
   g_autoptr(DpState) state = NULL;
   g_autoptr(GArray) done = NULL;
+  g_autoptr(GError) state_error = NULL;
   g_autofree char *url = NULL;
 
   g_mutex_lock (&self->mutex);
@@ -323,7 +328,9 @@ dp_transfer_checkpoint (DpTransfer  *self,
   state->etag = g_strdup (dp_transfer_strong_etag (self));
   state->last_modified = g_strdup (dp_transfer_strong_last_modified (self));
   g_array_append_vals (state->done, done->data, done->len);
-  return dp_state_save (state, self->state_path, error);
+  if (!dp_state_save (state, self->state_path, &state_error))
+    g_debug ("could not save the resume state: %s", state_error->message);
+  return TRUE;
 }
 
 void
@@ -490,13 +497,37 @@ grow_locked (DpTransfer *self,
     }
 }
 
+/* Segments whose bytes have all arrived. Called with the mutex held. */
+static guint
+count_finished_locked (DpTransfer *self)
+{
+  guint n = dp_scheduler_get_n_segments (self->scheduler);
+  guint finished = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const DpSegment *seg = dp_scheduler_get_segment (self->scheduler, i);
+
+      if (seg->pos >= seg->end)
+        finished++;
+    }
+  return finished;
+}
+
+/* Waits for the workers, watching their pace, and makes what they wrote
+ * durable about once a second and when a segment ends. Called and
+ * returns with the mutex held. */
 static void
 checkpoint_loop_locked (DpTransfer *self)
 {
   gint64 synced = 0;
-  gint64 last_sync = g_get_monotonic_time ();
-  gint64 next = last_sync + CHECKPOINT_INTERVAL_US;
-  gint64 grown_at = last_sync;
+  /* When the last checkpoint took its snapshot, and when it was done. */
+  gint64 last_start = g_get_monotonic_time ();
+  gint64 last_end = last_start;
+  gint64 next_checkpoint = last_start + CHECKPOINT_INTERVAL_US;
+  gint64 next_control = last_start + CONTROL_INTERVAL_US;
+  guint finished = count_finished_locked (self);
+  gint64 grown_at = last_start;
   gint64 grown_done = dp_scheduler_get_done (self->scheduler);
   double rate_before = 0;
 
@@ -504,12 +535,13 @@ checkpoint_loop_locked (DpTransfer *self)
     {
       gint64 now;
       gint64 done;
+      guint finished_now;
 
       /* Any broadcast (a finished segment, a stopping worker) wakes us:
        * the end of a download is when a sync saves the most time. */
       g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func (g_object_unref);
 
-      g_cond_wait_until (&self->cond, &self->mutex, next);
+      g_cond_wait_until (&self->cond, &self->mutex, MIN (next_control, next_checkpoint));
       now = g_get_monotonic_time ();
       if (self->n_running == 0)
         continue;
@@ -532,25 +564,47 @@ checkpoint_loop_locked (DpTransfer *self)
             g_cancellable_cancel (g_ptr_array_index (slow, i));
           g_mutex_lock (&self->mutex);
         }
+      next_control = now + CONTROL_INTERVAL_US;
 
-      if (now - last_sync < CHECKPOINT_MIN_US)
+      /* A segment that ends is worth recording right away (a connection
+       * is free, the rest of the file may take long), but not more often
+       * than CHECKPOINT_MIN_US. */
+      finished_now = count_finished_locked (self);
+      if (finished_now != finished)
+        {
+          finished = finished_now;
+          next_checkpoint = MIN (next_checkpoint, last_end + CHECKPOINT_MIN_US);
+        }
+      if (now < next_checkpoint)
         continue;
 
       done = dp_scheduler_get_done (self->scheduler);
-      if (done != synced)
+      if (done == synced)
         {
-          g_autoptr(GError) error = NULL;
-
-          g_mutex_unlock (&self->mutex);
-          /* A failure here shows again, with its reason, in the final
-           * flush; the state file is only a convenience. */
-          if (!dp_transfer_checkpoint (self, &error))
-            g_debug ("checkpoint failed: %s", error->message);
-          g_mutex_lock (&self->mutex);
-          synced = done;
-          last_sync = g_get_monotonic_time ();
+          /* Nothing new: look again soon, so that the first new bytes
+           * are not left out for long. */
+          next_checkpoint = now + CONTROL_INTERVAL_US;
+          continue;
         }
-      next = MAX (now, last_sync) + CHECKPOINT_INTERVAL_US;
+
+      {
+        g_autoptr(GError) error = NULL;
+        gboolean ok;
+
+        g_mutex_unlock (&self->mutex);
+        ok = dp_transfer_checkpoint (self, &error);
+        /* Bytes the transfer counts as written may be lost, and the
+         * final fsync() would not say so: the file cannot be trusted. */
+        if (!ok)
+          dp_transfer_abort (self, g_steal_pointer (&error));
+        g_mutex_lock (&self->mutex);
+      }
+      synced = done;
+      last_start = now;
+      last_end = g_get_monotonic_time ();
+      /* Spaced from snapshot to snapshot, so that a crash loses about a
+       * second at most; a slow disk still gets a breather. */
+      next_checkpoint = MAX (last_start + CHECKPOINT_INTERVAL_US, last_end + CHECKPOINT_MIN_US);
     }
 }
 
@@ -815,27 +869,48 @@ controller_thread (gpointer data)
                                   name, self->cancellable, &error);
       if (!ok && g_error_matches (error, DP_ERROR, DP_ERROR_CHECKSUM))
         {
-          /* Known bad: a later attempt must not continue it. */
-          dp_part_file_discard (self->file);
-          g_clear_pointer (&self->file, dp_part_file_free);
+          /* Known bad: a later attempt must not continue it. Both files
+           * go while the lock is still held. */
           if (self->state_path != NULL)
             g_unlink (self->state_path);
+          dp_part_file_discard (self->file);
+          g_clear_pointer (&self->file, dp_part_file_free);
         }
     }
   if (ok)
     {
       g_debug ("all bytes written; flushing and renaming");
-      ok = dp_part_file_commit (self->file, path, &error);
+      ok = dp_transfer_commit_output (self, &error);
       g_debug ("committed");
-      g_clear_pointer (&self->file, dp_part_file_free);
       if (ok && self->state_path != NULL)
         g_unlink (self->state_path);
+      g_clear_pointer (&self->file, dp_part_file_free);
+      /* The name actually used. */
+      g_mutex_lock (&self->mutex);
+      g_free (path);
+      path = g_strdup (self->path);
+      g_mutex_unlock (&self->mutex);
+    }
+  else if (self->file != NULL && self->resume_done == NULL &&
+           !dp_part_file_has_data (self->file))
+    {
+      /* Not a byte of the file arrived (an error page, a refusal): leave
+       * nothing behind. */
+      if (self->state_path != NULL)
+        g_unlink (self->state_path);
+      dp_part_file_discard (self->file);
+      g_clear_pointer (&self->file, dp_part_file_free);
     }
   else if (self->file != NULL)
     {
-      /* Keep what arrived for the next attempt. */
+      /* Keep what arrived for the next attempt; after a failed sync
+       * this writes no state. */
       dp_transfer_checkpoint (self, NULL);
     }
+  /* The lock goes with the transfer's end, not with its last reference
+   * (a progress source may hold one a while): a new attempt right after
+   * must find the partial file free. */
+  g_clear_pointer (&self->file, dp_part_file_free);
 
   /* Connections go before the result does, so that the caller may quit
    * right away. */

@@ -38,6 +38,8 @@ typedef struct
   gboolean allow_downgrade;  /* follow https:// -> http:// redirects */
   gboolean accept_invalid_certificates;
   gboolean resume;       /* continue a matching partial file */
+  gboolean keep_existing;  /* output was chosen because it was free:
+                            * never replace a file that appears there */
   DpChecksum *checksum;  /* verified before the final rename, or NULL */
 } DpTransferConfig;
 
