@@ -521,7 +521,7 @@ test_refreshed_link_to_other_file_starts_over (void **state)
   g_autofree char *path = run_ok (f, "/file/sg2.bin?size=6291469&seed=63&etag=h&signed=600&rate=1000000&short=524288&changeafter=8",
                                   4, want);
 
-  assert_true (has_notice (f, "changed"));
+  assert_true (has_notice (f, "Starting over with the new version"));
 }
 
 /* ---- connections ------------------------------------------------------ */

@@ -24,8 +24,8 @@
  * fails when that mechanism breaks even if the file comes out right.
  */
 
-/* The probe's range (DP_REQUEST_MIN_SIZE). */
-#define PROBE_LAST 1048575
+/* The probe's range: its first 64 KiB. */
+#define PROBE_LAST 65535
 
 /* An old date: a Last-Modified this far back is strong. */
 #define OLD_DATE "Tue, 01 Dec 2020 10:00:00 GMT"

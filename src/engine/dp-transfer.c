@@ -901,6 +901,14 @@ controller_thread (gpointer data)
       dp_part_file_discard (self->file);
       g_clear_pointer (&self->file, dp_part_file_free);
     }
+  else if (self->file != NULL && g_error_matches (error, DP_ERROR, DP_ERROR_CHANGED))
+    {
+      /* The bytes here belong to a version the server no longer has: no
+       * state may vouch for them, and the next attempt (which starts
+       * over into the same file) probes from the start. */
+      if (self->state_path != NULL)
+        g_unlink (self->state_path);
+    }
   else if (self->file != NULL)
     {
       /* Keep what arrived for the next attempt; after a failed sync
