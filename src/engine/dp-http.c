@@ -184,9 +184,9 @@ dp_http_send (SoupSession   *session,
               (strcmp (local_error->message, soup_header_too_big) == 0 ||
                strcmp (local_error->message, g_dgettext ("libsoup-3.0", soup_header_too_big)) == 0))
             {
-              g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
-                           _("The server sent more headers than Downpour accepts "
-                             "(over 64 KiB). The server is misconfigured."));
+              g_set_error_literal (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                                   _("The server sent more headers than Downpour accepts "
+                                     "(over 64 KiB). The server is misconfigured."));
               return NULL;
             }
           g_propagate_error (error, g_steal_pointer (&local_error));

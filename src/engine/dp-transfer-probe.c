@@ -263,9 +263,11 @@ dp_transfer_probe (DpTransfer  *self,
                        answer.start);
               if (kind == PROBE_PLAIN)
                 {
+                  g_autofree char *start = g_strdup_printf ("%" G_GINT64_FORMAT, answer.start);
+
                   g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
                                _("The server sent a part of the file it was not asked for "
-                                 "(from byte %" G_GINT64_FORMAT " instead of 0)."), answer.start);
+                                 "(from byte %s instead of 0)."), start);
                   ok = FALSE;
                 }
               kind = PROBE_PLAIN;

@@ -429,11 +429,13 @@ open_response (DpTransfer *self,
         else if (answer.start > pos || answer.end <= pos || pos - answer.start > MAX_DISCARD)
           {
             /* Data for another offset: never written anywhere. */
+            g_autofree char *sent = g_strdup_printf ("%" G_GINT64_FORMAT, answer.start);
+            g_autofree char *asked = g_strdup_printf ("%" G_GINT64_FORMAT, pos);
+
             result = odd_answer (self, worker, generation, TRUE,
                                  g_error_new (DP_ERROR, DP_ERROR_BAD_RESPONSE,
                                               _("The server sent another part of the file than "
-                                                "asked (from byte %" G_GINT64_FORMAT " instead of %"
-                                                G_GINT64_FORMAT ")."), answer.start, pos),
+                                                "asked (from byte %s instead of %s)."), sent, asked),
                                  error);
             break;
           }
@@ -498,8 +500,8 @@ open_response (DpTransfer *self,
               {
                 result = odd_answer (self, worker, generation, TRUE,
                                      g_error_new_literal (DP_ERROR, DP_ERROR_BAD_RESPONSE,
-                                                          _("The server ignored the part of the "
-                                                            "file asked for.")),
+                                                          _("The server sent the whole file instead "
+                                                            "of the part asked for.")),
                                      error);
                 break;
               }

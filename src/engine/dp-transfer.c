@@ -802,7 +802,8 @@ confirm_end (DpTransfer  *self,
        (answer.kind == DP_ANSWER_WHOLE && answer.total == self->size);
   if (!ok)
     g_set_error_literal (error, DP_ERROR, DP_ERROR_CHANGED,
-                         _("The file grew on the server during the download."));
+                         _("The file on the server is no longer the size it had when the "
+                           "download started."));
   dp_http_finish (answer.stream, self->cancellable);
   dp_answer_clear (&answer);
   return ok;
