@@ -44,11 +44,13 @@ char *
 dp_answer_dup_encoding (SoupMessageHeaders *headers)
 {
   const char *value = soup_message_headers_get_list (headers, "Content-Encoding");
+  g_autofree char *copy = NULL;
   g_autofree char *trimmed = NULL;
 
   if (value == NULL)
     return NULL;
-  trimmed = g_ascii_strdown (g_strstrip (g_strdup (value)), -1);
+  copy = g_strdup (value);
+  trimmed = g_ascii_strdown (g_strstrip (copy), -1);
   if (*trimmed == '\0' || strcmp (trimmed, "identity") == 0)
     return NULL;
   return g_steal_pointer (&trimmed);
