@@ -587,7 +587,10 @@ serve_file (DpTestServer      *self,
   const char *disposition = query_str (query, "disposition");
   const char *last_modified = query_str (query, "lastmod");
   const char *head_size = query_str (query, "headsize");
-  gboolean gzip = g_strcmp0 (query_str (query, "encoding"), "gzip") == 0;
+  /* encoding=rangegzip: only answers to a request with Range are the
+   * gzip representation; a plain GET gets the plain file. */
+  gboolean gzip = g_strcmp0 (query_str (query, "encoding"), "gzip") == 0 ||
+                  (g_strcmp0 (query_str (query, "encoding"), "rangegzip") == 0 && range != NULL);
   gboolean weak = query_flag (query, "weaketag");
   gboolean norange = query_flag (query, "norange");
   /* liar=1: advertise ranges, then ignore them like norange. */

@@ -66,6 +66,8 @@ G_BEGIN_DECLS
  *                              Content-Range count compressed bytes; the
  *                              client's Accept-Encoding is ignored (a
  *                              misconfigured server)
+ *   encoding=rangegzip         the same for requests with a Range; a
+ *                              GET without one gets the plain content
  *   labelgzip=1                the plain content, but labelled
  *                              "Content-Encoding: gzip" (a lie) on HEAD,
  *                              200 and 206

@@ -292,6 +292,39 @@ test_part_starts_below (void **state)
   assert_ranges_sane (log, 4194319);
 }
 
+/* A part that starts far below what was asked, at a slow pace: reading
+ * through its head is delivering, and the connection is not closed as
+ * a slow one (which once failed the whole download). */
+static void
+test_slow_part_far_below (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(GBytes) want = content (70, 4194319);
+
+  g_free (run_ok (f, "/file/farbelow.bin?size=4194319&seed=70&below=1900000&rate=1000000", 2, want));
+}
+
+/* The end implied by an unknown total is checked by asking past it; a
+ * 503 to that question is asked again, not taken for a changed file. */
+static void
+test_end_check_is_retried (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(GBytes) want = content (71, 200000);
+  g_autofree char *path = run_ok (f, "/file/endcheck.bin?size=200000&seed=71&unknowntotal=1&failat=3", 1, want);
+  g_autoptr(GPtrArray) log = dp_test_server_dup_log (f->server);
+  const DpTestRequest *refused = g_ptr_array_index (log, 2);
+  const DpTestRequest *last = g_ptr_array_index (log, log->len - 1);
+  gint64 first, end;
+
+  assert_false (has_notice (f, "Starting over"));
+  assert_int_equal (refused->status, 503);
+  assert_true (dp_test_request_get_range (last, &first, &end));
+  assert_int_equal (first, 200000);
+  assert_int_equal (last->status, 416);
+  assert_int_equal (log->len, 4);
+}
+
 /* ---- content codings --------------------------------------------------- */
 
 static GBytes *
@@ -338,6 +371,22 @@ test_gzip_file_is_kept (void **state)
 
   assert_true (g_str_has_suffix (path, "data.tar.gz"));
   assert_false (has_notice (f, "compressed"));
+}
+
+/* Compressed answers to ranges only, plain ones without: the probe's
+ * compressed part cannot be decoded alone, so the file comes as one
+ * plain stream whose announced length ends it (no endless asking). */
+static void
+test_compressed_ranges_plain_stream (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(GBytes) want = content (69, 3000017);
+  g_autofree char *path = run_ok (f, "/file/rgz.bin?size=3000017&seed=69&encoding=rangegzip", 4, want);
+  g_autoptr(GPtrArray) log = dp_test_server_dup_log (f->server);
+
+  /* The probe, then one plain GET. */
+  assert_true (log->len <= 3);
+  assert_null (((DpTestRequest *) g_ptr_array_index (log, log->len - 1))->range);
 }
 
 /* A "gzip" label on bytes that are not gzip: a clean failure, never the
@@ -419,6 +468,21 @@ test_weak_etag_is_never_trusted (void **state)
     assert_null (((DpTestRequest *) g_ptr_array_index (log, i))->if_range);
   assert_true (has_notice (f, "cannot tell"));
   assert_false (has_notice (f, "Continuing"));
+}
+
+/* A weak ETag beside a strong date: no If-Range at all, since the date
+ * may only stand in where there is no entity tag (RFC 9110 §13.1.5). */
+static void
+test_weak_etag_keeps_date_out (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(GBytes) want = content (72, 4194319);
+  g_autofree char *path = run_ok (f, "/file/weakdate.bin?size=4194319&seed=72&etag=w&weaketag=1"
+                                  "&lastmod=Tue%2C%2001%20Dec%202020%2010%3A00%3A00%20GMT", 4, want);
+  g_autoptr(GPtrArray) log = dp_test_server_dup_log (f->server);
+
+  for (guint i = 0; i < log->len; i++)
+    assert_null (((DpTestRequest *) g_ptr_array_index (log, i))->if_range);
 }
 
 /* Only a Last-Modified that is strong (a minute older than the answer)
@@ -673,12 +737,16 @@ main (void)
     cmocka_unit_test_setup_teardown (test_unknown_total_on_probe, setup, teardown),
     cmocka_unit_test_setup_teardown (test_multipart_single_part, setup, teardown),
     cmocka_unit_test_setup_teardown (test_part_starts_below, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_slow_part_far_below, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_end_check_is_retried, setup, teardown),
     cmocka_unit_test_setup_teardown (test_unasked_gzip_is_decoded, setup, teardown),
     cmocka_unit_test_setup_teardown (test_gzip_file_is_kept, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_compressed_ranges_plain_stream, setup, teardown),
     cmocka_unit_test_setup_teardown (test_false_gzip_label_fails, setup, teardown),
     cmocka_unit_test_setup_teardown (test_head_lies_are_never_asked, setup, teardown),
     cmocka_unit_test_setup_teardown (test_html_file_downloads, setup, teardown),
     cmocka_unit_test_setup_teardown (test_weak_etag_is_never_trusted, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_weak_etag_keeps_date_out, setup, teardown),
     cmocka_unit_test_setup_teardown (test_last_modified_only, setup, teardown),
     cmocka_unit_test_setup_teardown (test_stale_node_is_asked_again, setup, teardown),
     cmocka_unit_test_setup_teardown (test_range_ignored_now_and_then, setup, teardown),

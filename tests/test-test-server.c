@@ -1100,6 +1100,27 @@ test_gzip (void)
 }
 
 static void
+test_rangegzip (void)
+{
+  const char *pq = "/file/rg?size=3000&seed=13&encoding=rangegzip";
+  g_auto(Raw) whole = { 0 };
+  g_auto(Raw) part = { 0 };
+
+  /* A plain GET: the plain file. */
+  raw_request ("GET", pq, NULL, &whole);
+  g_assert_cmpuint (whole.status, ==, 200);
+  g_assert_null (raw_header (&whole, "Content-Encoding"));
+  g_assert_cmpstr (raw_header (&whole, "Content-Length"), ==, "3000");
+  assert_content (whole.body, 13, 0, 3000);
+
+  /* With a Range: a part of the gzip representation. */
+  raw_request ("GET", pq, "Range: bytes=0-9\r\n", &part);
+  g_assert_cmpuint (part.status, ==, 206);
+  g_assert_cmpstr (raw_header (&part, "Content-Encoding"), ==, "gzip");
+  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (part.body, NULL))[0], ==, 0x1f);
+}
+
+static void
 test_labelgzip (void)
 {
   const char *pq = "/file/lg?size=3000&seed=12&labelgzip=1";
@@ -1827,6 +1848,7 @@ main (int   argc,
   g_test_add_func ("/faults/chunked", test_chunked);
   g_test_add_func ("/faults/gzip", test_gzip);
   g_test_add_func ("/faults/labelgzip", test_labelgzip);
+  g_test_add_func ("/faults/rangegzip", test_rangegzip);
   g_test_add_func ("/faults/unknowntotal", test_unknowntotal);
   g_test_add_func ("/faults/multipart", test_multipart);
   g_test_add_func ("/faults/below", test_below);

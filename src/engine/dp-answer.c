@@ -61,7 +61,9 @@ dp_answer_get_strong_validator (const DpAnswer *answer)
 {
   if (dp_etag_is_strong (answer->etag))
     return answer->etag;
-  if (answer->last_modified_strong)
+  /* A date only where there is no entity tag at all (RFC 9110
+   * §13.1.5): a weak one says the date cannot be trusted either. */
+  if (answer->etag == NULL && answer->last_modified_strong)
     return answer->last_modified;
   return NULL;
 }
@@ -163,7 +165,13 @@ open_single_part (GBufferedInputStream *in,
           gint64 first, last, length;
 
           if (!dp_parse_content_range (colon + 1, &first, &last, &length))
-            break;
+            {
+              /* Never guess where data starts: the rest of the headers
+               * would land in the file. */
+              g_set_error_literal (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                                   _("The server sent a multipart answer without a valid Content-Range."));
+              return FALSE;
+            }
           *start = first;
           *end = last + 1;
           *total = length;

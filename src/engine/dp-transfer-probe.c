@@ -503,6 +503,10 @@ dp_transfer_open_output (DpTransfer  *self,
       if (file == NULL)
         return FALSE;
       resuming = try_resume (self, probe, file, state_path);
+      /* The old state goes before the bytes it describes: a state left
+       * beside an emptied file would vouch for zeros. */
+      if (!resuming)
+        g_unlink (state_path);
       if (!resuming && !dp_part_file_truncate (file, 0, error))
         {
           dp_part_file_free (file);

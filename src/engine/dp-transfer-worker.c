@@ -101,9 +101,22 @@ fall_back_to_single_locked (DpTransfer *self,
   if (self->mode != MODE_RANGES)
     return cancellables;
 
-  self->mode = MODE_SINGLE;
   self->generation++;
-  dp_scheduler_reset_single (self->scheduler);
+  if (self->size_unconfirmed)
+    {
+      /* The size came from "bytes 0-N/ *" answers: only the end of the
+       * one stream can tell it now. */
+      self->mode = MODE_STREAM;
+      self->size = -1;
+      self->size_unconfirmed = FALSE;
+      dp_scheduler_free (self->scheduler);
+      self->scheduler = dp_scheduler_new (G_MAXINT64, 1, G_MAXINT64);
+    }
+  else
+    {
+      self->mode = MODE_SINGLE;
+      dp_scheduler_reset_single (self->scheduler);
+    }
   for (guint i = 0; i < self->n_workers; i++)
     {
       Worker *other = &self->workers[i];
@@ -146,19 +159,25 @@ error_status (DpTransfer  *self,
   return FETCH_RETRY;
 }
 
+static void account_locked (DpTransfer *self,
+                            Worker     *worker,
+                            gint64      n);
+
 /* Reads and drops @n bytes of a body: the start of an answer that
- * began below what was asked. */
+ * began below what was asked. They count for the connection's pace: it
+ * is delivering, and must not be closed as a slow one meanwhile. */
 static gboolean
-discard_bytes (GInputStream *stream,
+discard_bytes (DpTransfer   *self,
+               Worker       *worker,
+               GInputStream *stream,
                gint64        n,
                guint8       *buffer,
-               GCancellable *cancellable,
                GError      **error)
 {
   while (n > 0)
     {
       gssize got = g_input_stream_read (stream, buffer, (gsize) MIN (n, BUFFER_SIZE),
-                                        cancellable, error);
+                                        worker->cancellable, error);
 
       if (got < 0)
         return FALSE;
@@ -168,6 +187,9 @@ discard_bytes (GInputStream *stream,
                                _("The server closed the connection early."));
           return FALSE;
         }
+      g_mutex_lock (&self->mutex);
+      account_locked (self, worker, got);
+      g_mutex_unlock (&self->mutex);
       n -= got;
     }
   return TRUE;
@@ -189,13 +211,15 @@ odd_answer (DpTransfer *self,
 {
   g_autoptr(GPtrArray) others = NULL;
   guint streak;
+  Mode mode;
 
   g_mutex_lock (&self->mutex);
   streak = ++self->odd_streak;
+  mode = self->mode;
   g_mutex_unlock (&self->mutex);
   g_debug ("worker %u: odd answer %u in a row: %s", worker->index, streak, reason->message);
 
-  if (streak < ODD_LIMIT || self->mode != MODE_RANGES)
+  if (streak < ODD_LIMIT || mode != MODE_RANGES)
     {
       g_propagate_error (error, reason);
       return streak < ODD_LIMIT ? FETCH_RETRY : FETCH_FATAL;
@@ -222,11 +246,15 @@ odd_answer (DpTransfer *self,
 
 static void
 good_answer (DpTransfer *self,
+             GUri       *used,
              gboolean    partial)
 {
   g_mutex_lock (&self->mutex);
   self->odd_streak = 0;
-  self->link_proven = TRUE;
+  /* An answer still in flight over an expired link proves nothing
+   * about its replacement. */
+  if (used == self->final_uri)
+    self->link_proven = TRUE;
   if (partial)
     self->ranges_seen = TRUE;
   g_mutex_unlock (&self->mutex);
@@ -306,6 +334,13 @@ refresh_link (DpTransfer *self,
   msg = dp_http_message_new ("GET", self->config.uri, 0, 0, NULL);
   stream = dp_http_send (self->session, &msg, self->config.allow_downgrade,
                          worker->cancellable, &local_error);
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+      !g_cancellable_is_cancelled (self->cancellable))
+    {
+      /* Closed for being slow, or the plan changed: not an answer. */
+      g_mutex_unlock (&self->refresh_mutex);
+      return FETCH_RESTART;
+    }
   if (stream != NULL && dp_answer_read (&answer, msg, stream, worker->cancellable, &local_error))
     {
       /* Same size and the same validators, or it is another file. */
@@ -406,12 +441,22 @@ open_response (DpTransfer *self,
 
   if (!dp_answer_read (&answer, r->msg, r->stream, worker->cancellable, &local_error))
     {
+      gboolean transient = FALSE;
+      GError *reason;
+
       dp_answer_clear (&answer);
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
           !g_cancellable_is_cancelled (self->cancellable))
         return FETCH_RESTART;
-      return odd_answer (self, worker, generation, TRUE,
-                         dp_http_translate_error (g_steal_pointer (&local_error), NULL), error);
+      /* A connection that broke in a multipart preamble is a network
+       * failure; an answer that cannot be understood is an odd one. */
+      reason = dp_http_translate_error (g_steal_pointer (&local_error), &transient);
+      if (transient)
+        {
+          g_propagate_error (error, reason);
+          return FETCH_RETRY;
+        }
+      return odd_answer (self, worker, generation, TRUE, reason, error);
     }
   g_object_unref (r->stream);
   r->stream = g_steal_pointer (&answer.stream);
@@ -449,16 +494,22 @@ open_response (DpTransfer *self,
         /* A part that starts below what was asked, and says so: the
          * bytes before pos are already here. */
         if (answer.start < pos &&
-            !discard_bytes (r->stream, pos - answer.start, buffer, worker->cancellable, &local_error))
+            !discard_bytes (self, worker, r->stream, pos - answer.start, buffer, &local_error))
           {
             gboolean transient = FALSE;
 
+            if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+                !g_cancellable_is_cancelled (self->cancellable))
+              {
+                result = FETCH_RESTART;
+                break;
+              }
             g_propagate_error (error, dp_http_translate_error (g_steal_pointer (&local_error), &transient));
             result = transient ? FETCH_RETRY : FETCH_FATAL;
             break;
           }
 
-        good_answer (self, TRUE);
+        good_answer (self, uri, TRUE);
         r->body_start = pos;
         r->body_end = answer.end;
         result = FETCH_DONE;
@@ -493,10 +544,15 @@ open_response (DpTransfer *self,
             g_autoptr(GPtrArray) others = NULL;
             gboolean keep = pos == 0;
 
+            gboolean ask_again;
+
             /* A node of a balanced server that ignores Range now and
              * then is asked again; only a server that keeps doing it
              * gets one stream. */
-            if (self->ranges_seen && self->odd_streak + 1 < ODD_LIMIT)
+            g_mutex_lock (&self->mutex);
+            ask_again = self->ranges_seen && self->odd_streak + 1 < ODD_LIMIT;
+            g_mutex_unlock (&self->mutex);
+            if (ask_again)
               {
                 result = odd_answer (self, worker, generation, TRUE,
                                      g_error_new_literal (DP_ERROR, DP_ERROR_BAD_RESPONSE,
@@ -519,6 +575,7 @@ open_response (DpTransfer *self,
               }
             others = fall_back_to_single_locked (self, worker, keep);
             self->odd_streak = 0;
+            size = self->size;
             /* The kept answer belongs to the new plan. */
             *generation = self->generation;
             g_mutex_unlock (&self->mutex);
@@ -531,7 +588,7 @@ open_response (DpTransfer *self,
               }
           }
 
-        good_answer (self, FALSE);
+        good_answer (self, uri, FALSE);
         r->body_start = 0;
         r->body_end = size >= 0 ? size : answer.total;
         if (self->decode && answer.encoding != NULL)
@@ -646,6 +703,23 @@ finish_body (Worker   *worker,
   return FETCH_DONE;
 }
 
+/* A stream of unknown length ended cleanly at @offset: now its size is
+ * known. */
+static void
+stream_ended (DpTransfer *self,
+              guint       generation,
+              gint64      offset)
+{
+  g_mutex_lock (&self->mutex);
+  if (self->generation == generation && self->mode == MODE_STREAM)
+    {
+      self->size = offset;
+      dp_scheduler_set_size (self->scheduler, offset);
+      dp_transfer_queue_progress (self);
+    }
+  g_mutex_unlock (&self->mutex);
+}
+
 /* Copies the body of @r into the file until the segment is done, the
  * body ends, or the plan changes. */
 static FetchResult
@@ -672,7 +746,12 @@ copy_body (DpTransfer *self,
       if (r->body_end >= 0)
         want = (gsize) MIN ((gint64) want, r->body_end - offset);
       if (want == 0)
-        return finish_body (worker, r);
+        {
+          /* All it announced: for a stream of unknown length (a whole
+           * answer with a length, after a chunked one), that is the end. */
+          stream_ended (self, generation, offset);
+          return finish_body (worker, r);
+        }
 
       n = g_input_stream_read (r->stream, buffer, want, worker->cancellable, &local_error);
       if (n < 0)
@@ -695,15 +774,7 @@ copy_body (DpTransfer *self,
               return FETCH_RETRY;
             }
 
-          g_mutex_lock (&self->mutex);
-          if (self->generation == generation && self->mode == MODE_STREAM)
-            {
-              /* A stream of unknown length ended cleanly: now we know. */
-              self->size = offset;
-              dp_scheduler_set_size (self->scheduler, offset);
-              dp_transfer_queue_progress (self);
-            }
-          g_mutex_unlock (&self->mutex);
+          stream_ended (self, generation, offset);
           return FETCH_DONE;
         }
 
@@ -808,6 +879,12 @@ dp_transfer_worker_run (gpointer data,
       end = seg->end;
       generation = self->generation;
       mode = self->mode;
+      /* Without ranges every answer starts at byte 0: so does the file. */
+      if (mode != MODE_RANGES && worker->pending_stream == NULL && pos != 0)
+        {
+          dp_scheduler_set_progress (self->scheduler, (guint) worker->segment, 0);
+          pos = 0;
+        }
       /* A long segment goes in a few requests, each sized to the
        * connection (the probe's answer, already open, runs as it is). */
       if (mode == MODE_RANGES && worker->pending_stream == NULL)
