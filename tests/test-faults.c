@@ -13,6 +13,7 @@
 #include "dp-download.h"
 #include "dp-error.h"
 #include "dp-state.h"
+#include "dp-test-fixture.h"
 #include "dp-test-server.h"
 #include "dp-test-util.h"
 
@@ -25,70 +26,21 @@
  * how the file arrived.
  */
 
-typedef struct
-{
-  DpTestServer *server;
-  char *dir;
-  GPtrArray *notices;
-} Fixture;
-
-static int
-setup (void **state)
-{
-  Fixture *f = g_new0 (Fixture, 1);
-
-  f->server = dp_test_server_new ();
-  f->dir = dp_test_mkdtemp ();
-  f->notices = g_ptr_array_new_with_free_func (g_free);
-  *state = f;
-  return 0;
-}
-
-static int
-teardown (void **state)
-{
-  Fixture *f = *state;
-
-  dp_test_server_free (f->server);
-  dp_test_rmdir (f->dir);
-  g_free (f->dir);
-  g_ptr_array_unref (f->notices);
-  g_free (f);
-  return 0;
-}
-
-static void
-collect_notice (DpDownload *download,
-                const char *message,
-                GPtrArray  *notices)
-{
-  g_ptr_array_add (notices, g_strdup (message));
-}
-
-static gboolean
-has_notice (Fixture    *f,
-            const char *part)
-{
-  for (guint i = 0; i < f->notices->len; i++)
-    if (strstr (g_ptr_array_index (f->notices, i), part) != NULL)
-      return TRUE;
-  return FALSE;
-}
+typedef DpTestFixture Fixture;
 
 static DpDownload *
 new_download (Fixture    *f,
               const char *path_and_query,
               guint       segments)
 {
-  g_autofree char *url = dp_test_server_url (f->server, path_and_query);
-  DpDownload *download = dp_download_new (url);
+  return dp_test_fixture_download (f, path_and_query, segments);
+}
 
-  dp_download_set_directory (download, f->dir);
-  dp_download_set_segments (download, segments);
-  dp_download_set_retry_delay (download, 10);
-  dp_download_set_stall_timeout (download, 5);
-  g_signal_connect (download, "notice", G_CALLBACK (collect_notice), f->notices);
-  return download;
+static gboolean
+has_notice (Fixture    *f,
+            const char *part)
+{
+  return dp_test_fixture_has_notice (f, part);
 }
 
 /* Runs a download that must succeed with exactly @want's bytes. */
@@ -146,20 +98,8 @@ run_fails (Fixture    *f,
            int         code)
 {
   g_autoptr(DpDownload) download = new_download (f, path_and_query, segments);
-  g_autoptr(GDir) dir = NULL;
-  GError *error = NULL;
-  const char *name;
 
-  assert_false (dp_test_run_download (download, 120, &error));
-  assert_non_null (error);
-  if (!g_error_matches (error, DP_ERROR, code))
-    fail_msg ("expected error code %d, got %s %d: %s", code,
-              g_quark_to_string (error->domain), error->code, error->message);
-  dir = g_dir_open (f->dir, 0, NULL);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    if (!g_str_has_suffix (name, ".part") && !g_str_has_suffix (name, ".part.state"))
-      fail_msg ("a failed download left “%s”", name);
-  return error;
+  return dp_test_fixture_run_fails (f, download, code, -1);
 }
 
 /* ---- what the server was asked --------------------------------------- */
@@ -169,17 +109,7 @@ count_requests (GPtrArray  *log,
                 const char *method,
                 guint       status)
 {
-  guint n = 0;
-
-  for (guint i = 0; i < log->len; i++)
-    {
-      const DpTestRequest *r = g_ptr_array_index (log, i);
-
-      if ((method == NULL || strcmp (r->method, method) == 0) &&
-          (status == 0 || r->status == status))
-        n++;
-    }
-  return n;
+  return dp_test_log_count (log, method, NULL, status);
 }
 
 /* The union of the ranges asked for and answered 206 must cover the
@@ -732,31 +662,31 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown (test_chunked_ranges, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_unknown_total, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_unknown_total_on_probe, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_multipart_single_part, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_part_starts_below, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_slow_part_far_below, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_end_check_is_retried, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_unasked_gzip_is_decoded, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_gzip_file_is_kept, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_compressed_ranges_plain_stream, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_false_gzip_label_fails, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_head_lies_are_never_asked, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_html_file_downloads, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_weak_etag_is_never_trusted, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_weak_etag_keeps_date_out, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_last_modified_only, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_stale_node_is_asked_again, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_range_ignored_now_and_then, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_signed_link_is_refreshed, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_refreshed_link_to_other_file_starts_over, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_dying_connections_resume_at_the_byte, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_trickling_connection_is_replaced, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_lone_trickling_connection_is_replaced, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_huge_headers_fail_at_once, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_resume_many_gaps_keeps_connections, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_chunked_ranges, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_unknown_total, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_unknown_total_on_probe, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_multipart_single_part, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_part_starts_below, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_slow_part_far_below, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_end_check_is_retried, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_unasked_gzip_is_decoded, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_gzip_file_is_kept, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_compressed_ranges_plain_stream, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_false_gzip_label_fails, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_head_lies_are_never_asked, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_html_file_downloads, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_weak_etag_is_never_trusted, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_weak_etag_keeps_date_out, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_last_modified_only, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_stale_node_is_asked_again, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_range_ignored_now_and_then, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_signed_link_is_refreshed, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_refreshed_link_to_other_file_starts_over, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_dying_connections_resume_at_the_byte, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_trickling_connection_is_replaced, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_lone_trickling_connection_is_replaced, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_huge_headers_fail_at_once, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_resume_many_gaps_keeps_connections, dp_test_fixture_setup, dp_test_fixture_teardown),
   };
   int failed;
 

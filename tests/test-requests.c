@@ -13,6 +13,7 @@
 #include "dp-download.h"
 #include "dp-error.h"
 #include "dp-state.h"
+#include "dp-test-fixture.h"
 #include "dp-test-server.h"
 #include "dp-test-util.h"
 
@@ -33,69 +34,14 @@
 #define NEW_DATE "Wed, 02 Dec 2020 10:00:00 GMT"
 #define NEW_DATE_Q "Wed%2C%2002%20Dec%202020%2010%3A00%3A00%20GMT"
 
-typedef struct
-{
-  DpTestServer *server;
-  char *dir;
-  GPtrArray *notices;
-} Fixture;
-
-static int
-setup (void **state)
-{
-  Fixture *f = g_new0 (Fixture, 1);
-
-  f->server = dp_test_server_new ();
-  f->dir = dp_test_mkdtemp ();
-  f->notices = g_ptr_array_new_with_free_func (g_free);
-  *state = f;
-  return 0;
-}
-
-static int
-teardown (void **state)
-{
-  Fixture *f = *state;
-
-  dp_test_server_free (f->server);
-  dp_test_rmdir (f->dir);
-  g_free (f->dir);
-  g_ptr_array_unref (f->notices);
-  g_free (f);
-  return 0;
-}
-
-static void
-collect_notice (DpDownload *download,
-                const char *message,
-                GPtrArray  *notices)
-{
-  g_ptr_array_add (notices, g_strdup (message));
-}
-
-static gboolean
-has_notice (Fixture    *f,
-            const char *part)
-{
-  for (guint i = 0; i < f->notices->len; i++)
-    if (strstr (g_ptr_array_index (f->notices, i), part) != NULL)
-      return TRUE;
-  return FALSE;
-}
+typedef DpTestFixture Fixture;
 
 static DpDownload *
 new_download_url (Fixture    *f,
                   const char *url,
                   guint       segments)
 {
-  DpDownload *download = dp_download_new (url);
-
-  dp_download_set_directory (download, f->dir);
-  dp_download_set_segments (download, segments);
-  dp_download_set_retry_delay (download, 10);
-  dp_download_set_stall_timeout (download, 5);
-  g_signal_connect (download, "notice", G_CALLBACK (collect_notice), f->notices);
-  return download;
+  return dp_test_fixture_download_url (f, url, segments);
 }
 
 static DpDownload *
@@ -103,9 +49,14 @@ new_download (Fixture    *f,
               const char *path_and_query,
               guint       segments)
 {
-  g_autofree char *url = dp_test_server_url (f->server, path_and_query);
+  return dp_test_fixture_download (f, path_and_query, segments);
+}
 
-  return new_download_url (f, url, segments);
+static gboolean
+has_notice (Fixture    *f,
+            const char *part)
+{
+  return dp_test_fixture_has_notice (f, part);
 }
 
 /* Runs @download, which must succeed with the first @size content
@@ -141,30 +92,13 @@ run_ok (Fixture    *f,
   assert_finishes (f, download, seed, size);
 }
 
-/* Runs @download, which must fail with @code (or @other_code, if not
- * -1) and leave nothing under a final name. */
 static GError *
 assert_fails_with (Fixture    *f,
                    DpDownload *download,
                    int         code,
                    int         other_code)
 {
-  g_autoptr(GDir) dir = NULL;
-  GError *error = NULL;
-  const char *name;
-
-  assert_false (dp_test_run_download (download, 120, &error));
-  assert_non_null (error);
-  if (!g_error_matches (error, DP_ERROR, code) &&
-      (other_code < 0 || !g_error_matches (error, DP_ERROR, other_code)))
-    fail_msg ("expected error code %d, got %s %d: %s", code,
-              g_quark_to_string (error->domain), error->code, error->message);
-  assert_int_equal (dp_download_get_state (download), DP_DOWNLOAD_STATE_FAILED);
-  dir = g_dir_open (f->dir, 0, NULL);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    if (!g_str_has_suffix (name, ".part") && !g_str_has_suffix (name, ".part.state"))
-      fail_msg ("a failed download left “%s”", name);
-  return error;
+  return dp_test_fixture_run_fails (f, download, code, other_code);
 }
 
 static GError *
@@ -200,13 +134,7 @@ count_requests (GPtrArray  *log,
                 const char *path,
                 guint       status)
 {
-  guint n = 0;
-
-  for (guint i = 0; i < log->len; i++)
-    if ((path == NULL || strcmp (entry (log, i)->path, path) == 0) &&
-        (status == 0 || entry (log, i)->status == status))
-      n++;
-  return n;
+  return dp_test_log_count (log, NULL, path, status);
 }
 
 /* Whether request @i is a probe: the first bytes asked for without a
@@ -799,24 +727,24 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown (test_reset_resumes_at_the_byte, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_if_range_carries_strong_etag, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_if_range_never_weak, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_if_range_carries_last_modified, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_last_modified_change_starts_over, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_last_modified_resume, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_retry_after_seconds, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_retry_after_date, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_retry_after_mid_download, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_downgrade_refused_at_any_hop, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_ten_redirects_at_most, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_login_stays_with_its_port, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_login_stays_with_its_scheme, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_checksum_off_by_last_digit, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_garbage_past_the_range_never_lands, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_html_file_is_not_an_error_page, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_error_page_mid_download, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_incomplete_file_is_never_renamed, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_reset_resumes_at_the_byte, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_if_range_carries_strong_etag, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_if_range_never_weak, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_if_range_carries_last_modified, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_last_modified_change_starts_over, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_last_modified_resume, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_retry_after_seconds, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_retry_after_date, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_retry_after_mid_download, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_downgrade_refused_at_any_hop, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_ten_redirects_at_most, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_login_stays_with_its_port, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_login_stays_with_its_scheme, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_checksum_off_by_last_digit, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_garbage_past_the_range_never_lands, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_html_file_is_not_an_error_page, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_error_page_mid_download, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_incomplete_file_is_never_renamed, dp_test_fixture_setup, dp_test_fixture_teardown),
   };
   int failed;
 
