@@ -433,6 +433,20 @@ sync_fd (DpPartFile  *self,
   return TRUE;
 }
 
+void
+dp_part_file_start_writeback (DpPartFile *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (self->fd < 0)
+    return;
+#ifdef SYNC_FILE_RANGE_WRITE
+  /* Only starts writeback: it neither waits nor consumes an error that
+   * fdatasync() must still report. */
+  (void) sync_file_range (self->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+}
+
 gboolean
 dp_part_file_sync (DpPartFile  *self,
                    GError     **error)

@@ -73,12 +73,11 @@ gboolean    dp_part_file_write       (DpPartFile  *self,
                                       gsize        len,
                                       GError     **error);
 
-/* Waits until [offset, offset + len) is on disk. Keeping the bytes that
- * are not yet on disk bounded this way costs nothing while the network
- * is slower than the disk, and keeps the final fsync() short. */
-void        dp_part_file_wait_writeback  (DpPartFile *self,
-                                          gint64      offset,
-                                          gint64      len);
+/* Asks the kernel to start writing what is written so far, without
+ * waiting and without the durability of a sync: the final fsync() then
+ * has little left to do, although checkpoints come only once a second.
+ * Errors are left for the next sync to report. */
+void        dp_part_file_start_writeback (DpPartFile *self);
 
 /* Makes every byte written so far durable (fdatasync). Once a sync has
  * failed, every later sync and dp_part_file_commit() fail with that

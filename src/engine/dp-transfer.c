@@ -570,6 +570,16 @@ checkpoint_loop_locked (DpTransfer *self)
         }
       next_control = now + CONTROL_INTERVAL_US;
 
+      /* Checkpoints are a second apart, but the bytes need not wait for
+       * them to head for the disk: the end of a download then does not
+       * wait for all of them at once. */
+      if (self->file != NULL)
+        {
+          g_mutex_unlock (&self->mutex);
+          dp_part_file_start_writeback (self->file);
+          g_mutex_lock (&self->mutex);
+        }
+
       /* A segment that ends is worth recording right away (a connection
        * is free, the rest of the file may take long), but not more often
        * than CHECKPOINT_MIN_US. */
