@@ -250,67 +250,68 @@ dp_transfer_probe (DpTransfer  *self,
           from = 0;
           again = TRUE;
         }
-
-      if (!again)
-      switch (answer.kind)
+      else
         {
-        case DP_ANSWER_PARTIAL:
-          if (answer.start != from || kind == PROBE_PLAIN)
+          switch (answer.kind)
             {
-              /* Another part than asked: such ranges are of no use, but
-               * the file itself may still be. */
-              g_debug ("probe: a part from %" G_GINT64_FORMAT " answered a range from 0",
-                       answer.start);
-              if (kind == PROBE_PLAIN)
+            case DP_ANSWER_PARTIAL:
+              if (answer.start != from || kind == PROBE_PLAIN)
                 {
-                  g_autofree char *start = g_strdup_printf ("%" G_GINT64_FORMAT, answer.start);
+                  /* Another part than asked: such ranges are of no use, but
+                   * the file itself may still be. */
+                  g_debug ("probe: a part from %" G_GINT64_FORMAT " answered a range from 0",
+                           answer.start);
+                  if (kind == PROBE_PLAIN)
+                    {
+                      g_autofree char *start = g_strdup_printf ("%" G_GINT64_FORMAT, answer.start);
 
-                  g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
-                               _("The server sent a part of the file it was not asked for "
-                                 "(from byte %s instead of 0)."), start);
-                  ok = FALSE;
+                      g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                                   _("The server sent a part of the file it was not asked for "
+                                     "(from byte %s instead of 0)."), start);
+                      ok = FALSE;
+                    }
+                  kind = PROBE_PLAIN;
+                  again = TRUE;
+                  break;
                 }
-              kind = PROBE_PLAIN;
-              again = TRUE;
+              if (answer.total < 0 && kind == PROBE_SPAN && answer.end >= PROBE_SIZE)
+                {
+                  /* "bytes 0-N/ *" with all that was asked: the total stays
+                   * unknown, so ask to the end. */
+                  kind = PROBE_OPEN;
+                  again = TRUE;
+                  break;
+                }
+              /* Without a total, an answer that stops short of what was
+               * asked (or one to the end) holds all there is; that end is
+               * checked again once the rest has arrived. */
+              probe->size = answer.total >= 0 ? answer.total : answer.end;
+              probe->size_unconfirmed = answer.total < 0;
+              probe->ranges = probe->size > 0;
+              probe->body_start = answer.start;
+              probe->body_end = answer.end;
+              break;
+
+            case DP_ANSWER_WHOLE:
+              probe->size = answer.total;
+              probe->ranges = FALSE;
+              probe->body_end = probe->size;
+              break;
+
+            case DP_ANSWER_EMPTY:
+              probe->size = 0;
+              probe->ranges = FALSE;
+              probe->body_end = 0;
+              g_input_stream_close (answer.stream, NULL, NULL);
+              g_clear_object (&answer.stream);
+              break;
+
+            case DP_ANSWER_STATUS:
+            default:
+              g_propagate_error (error, dp_http_status_to_error (msg));
+              ok = FALSE;
               break;
             }
-          if (answer.total < 0 && kind == PROBE_SPAN && answer.end >= PROBE_SIZE)
-            {
-              /* "bytes 0-N/ *" with all that was asked: the total stays
-               * unknown, so ask to the end. */
-              kind = PROBE_OPEN;
-              again = TRUE;
-              break;
-            }
-          /* Without a total, an answer that stops short of what was
-           * asked (or one to the end) holds all there is; that end is
-           * checked again once the rest has arrived. */
-          probe->size = answer.total >= 0 ? answer.total : answer.end;
-          probe->size_unconfirmed = answer.total < 0;
-          probe->ranges = probe->size > 0;
-          probe->body_start = answer.start;
-          probe->body_end = answer.end;
-          break;
-
-        case DP_ANSWER_WHOLE:
-          probe->size = answer.total;
-          probe->ranges = FALSE;
-          probe->body_end = probe->size;
-          break;
-
-        case DP_ANSWER_EMPTY:
-          probe->size = 0;
-          probe->ranges = FALSE;
-          probe->body_end = 0;
-          g_input_stream_close (answer.stream, NULL, NULL);
-          g_clear_object (&answer.stream);
-          break;
-
-        case DP_ANSWER_STATUS:
-        default:
-          g_propagate_error (error, dp_http_status_to_error (msg));
-          ok = FALSE;
-          break;
         }
 
       /* Worker 0 reads this body in another thread. Over HTTP/1.1 that
