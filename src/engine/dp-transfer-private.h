@@ -182,6 +182,9 @@ void     dp_probe_clear                     (DpProbe     *probe);
 gboolean dp_transfer_probe                  (DpTransfer  *self,
                                              DpProbe     *probe,
                                              GError     **error);
+GInputStream *dp_transfer_send_with_retries (DpTransfer   *self,
+                                             SoupMessage **msg,
+                                             GError      **error);
 gboolean dp_transfer_open_output            (DpTransfer  *self,
                                              DpProbe     *probe,
                                              GError     **error);

@@ -60,10 +60,10 @@ remember_answer (DpTransfer     *self,
 
 /* One request with retries for transient failures. Returns the stream
  * of an answer (any status but a transient one), or NULL. */
-static GInputStream *
-send_with_retries (DpTransfer   *self,
-                   SoupMessage **msg,
-                   GError      **error)
+GInputStream *
+dp_transfer_send_with_retries (DpTransfer   *self,
+                               SoupMessage **msg,
+                               GError      **error)
 {
   for (guint attempt = 0;; attempt++)
     {
@@ -221,7 +221,7 @@ dp_transfer_probe (DpTransfer  *self,
         msg = dp_http_message_new ("GET", self->config.uri, 0, -1, NULL);
       else
         msg = dp_http_message_new ("GET", self->config.uri, -1, -1, NULL);
-      stream = send_with_retries (self, &msg, error);
+      stream = dp_transfer_send_with_retries (self, &msg, error);
       if (stream == NULL)
         return FALSE;
 

@@ -7,7 +7,6 @@
 
 #include "dp-answer.h"
 #include "dp-error.h"
-#include "dp-headers.h"
 #include "dp-http.h"
 #include "dp-names.h"
 #include "dp-state.h"
@@ -801,91 +800,69 @@ static gboolean
 confirm_end (DpTransfer  *self,
              GError     **error)
 {
-  for (guint attempt = 0;; attempt++)
+  for (guint pass = 0;; pass++)
     {
       g_autoptr(SoupMessage) msg = NULL;
       g_autoptr(GInputStream) stream = NULL;
-      g_autoptr(GError) local_error = NULL;
       g_autoptr(GUri) uri = NULL;
-      gboolean transient = FALSE;
-      gint64 retry_after = -1;
-      DpAnswer answer = { 0 };
+      gboolean ok = FALSE;
+      gboolean changed = FALSE;
+      DpAnswer answer;
       guint status;
 
       g_mutex_lock (&self->mutex);
-      uri = g_uri_ref (attempt == 0 ? self->final_uri : self->config.uri);
+      uri = g_uri_ref (pass == 0 ? self->final_uri : self->config.uri);
       g_mutex_unlock (&self->mutex);
 
       msg = dp_http_message_new ("GET", uri, self->size, -1, self->validator);
-      stream = dp_http_send (self->session, &msg, self->config.allow_downgrade,
-                             self->cancellable, &local_error);
-      if (stream != NULL &&
-          dp_answer_read (&answer, msg, stream, self->cancellable, &local_error))
-        {
-          gboolean ok = FALSE;
-          gboolean changed = FALSE;
-
-          status = soup_message_get_status (msg);
-          if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE)
-            {
-              const char *range = soup_message_headers_get_one (soup_message_get_response_headers (msg),
-                                                                "Content-Range");
-              const char *slash = range != NULL ? strrchr (range, '/') : NULL;
-              gint64 total = -1;
-
-              /* "bytes * /N" names the length; it must be ours. */
-              ok = slash == NULL ||
-                   !g_ascii_string_to_signed (slash + 1, 10, 0, G_MAXINT64, &total, NULL) ||
-                   total == self->size;
-              changed = !ok;
-            }
-          else if (answer.kind == DP_ANSWER_PARTIAL)
-            changed = TRUE;
-          else if (answer.kind == DP_ANSWER_WHOLE)
-            {
-              ok = answer.total == self->size;
-              changed = answer.total >= 0 && !ok;
-            }
-          dp_http_finish (answer.stream, self->cancellable);
-          dp_answer_clear (&answer);
-
-          if (ok)
-            return TRUE;
-          if (changed)
-            {
-              g_set_error_literal (error, DP_ERROR, DP_ERROR_CHANGED,
-                                   _("The file on the server is no longer the size it had when the "
-                                     "download started."));
-              return FALSE;
-            }
-          local_error = dp_http_status_to_error (msg);
-          transient = dp_http_status_is_transient (status);
-          retry_after = dp_parse_retry_after (soup_message_headers_get_one (soup_message_get_response_headers (msg),
-                                                                            "Retry-After"),
-                                              g_get_real_time () / G_USEC_PER_SEC);
-          /* An expired link: the user's address leads to a fresh one. */
-          if (!transient && attempt == 0 && (status == 401 || status == 403 || status == 404 || status == 410))
-            transient = TRUE;
-        }
-      else
+      stream = dp_transfer_send_with_retries (self, &msg, error);
+      if (stream == NULL)
+        return FALSE;
+      if (!dp_answer_read (&answer, msg, stream, self->cancellable, error))
         {
           dp_answer_clear (&answer);
-          local_error = dp_http_translate_error (g_steal_pointer (&local_error), &transient);
+          return FALSE;
         }
 
-      if (!transient || attempt + 1 >= self->config.max_attempts)
+      status = soup_message_get_status (msg);
+      if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE)
         {
-          g_propagate_error (error, g_steal_pointer (&local_error));
+          const char *range = soup_message_headers_get_one (soup_message_get_response_headers (msg),
+                                                            "Content-Range");
+          const char *slash = range != NULL ? strrchr (range, '/') : NULL;
+          gint64 total = -1;
+
+          /* "bytes * /N" names the length; it must be ours. */
+          ok = slash == NULL ||
+               !g_ascii_string_to_signed (slash + 1, 10, 0, G_MAXINT64, &total, NULL) ||
+               total == self->size;
+          changed = !ok;
+        }
+      else if (answer.kind == DP_ANSWER_PARTIAL)
+        changed = TRUE;
+      else if (answer.kind == DP_ANSWER_WHOLE)
+        {
+          ok = answer.total == self->size;
+          changed = answer.total >= 0 && !ok;
+        }
+      dp_http_finish (answer.stream, self->cancellable);
+      dp_answer_clear (&answer);
+
+      if (ok)
+        return TRUE;
+      if (changed)
+        {
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_CHANGED,
+                               _("The file on the server is no longer the size it had when the "
+                                 "download started."));
           return FALSE;
         }
-      g_mutex_lock (&self->mutex);
-      if (!dp_transfer_wait_locked (self, dp_transfer_backoff_ms (self, attempt, retry_after)))
-        {
-          g_mutex_unlock (&self->mutex);
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
-      g_mutex_unlock (&self->mutex);
+      /* An expired link: the user's address leads to a fresh one. */
+      if (pass == 0 && !soup_uri_equal (uri, self->config.uri) &&
+          (status == 401 || status == 403 || status == 404 || status == 410))
+        continue;
+      g_propagate_error (error, dp_http_status_to_error (msg));
+      return FALSE;
     }
 }
 
