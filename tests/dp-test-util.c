@@ -111,3 +111,14 @@ dp_test_quiesce_threads (void)
   /* The last ones counted out may still be on their way out. */
   g_usleep (50 * 1000);
 }
+
+void
+dp_test_stop_after_bytes (DpDownload *download,
+                          DpTestStop *stop)
+{
+  if (!stop->stopped && dp_download_get_received (download) >= stop->stop_at)
+    {
+      stop->stopped = TRUE;
+      dp_download_cancel (download);
+    }
+}

@@ -24,4 +24,15 @@ gboolean  dp_test_run_download (DpDownload  *download,
                                 guint        timeout_s,
                                 GError     **error);
 
+/* Cancels a download once it has @stop_at bytes: connect it to the
+ * download's "progress" signal with a #DpTestStop. */
+typedef struct
+{
+  gint64 stop_at;
+  gboolean stopped;
+} DpTestStop;
+
+void      dp_test_stop_after_bytes (DpDownload *download,
+                                    DpTestStop *stop);
+
 G_END_DECLS

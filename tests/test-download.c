@@ -929,23 +929,6 @@ test_changed_size_starts_over (void **state)
   assert_true (has_notice (notices, "The file changed on the server"));
 }
 
-typedef struct
-{
-  gint64 stop_at;
-  gboolean stopped;
-} StopData;
-
-static void
-stop_after_bytes (DpDownload *download,
-                  StopData   *data)
-{
-  if (!data->stopped && dp_download_get_received (download) >= data->stop_at)
-    {
-      data->stopped = TRUE;
-      dp_download_cancel (download);
-    }
-}
-
 /* Cancel halfway, start again: only the missing bytes are fetched. */
 static void
 test_resume_after_cancel (void **state)
@@ -958,10 +941,10 @@ test_resume_after_cancel (void **state)
   g_autoptr(GError) error = NULL;
   g_autofree char *want = dp_test_content_sha256 (34, size);
   g_autofree char *got = NULL;
-  StopData stop = { (gint64) size / 2, FALSE };
+  DpTestStop stop = { (gint64) size / 2, FALSE };
   gulong id;
 
-  id = g_signal_connect (download, "progress", G_CALLBACK (stop_after_bytes), &stop);
+  id = g_signal_connect (download, "progress", G_CALLBACK (dp_test_stop_after_bytes), &stop);
   g_signal_connect (download, "notice", G_CALLBACK (collect_notice), notices);
   assert_false (dp_test_run_download (download, 60, &error));
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED));
@@ -1317,11 +1300,11 @@ test_credentials_stay_private (void **state)
   g_autofree char *state_path = g_build_filename (f->dir, "private.bin.part.state", NULL);
   g_autofree char *contents = NULL;
   g_autoptr(GError) error = NULL;
-  StopData stop = { 1000000, FALSE };
+  DpTestStop stop = { 1000000, FALSE };
 
   dp_download_set_directory (download, f->dir);
   dp_download_set_segments (download, 2);
-  g_signal_connect (download, "progress", G_CALLBACK (stop_after_bytes), &stop);
+  g_signal_connect (download, "progress", G_CALLBACK (dp_test_stop_after_bytes), &stop);
   assert_false (dp_test_run_download (download, 60, &error));
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED));
 

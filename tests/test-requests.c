@@ -308,23 +308,6 @@ test_last_modified_change_starts_over (void **state)
     assert_int_equal (entry (log, i)->status, 206);
 }
 
-typedef struct
-{
-  gint64 stop_at;
-  gboolean stopped;
-} StopData;
-
-static void
-stop_after_bytes (DpDownload *download,
-                  StopData   *data)
-{
-  if (!data->stopped && dp_download_get_received (download) >= data->stop_at)
-    {
-      data->stopped = TRUE;
-      dp_download_cancel (download);
-    }
-}
-
 /* A Last-Modified-only download cancelled halfway continues where it
  * was: the second run asks nothing from 0 but its probe. */
 static void
@@ -340,11 +323,11 @@ test_last_modified_resume (void **state)
   g_autofree char *got = NULL;
   g_autofree char *state_path = NULL;
   g_autoptr(DpState) st = NULL;
-  StopData stop = { (gint64) size / 2, FALSE };
+  DpTestStop stop = { (gint64) size / 2, FALSE };
   guint64 first_run;
   gulong id;
 
-  id = g_signal_connect (download, "progress", G_CALLBACK (stop_after_bytes), &stop);
+  id = g_signal_connect (download, "progress", G_CALLBACK (dp_test_stop_after_bytes), &stop);
   assert_false (dp_test_run_download (download, 60, &error));
   assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED));
   g_clear_error (&error);
