@@ -5,6 +5,7 @@
 
 #include "dp-checksum.h"
 #include "dp-download.h"
+#include "dp-engine-private.h"
 #include "dp-error.h"
 #include "dp-http.h"
 #include "dp-scheduler.h"
@@ -35,6 +36,10 @@ struct _DpDownload
   guint retry_delay;
   gboolean accept_invalid_certificates;
   gboolean allow_insecure_redirects;
+  DpEngine *engine;     /* NULL: the default one */
+  /* This download's own speed limit; the running transfer reads it, so
+   * a new rate takes effect without a restart. */
+  DpRateLimiter *limiter;
 
   /* State as last reported, main thread. */
   DpDownloadState state;
@@ -81,6 +86,8 @@ enum {
   PROP_STATE,
   PROP_PATH,
   PROP_SIZE,
+  PROP_ENGINE,
+  PROP_RATE_LIMIT,
   N_PROPS
 };
 
@@ -108,6 +115,7 @@ dp_download_dispose (GObject *object)
   self->cancelled_id = 0;
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->transfer, dp_transfer_unref);
+  g_clear_object (&self->engine);
 
   G_OBJECT_CLASS (dp_download_parent_class)->dispose (object);
 }
@@ -123,6 +131,7 @@ dp_download_finalize (GObject *object)
   g_free (self->checksum);
   g_free (self->path);
   g_clear_pointer (&self->segment_map, g_array_unref);
+  dp_rate_limiter_unref (self->limiter);
 
   G_OBJECT_CLASS (dp_download_parent_class)->finalize (object);
 }
@@ -173,6 +182,12 @@ dp_download_get_property (GObject    *object,
     case PROP_SIZE:
       g_value_set_int64 (value, self->size);
       break;
+    case PROP_ENGINE:
+      g_value_set_object (value, self->engine);
+      break;
+    case PROP_RATE_LIMIT:
+      g_value_set_uint64 (value, dp_download_get_rate_limit (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -214,6 +229,12 @@ dp_download_set_property (GObject      *object,
       break;
     case PROP_ALLOW_INSECURE_REDIRECTS:
       dp_download_set_allow_insecure_redirects (self, g_value_get_boolean (value));
+      break;
+    case PROP_ENGINE:
+      dp_download_set_engine (self, g_value_get_object (value));
+      break;
+    case PROP_RATE_LIMIT:
+      dp_download_set_rate_limit (self, g_value_get_uint64 (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -282,6 +303,25 @@ dp_download_class_init (DpDownloadClass *klass)
   properties[PROP_SIZE] =
     g_param_spec_int64 ("size", NULL, NULL, -1, G_MAXINT64, -1,
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * DpDownload:engine:
+   *
+   * The engine whose connection budget and speed limit the download
+   * shares, or %NULL for dp_engine_get_default(). Read when the
+   * download starts.
+   */
+  properties[PROP_ENGINE] =
+    g_param_spec_object ("engine", NULL, NULL, DP_TYPE_ENGINE,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * DpDownload:rate-limit:
+   *
+   * Bytes per second for this download, 0 for no limit. A change takes
+   * effect at once, also while the download runs.
+   */
+  properties[PROP_RATE_LIMIT] =
+    g_param_spec_uint64 ("rate-limit", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -314,6 +354,7 @@ dp_download_init (DpDownload *self)
   self->retry_delay = 500;
   self->size = -1;
   self->segment_map = g_array_new (FALSE, FALSE, sizeof (DpSegmentInfo));
+  self->limiter = dp_rate_limiter_new (0);
 }
 
 /**
@@ -378,6 +419,41 @@ DEFINE_STRING_SETTER (checksum, PROP_CHECKSUM)
 DEFINE_UINT_SETTER (segments, PROP_SEGMENTS)
 DEFINE_UINT_SETTER (stall_timeout, PROP_STALL_TIMEOUT)
 DEFINE_UINT_SETTER (retry_delay, PROP_RETRY_DELAY)
+
+DpEngine *
+dp_download_get_engine (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), NULL);
+  return self->engine;
+}
+
+void
+dp_download_set_engine (DpDownload *self,
+                        DpEngine   *engine)
+{
+  g_return_if_fail (DP_IS_DOWNLOAD (self));
+  g_return_if_fail (engine == NULL || DP_IS_ENGINE (engine));
+  if (g_set_object (&self->engine, engine))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENGINE]);
+}
+
+guint64
+dp_download_get_rate_limit (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), 0);
+  return dp_rate_limiter_get_rate (self->limiter);
+}
+
+void
+dp_download_set_rate_limit (DpDownload *self,
+                            guint64     rate)
+{
+  g_return_if_fail (DP_IS_DOWNLOAD (self));
+  if (dp_rate_limiter_get_rate (self->limiter) == rate)
+    return;
+  dp_rate_limiter_set_rate (self->limiter, rate);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RATE_LIMIT]);
+}
 
 #define DEFINE_BOOLEAN_SETTER(field, PROP)                            \
   void                                                                \
@@ -691,6 +767,8 @@ start_transfer (DpDownload *self,
   config.allow_downgrade = self->allow_insecure_redirects;
   config.accept_invalid_certificates = self->accept_invalid_certificates;
   config.resume = TRUE;
+  config.engine = g_object_ref (self->engine != NULL ? self->engine : dp_engine_get_default ());
+  config.limiter = dp_rate_limiter_ref (self->limiter);
 
   weak = g_new0 (GWeakRef, 1);
   g_weak_ref_init (weak, self);

@@ -3,13 +3,15 @@
 
 #include <gio/gio.h>
 
+#include "dp-engine.h"
+
 G_BEGIN_DECLS
 
 /* segments = 0: choose the number of connections while downloading. */
 #define DP_DOWNLOAD_SEGMENTS_AUTO 0
 #define DP_DOWNLOAD_MIN_SEGMENTS 1
 #define DP_DOWNLOAD_MAX_SEGMENTS 64
-#define DP_DOWNLOAD_DEFAULT_SEGMENTS 8
+#define DP_DOWNLOAD_DEFAULT_SEGMENTS DP_DOWNLOAD_SEGMENTS_AUTO
 
 typedef enum
 {
@@ -79,6 +81,16 @@ gint64           dp_download_get_received      (DpDownload *self);
 double           dp_download_get_speed         (DpDownload *self);
 gint64           dp_download_get_eta           (DpDownload *self);
 guint            dp_download_get_connections   (DpDownload *self);
+/* The engine whose budget and speed limit the download shares; set it
+ * before the download starts. */
+DpEngine        *dp_download_get_engine        (DpDownload *self);
+void             dp_download_set_engine        (DpDownload *self,
+                                                DpEngine   *engine);
+/* Bytes per second for this download, 0 for no limit; takes effect at
+ * once while it runs. */
+guint64          dp_download_get_rate_limit    (DpDownload *self);
+void             dp_download_set_rate_limit    (DpDownload *self,
+                                                guint64     rate);
 GArray          *dp_download_dup_segments      (DpDownload *self);
 
 void             dp_download_start_async       (DpDownload          *self,

@@ -19,6 +19,8 @@ dp_transfer_config_clear (DpTransferConfig *config)
   g_clear_pointer (&config->output, g_free);
   g_clear_pointer (&config->directory, g_free);
   g_clear_pointer (&config->checksum, dp_checksum_free);
+  g_clear_object (&config->engine);
+  g_clear_pointer (&config->limiter, dp_rate_limiter_unref);
 }
 
 DpTransfer *
@@ -35,6 +37,8 @@ dp_transfer_new (const DpTransferConfig *config,
   self->config.output = g_strdup (config->output);
   self->config.directory = g_strdup (config->directory);
   self->config.checksum = config->checksum ? dp_checksum_copy (config->checksum) : NULL;
+  self->config.engine = g_object_ref (config->engine != NULL ? config->engine : dp_engine_get_default ());
+  self->config.limiter = config->limiter ? dp_rate_limiter_ref (config->limiter) : NULL;
   self->progress_func = progress_func;
   self->progress_data = progress_data;
   self->progress_destroy = progress_destroy;

@@ -4,6 +4,8 @@
 #include <gio/gio.h>
 
 #include "dp-checksum.h"
+#include "dp-engine.h"
+#include "dp-rate-limiter.h"
 #include "dp-scheduler.h"
 
 G_BEGIN_DECLS
@@ -41,6 +43,8 @@ typedef struct
   gboolean keep_existing;  /* output was chosen because it was free:
                             * never replace a file that appears there */
   DpChecksum *checksum;  /* verified before the final rename, or NULL */
+  DpEngine *engine;      /* whose budget and speed limit it shares */
+  DpRateLimiter *limiter;  /* the download's own speed limit, or NULL */
 } DpTransferConfig;
 
 typedef struct
