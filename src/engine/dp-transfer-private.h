@@ -3,6 +3,8 @@
 
 #include <libsoup/soup.h>
 
+#include "dp-auto.h"
+#include "dp-engine-private.h"
 #include "dp-part-file.h"
 #include "dp-transfer.h"
 
@@ -37,14 +39,24 @@ G_BEGIN_DECLS
  * change, and a crawling range becomes worth splitting. */
 #define IDLE_RECHECK_US (200 * 1000)
 
-/* With automatic connections (segments = 0): start with a few, add a
- * few more while the total rate keeps rising, stop at a plateau or when
- * the server refuses connections. */
+/* Automatic connections (segments = 0, see dp-auto.h): start with
+ * AUTO_START, ramp in steps of at least AUTO_RAMP_US (longer until every
+ * new connection delivered, up to AUTO_SETTLE_MAX_US), trim over windows
+ * of AUTO_TRIM_WINDOW_US: a capped mirror sends its bytes in bursts a
+ * second apart, and only whole seconds count them right. At most
+ * AUTO_MAX connections. */
 #define AUTO_START 4
-#define AUTO_STEP 4
-#define AUTO_MAX 32
-#define AUTO_PERIOD_US (G_USEC_PER_SEC)
-#define AUTO_GAIN 1.10
+#define AUTO_PLANNED 16
+#define AUTO_MAX 64
+#define AUTO_RAMP_US (150 * 1000)
+#define AUTO_SETTLE_MAX_US (G_USEC_PER_SEC)
+#define AUTO_TRIM_WINDOW_US (G_USEC_PER_SEC)
+
+/* Read size of connections beyond the first few: a download with dozens
+ * of connections gets a few MiB/s on each, and must stay small in
+ * memory. */
+#define SMALL_BUFFER_SIZE (32 * 1024)
+#define LARGE_BUFFER_WORKERS 4
 
 /* Progress reaches the main loop at most this often. */
 #define PROGRESS_INTERVAL_US (100 * 1000)
@@ -79,6 +91,13 @@ typedef struct
    * only the worker itself uses them. */
   double last_pace;           /* bytes per second, 0 if unknown */
   gint64 last_rtt;            /* microseconds until the answer came */
+  /* A thread runs for it and it holds a slot of the engine's budget. */
+  gboolean running;
+  /* Asked to end: the connection count is coming down. */
+  gboolean retire;
+  /* Delivered bytes since it started: it counts in a measuring window. */
+  gboolean started;
+  gsize buffer_size;          /* its read buffer; only the worker uses it */
 } Worker;
 
 struct _DpTransfer
@@ -145,12 +164,24 @@ struct _DpTransfer
   DpScheduler *scheduler;
   gint64 size;
   Worker *workers;
-  guint n_workers;
-  guint n_running;
+  guint n_workers;      /* workers[] entries ever used: the bound for loops */
+  guint n_running;      /* workers with a thread */
   guint n_allocated;    /* workers[] has room for this many */
+  /* The download's place in the engine's connection budget. */
+  DpEngineClient *client;
+  /* The most connections the server took before it refused one. */
+  guint ceiling;
+  /* Automatic connections: the current step and its measurement. */
+  DpAuto autoc;
+  guint auto_target;
+  gint64 auto_step_at;      /* when the count last changed */
+  gint64 auto_step_done;    /* bytes done then */
+  guint64 auto_limits[2];   /* the speed limits the growth was measured under */
+  guint auto_share;         /* the budget's share then */
+  /* This download's and all downloads' speed limits. */
+  DpRateLimiter *limiters[2];
   double best_pace;     /* bytes per second a connection kept up, for a lone one to be judged by */
   gboolean refused;     /* the server said no to another connection */
-  gboolean levelled;    /* more connections stopped helping */
   gboolean stopping;
   GError *error;
   char *path;

@@ -176,7 +176,7 @@ discard_bytes (DpTransfer   *self,
 {
   while (n > 0)
     {
-      gssize got = g_input_stream_read (stream, buffer, (gsize) MIN (n, BUFFER_SIZE),
+      gssize got = g_input_stream_read (stream, buffer, (gsize) MIN (n, (gint64) worker->buffer_size),
                                         worker->cancellable, error);
 
       if (got < 0)
@@ -646,6 +646,8 @@ account_locked (DpTransfer *self,
 {
   gint64 now = g_get_monotonic_time ();
 
+  if (n > 0)
+    worker->started = TRUE;
   worker->window_bytes += n;
   if (now - worker->window_start >= RATE_WINDOW_US)
     {
@@ -736,7 +738,8 @@ copy_body (DpTransfer *self,
   for (;;)
     {
       g_autoptr(GError) local_error = NULL;
-      gsize want = BUFFER_SIZE;
+      gsize want = worker->buffer_size;
+      gsize granted = 0;
       gssize n;
       gint64 allowed;
       gboolean done;
@@ -753,7 +756,20 @@ copy_body (DpTransfer *self,
           return finish_body (worker, r);
         }
 
-      n = g_input_stream_read (r->stream, buffer, want, worker->cancellable, &local_error);
+      /* Under a speed limit, read only what the limiters allow: what
+       * is not read waits in the socket, and the server slows down. */
+      if (self->limiters[0] != NULL && dp_rate_limiter_get_rate (self->limiters[0]) > 0)
+        granted = want = dp_rate_limiter_acquire (self->limiters, G_N_ELEMENTS (self->limiters),
+                                                  want, worker->cancellable, &local_error);
+      else if (dp_rate_limiter_get_rate (self->limiters[1]) > 0)
+        granted = want = dp_rate_limiter_acquire (self->limiters + 1, 1,
+                                                  want, worker->cancellable, &local_error);
+      n = want == 0 ? -1
+                    : g_input_stream_read (r->stream, buffer, want, worker->cancellable, &local_error);
+      if (granted > 0 && n < (gssize) granted)
+        for (guint i = 0; i < G_N_ELEMENTS (self->limiters); i++)
+          if (self->limiters[i] != NULL)
+            dp_rate_limiter_give_back (self->limiters[i], granted - (gsize) MAX (n, 0));
       if (n < 0)
         {
           gboolean transient = FALSE;
@@ -837,11 +853,15 @@ dp_transfer_worker_run (gpointer data,
 {
   DpTransfer *self = user_data;
   Worker *worker = &self->workers[GPOINTER_TO_UINT (data) - 1];
-  g_autofree guint8 *buffer = g_malloc (BUFFER_SIZE);
+  g_autofree guint8 *buffer = NULL;
   guint attempts = 0;
 
+  /* The first connections may carry a fast path alone; dozens share it. */
+  worker->buffer_size = worker->index < LARGE_BUFFER_WORKERS ? BUFFER_SIZE : SMALL_BUFFER_SIZE;
+  buffer = g_malloc (worker->buffer_size);
+
   g_mutex_lock (&self->mutex);
-  while (!self->stopping)
+  while (!self->stopping && !worker->retire)
     {
       Response r = { NULL, NULL, 0, -1 };
       g_autoptr(GError) error = NULL;
@@ -969,10 +989,23 @@ dp_transfer_worker_run (gpointer data,
           worker->segment = -1;
           g_cond_broadcast (&self->cond);
 
+          if (result == FETCH_RETIRE && others_fetching_locked (self, worker))
+            {
+              /* The server has enough of us: one connection fewer, and
+               * never more than it took again. */
+              guint others = 0;
+
+              for (guint i = 0; i < self->n_workers; i++)
+                if (&self->workers[i] != worker && self->workers[i].running && !self->workers[i].retire)
+                  others++;
+              self->refused = TRUE;
+              self->ceiling = MIN (self->ceiling, MAX (others, 1));
+              dp_auto_refused (&self->autoc);
+              g_debug ("worker %u: the server takes %u connections", worker->index, self->ceiling);
+              goto out;
+            }
           if (result == FETCH_RETIRE)
             self->refused = TRUE;
-          if (result == FETCH_RETIRE && others_fetching_locked (self, worker))
-            goto out;  /* The server has enough of us: one connection fewer. */
 
           if (++attempts >= self->config.max_attempts)
             {
@@ -1001,6 +1034,9 @@ out:
       dp_scheduler_release (self->scheduler, (guint) worker->segment);
       worker->segment = -1;
     }
+  worker->running = FALSE;
+  worker->retire = FALSE;
+  dp_engine_client_put (self->client);
   self->n_running--;
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->mutex);

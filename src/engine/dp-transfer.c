@@ -44,6 +44,10 @@ dp_transfer_new (const DpTransferConfig *config,
   self->progress_destroy = progress_destroy;
   self->cancellable = g_cancellable_new ();
   self->size = -1;
+  self->ceiling = G_MAXUINT;
+  dp_auto_init (&self->autoc);
+  self->limiters[0] = self->config.limiter;
+  self->limiters[1] = dp_engine_get_limiter (self->config.engine);
   self->notices = g_ptr_array_new_with_free_func (g_free);
   g_rw_lock_init (&self->plan_lock);
   g_mutex_init (&self->refresh_mutex);
@@ -465,43 +469,182 @@ dp_transfer_drop_slow_locked (DpTransfer *self,
     }
 }
 
-/* Waits for the workers, syncing the file to disk now and then. Called
- * and returns with the mutex held. */
-/* Automatic connections: adds AUTO_STEP workers when the total rate
- * rose clearly since the last step. Called with the mutex held about
- * every AUTO_PERIOD_US. */
-static void
-grow_locked (DpTransfer *self,
-             double      rate,
-             double     *rate_before)
+/* Whether either speed limit is on: connections then go at the pace
+ * the limiter allows, which says nothing about the path. */
+static gboolean
+limited (DpTransfer *self)
 {
-  gint64 left = self->size - dp_scheduler_get_done (self->scheduler);
-  guint add;
+  for (guint i = 0; i < G_N_ELEMENTS (self->limiters); i++)
+    if (self->limiters[i] != NULL && dp_rate_limiter_get_rate (self->limiters[i]) > 0)
+      return TRUE;
+  return FALSE;
+}
 
-  if (self->n_workers >= self->n_allocated || self->refused || self->levelled ||
-      self->stopping || self->mode != MODE_RANGES)
-    return;
-  if (*rate_before > 0 && rate < *rate_before * AUTO_GAIN)
+/* Starts a worker thread on a free entry, if the engine's budget gives
+ * it a slot. Called with the mutex held. */
+static gboolean
+spawn_locked (DpTransfer *self)
+{
+  guint index;
+
+  for (index = 0; index < self->n_allocated; index++)
+    if (!self->workers[index].running)
+      break;
+  if (index == self->n_allocated || !dp_engine_client_try_take (self->client))
+    return FALSE;
+
+  self->workers[index].running = TRUE;
+  self->workers[index].retire = FALSE;
+  self->workers[index].started = FALSE;
+  self->n_workers = MAX (self->n_workers, index + 1);
+  self->n_running++;
+  g_thread_pool_push (self->pool, GUINT_TO_POINTER (index + 1), NULL);
+  return TRUE;
+}
+
+/* Connections that run and are not on their way out. */
+static guint
+count_active_locked (DpTransfer *self)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < self->n_workers; i++)
+    if (self->workers[i].running && !self->workers[i].retire)
+      n++;
+  return n;
+}
+
+/* Automatic connections (dp-auto.h): ramps in short steps, each once
+ * every connection of the last one delivered, and trims over whole-second
+ * windows. Returns the connections wanted now. Called with the mutex
+ * held. */
+static guint
+auto_target_locked (DpTransfer *self,
+                    gint64      now,
+                    guint       active,
+                    guint       cap)
+{
+  gint64 done = dp_scheduler_get_done (self->scheduler);
+  gint64 left = self->size - done;
+  gint64 elapsed = now - self->auto_step_at;
+  guint64 limits[2] = { 0, 0 };
+  guint next = self->auto_target;
+  double rate;
+
+  /* A changed speed limit, or more room in the budget than the count
+   * was capped at: what was measured no longer holds. */
+  for (guint i = 0; i < G_N_ELEMENTS (self->limiters); i++)
+    if (self->limiters[i] != NULL)
+      limits[i] = dp_rate_limiter_get_rate (self->limiters[i]);
+  if (limits[0] != self->auto_limits[0] || limits[1] != self->auto_limits[1] ||
+      (cap > self->auto_share && self->auto_target >= self->auto_share))
     {
-      /* Levelled off: more connections would only share the same pipe. */
-      self->levelled = TRUE;
-      g_debug ("auto: staying at %u connections (%.0f B/s)", self->n_workers, rate);
-      return;
+      dp_auto_restart (&self->autoc);
+      if (self->autoc.phase == DP_AUTO_RAMP)
+        {
+          g_debug ("auto: conditions changed; ramping again from %u connections", active);
+          self->auto_step_at = now;
+          self->auto_step_done = done;
+          elapsed = 0;
+        }
     }
-  /* New connections take their work by splitting others' ranges. */
-  if (left < (gint64) (self->n_workers + AUTO_STEP) * self->config.min_segment * 2)
+  self->auto_limits[0] = limits[0];
+  self->auto_limits[1] = limits[1];
+  self->auto_share = cap;
+
+  if (self->autoc.phase == DP_AUTO_STEADY)
+    return MIN (self->auto_target, cap);
+
+  /* Near the end connections run out of work: nothing to measure, and
+   * no room for more. */
+  for (guint i = 0; i < self->n_workers; i++)
+    if (self->workers[i].running && !self->workers[i].retire && self->workers[i].segment < 0)
+      return MIN (self->auto_target, cap);
+
+  rate = elapsed > 0 ? (double) (done - self->auto_step_done) * G_USEC_PER_SEC / (double) elapsed : 0;
+  if (self->autoc.phase == DP_AUTO_RAMP)
+    {
+      gboolean all_started = TRUE;
+
+      for (guint i = 0; i < self->n_workers; i++)
+        if (self->workers[i].running && !self->workers[i].retire && !self->workers[i].started)
+          all_started = FALSE;
+      if (elapsed < AUTO_RAMP_US || (!all_started && elapsed < AUTO_SETTLE_MAX_US))
+        return MIN (self->auto_target, cap);
+      /* Under a speed limit it nearly reaches, more connections cannot
+       * help. */
+      for (guint i = 0; i < G_N_ELEMENTS (limits); i++)
+        if (limits[i] > 0 && rate >= (double) limits[i] * 0.8)
+          {
+            g_debug ("auto: %.0f B/s is the speed limit's; staying at %u", rate, active);
+            self->autoc.phase = DP_AUTO_STEADY;
+            return MIN (self->auto_target, cap);
+          }
+      next = dp_auto_ramp (&self->autoc, active, left, rate, cap);
+      /* New connections take their work by splitting others' ranges:
+       * no more of them than the rest of the file has room for. */
+      if (next > active && left < (gint64) next * self->config.min_segment * 2)
+        next = MAX (active, (guint) MIN ((gint64) next, left / (self->config.min_segment * 2)));
+    }
+  else
+    {
+      if (elapsed < AUTO_TRIM_WINDOW_US)
+        return MIN (self->auto_target, cap);
+      next = dp_auto_trim (&self->autoc, active, rate);
+    }
+
+  g_debug ("auto: %.0f B/s with %u connections, %" G_GINT64_FORMAT " bytes left; %u next%s",
+           rate, active, left, next, self->autoc.phase == DP_AUTO_STEADY ? ", and stays" : "");
+  self->auto_step_at = now;
+  self->auto_step_done = done;
+  return next;
+}
+
+/* Brings the number of connections to what the budget, the server and
+ * automatic connections allow. Collects the cancellables of workers to
+ * retire, to be cancelled once the mutex is released. Called with the
+ * mutex held. */
+static void
+adjust_connections_locked (DpTransfer *self,
+                           gint64      now,
+                           GPtrArray  *cancellables)
+{
+  guint cap = MIN (dp_engine_client_get_share (self->client), self->ceiling);
+  guint active = count_active_locked (self);
+  guint target;
+
+  if (self->stopping || self->mode != MODE_RANGES || self->pool == NULL)
     return;
 
-  add = MIN (AUTO_STEP, self->n_allocated - self->n_workers);
-  g_debug ("auto: %.0f B/s with %u connections, adding %u", rate, self->n_workers, add);
-  *rate_before = rate;
-  for (guint i = 0; i < add; i++)
-    {
-      guint index = self->n_workers++;
+  if (self->config.segments == 0)
+    target = self->auto_target = auto_target_locked (self, now, active, MIN (cap, self->n_allocated));
+  else
+    target = MIN (self->config.segments, cap);
+  target = MAX (target, 1);
 
-      self->n_running++;
-      g_thread_pool_push (self->pool, GUINT_TO_POINTER (index + 1), NULL);
+  if (active < target && !dp_scheduler_is_complete (self->scheduler))
+    {
+      guint before = active;
+
+      while (active < target && spawn_locked (self))
+        active++;
+      if (active != before)
+        g_debug ("%u connections, up from %u", active, before);
     }
+  /* Fewer: the last ones end now, their ranges go to the others. */
+  for (guint i = self->n_workers; i-- > 0 && active > target;)
+    {
+      Worker *worker = &self->workers[i];
+
+      if (!worker->running || worker->retire)
+        continue;
+      g_debug ("worker %u: retiring, %u connections wanted", worker->index, target);
+      worker->retire = TRUE;
+      worker->dropped = TRUE;
+      g_ptr_array_add (cancellables, g_object_ref (worker->cancellable));
+      active--;
+    }
+  g_cond_broadcast (&self->cond);
 }
 
 /* Segments whose bytes have all arrived. Called with the mutex held. */
@@ -534,9 +677,7 @@ checkpoint_loop_locked (DpTransfer *self)
   gint64 next_checkpoint = last_start + CHECKPOINT_INTERVAL_US;
   gint64 next_control = last_start + CONTROL_INTERVAL_US;
   guint finished = count_finished_locked (self);
-  gint64 grown_at = last_start;
-  gint64 grown_done = dp_scheduler_get_done (self->scheduler);
-  double rate_before = 0;
+  gint64 next_adjust = last_start;
 
   while (self->n_running > 0)
     {
@@ -548,22 +689,23 @@ checkpoint_loop_locked (DpTransfer *self)
        * the end of a download is when a sync saves the most time. */
       g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func (g_object_unref);
 
-      g_cond_wait_until (&self->cond, &self->mutex, MIN (next_control, next_checkpoint));
+      g_cond_wait_until (&self->cond, &self->mutex,
+                         MIN (MIN (next_control, next_checkpoint), next_adjust));
       now = g_get_monotonic_time ();
       if (self->n_running == 0)
         continue;
 
-      if (self->config.segments == 0 && now - grown_at >= AUTO_PERIOD_US)
+      /* Automatic connections measure in short windows: their decisions
+       * matter most in a download's first second. */
+      if (now >= next_adjust)
         {
-          gint64 done_now = dp_scheduler_get_done (self->scheduler);
-
-          grow_locked (self, (double) (done_now - grown_done) * G_USEC_PER_SEC / (double) (now - grown_at),
-                       &rate_before);
-          grown_at = now;
-          grown_done = done_now;
+          adjust_connections_locked (self, now, slow);
+          next_adjust = now + (self->config.segments == 0 && self->autoc.phase == DP_AUTO_RAMP
+                               ? AUTO_RAMP_US / 4 : AUTO_RAMP_US);
         }
-
-      dp_transfer_drop_slow_locked (self, slow);
+      /* Under a speed limit every connection crawls alike. */
+      if (now >= next_control && !limited (self))
+        dp_transfer_drop_slow_locked (self, slow);
       if (slow->len > 0)
         {
           g_mutex_unlock (&self->mutex);
@@ -571,17 +713,17 @@ checkpoint_loop_locked (DpTransfer *self)
             g_cancellable_cancel (g_ptr_array_index (slow, i));
           g_mutex_lock (&self->mutex);
         }
-      next_control = now + CONTROL_INTERVAL_US;
-
       /* Checkpoints are a second apart, but the bytes need not wait for
        * them to head for the disk: the end of a download then does not
        * wait for all of them at once. */
-      if (self->file != NULL)
+      if (now >= next_control && self->file != NULL)
         {
           g_mutex_unlock (&self->mutex);
           dp_part_file_start_writeback (self->file);
           g_mutex_lock (&self->mutex);
         }
+      if (now >= next_control)
+        next_control = now + CONTROL_INTERVAL_US;
 
       /* A segment that ends is worth recording right away (a connection
        * is free, the rest of the file may take long), but not more often
@@ -633,6 +775,11 @@ plan_and_run (DpTransfer  *self,
   GThreadPool *pool;
   guint n_workers;
   guint wanted = self->config.segments > 0 ? self->config.segments : AUTO_START;
+  /* Automatic connections plan more ranges than they start with: the
+   * first requests (of a pace nobody knows yet) then stay a sixteenth of
+   * the file, and the connections added later find ranges of their own
+   * instead of cutting others' requests short. */
+  guint planned = self->config.segments > 0 ? self->config.segments : AUTO_PLANNED;
 
   g_mutex_lock (&self->mutex);
   self->size = probe->size;
@@ -653,13 +800,13 @@ plan_and_run (DpTransfer  *self,
   else if (self->resume_done != NULL)
     {
       self->mode = MODE_RANGES;
-      self->scheduler = dp_scheduler_new_resume (probe->size, wanted,
+      self->scheduler = dp_scheduler_new_resume (probe->size, planned,
                                                  self->config.min_segment, self->resume_done);
     }
   else
     {
       self->mode = MODE_RANGES;
-      self->scheduler = dp_scheduler_new (probe->size, wanted,
+      self->scheduler = dp_scheduler_new (probe->size, planned,
                                           self->config.min_segment);
     }
 
@@ -677,8 +824,23 @@ plan_and_run (DpTransfer  *self,
    * wait inside libsoup, where no cancellable reaches them). Workers
    * take the other gaps as they free up. */
   n_workers = CLAMP (n_workers, 1, MAX (wanted, 1));
-  self->n_allocated = self->config.segments == 0 && self->mode == MODE_RANGES
-                      ? MAX (AUTO_MAX, n_workers) : n_workers;
+  if (self->mode != MODE_RANGES)
+    self->n_allocated = 1;
+  else if (self->config.segments == 0)
+    self->n_allocated = MAX (AUTO_MAX, n_workers);
+  else
+    self->n_allocated = MAX (self->config.segments, n_workers);
+  dp_engine_client_set_wanted (self->client, self->n_allocated);
+  /* The first connection has the probe's slot; the others take theirs
+   * from the budget, which may hold fewer now. The rest come when it
+   * has room. */
+  for (guint i = 1; i < n_workers; i++)
+    if (!dp_engine_client_try_take (self->client))
+      {
+        g_debug ("the budget allows %u connections for now", i);
+        n_workers = i;
+        break;
+      }
   self->workers = g_new0 (Worker, self->n_allocated);
   self->n_workers = n_workers;
   for (guint i = 0; i < self->n_allocated; i++)
@@ -687,6 +849,13 @@ plan_and_run (DpTransfer  *self,
       self->workers[i].cancellable = g_cancellable_new ();
       self->workers[i].segment = -1;
     }
+  self->auto_target = n_workers;
+  self->auto_step_at = g_get_monotonic_time ();
+  self->auto_step_done = dp_scheduler_get_done (self->scheduler);
+  self->auto_share = dp_engine_client_get_share (self->client);
+  for (guint i = 0; i < G_N_ELEMENTS (self->limiters); i++)
+    if (self->limiters[i] != NULL)
+      self->auto_limits[i] = dp_rate_limiter_get_rate (self->limiters[i]);
   for (guint i = 0; i < n_workers; i++)
     {
       /* Initial segment i goes to worker i, so that the probe's open
@@ -721,7 +890,10 @@ plan_and_run (DpTransfer  *self,
 
   self->n_running = n_workers;
   for (guint i = 0; i < n_workers; i++)
-    g_thread_pool_push (pool, GUINT_TO_POINTER (i + 1), NULL);
+    {
+      self->workers[i].running = TRUE;
+      g_thread_pool_push (pool, GUINT_TO_POINTER (i + 1), NULL);
+    }
 
   checkpoint_loop_locked (self);
   self->pool = NULL;
@@ -885,6 +1057,17 @@ controller_thread (gpointer data)
   self->session = dp_http_session_new (self->config.segments > 0 ? self->config.segments : AUTO_MAX,
                                        self->config.stall_timeout,
                                        self->config.accept_invalid_certificates);
+  /* The probe's connection is the first of the budget's; the budget
+   * never refuses a download its first. */
+  {
+    g_autofree char *host = g_strdup_printf ("%s://%s:%d", g_uri_get_scheme (self->config.uri),
+                                             g_uri_get_host (self->config.uri),
+                                             g_uri_get_port (self->config.uri));
+
+    self->client = dp_engine_join (self->config.engine, host,
+                                   self->config.segments > 0 ? self->config.segments : AUTO_MAX);
+    dp_engine_client_try_take (self->client);
+  }
 
   ok = dp_transfer_probe (self, &probe, &error);
   if (ok && dp_http_session_accepted_invalid_certificate (self->session))
@@ -985,6 +1168,7 @@ controller_thread (gpointer data)
   /* Connections go before the result does, so that the caller may quit
    * right away. */
   soup_session_abort (self->session);
+  g_clear_pointer (&self->client, dp_engine_leave);
 
   if (!ok && error != NULL && error->domain != DP_ERROR)
     error = dp_http_translate_error (error, NULL);
