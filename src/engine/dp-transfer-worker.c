@@ -1016,7 +1016,16 @@ dp_transfer_worker_run (gpointer data,
               g_mutex_lock (&self->mutex);
               goto out;
             }
-          dp_transfer_wait_locked (self, dp_transfer_backoff_ms (self, attempts - 1, retry_after));
+          {
+            /* A worker asked to end meanwhile ends now, not after its
+             * back-off: its slot may be another download's. */
+            gint64 deadline = g_get_monotonic_time () +
+                              (gint64) dp_transfer_backoff_ms (self, attempts - 1, retry_after) * 1000;
+
+            while (!self->stopping && !worker->retire &&
+                   g_cond_wait_until (&self->cond, &self->mutex, deadline))
+              ;
+          }
           break;
 
         case FETCH_FATAL:

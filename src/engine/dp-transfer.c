@@ -495,6 +495,7 @@ spawn_locked (DpTransfer *self)
 
   self->workers[index].running = TRUE;
   self->workers[index].retire = FALSE;
+  self->workers[index].dropped = FALSE;
   self->workers[index].started = FALSE;
   self->n_workers = MAX (self->n_workers, index + 1);
   self->n_running++;
