@@ -397,6 +397,7 @@ open_response (DpTransfer *self,
   DpAnswer answer;
   gint64 size = self->size;
   guint status;
+  gboolean refused;
   FetchResult result;
 
   if (worker->pending_stream != NULL)
@@ -431,7 +432,12 @@ open_response (DpTransfer *self,
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
           !g_cancellable_is_cancelled (self->cancellable))
         return FETCH_RESTART;
+      /* A server that takes so many connections and refuses the next
+       * one says what a 503 says. */
+      refused = g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
       g_propagate_error (error, dp_http_translate_error (g_steal_pointer (&local_error), &transient));
+      if (refused)
+        return FETCH_RETIRE;
       return transient ? FETCH_RETRY : FETCH_FATAL;
     }
 
