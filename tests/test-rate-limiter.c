@@ -194,6 +194,44 @@ test_random_reader_keeps_the_rate (void **state)
     }
 }
 
+/* A reader that stops for up to 3 s, then reads greedily for up to 2 s:
+ * what it saved up while it stopped is one bucket, no more. */
+static void
+test_idle_reader_saves_one_bucket (void **state)
+{
+  const guint64 rates[] = { 1000, 100000, 3 * MiB + 1 };
+  const guint run_ms = 60 * 1000;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (1999);
+
+  for (guint r = 0; r < G_N_ELEMENTS (rates); r++)
+    {
+      g_autoptr(DpRateLimiter) limiter = dp_rate_limiter_new (rates[r]);
+      Record record = record_new (run_ms);
+      guint t = 0;
+
+      while (t < run_ms)
+        {
+          guint idle_ms = (guint) g_rand_int_range (rand, 0, 3000);
+          guint busy_ms = (guint) g_rand_int_range (rand, 1, 2000);
+          guint start = t + idle_ms;
+
+          for (t = start; t < MIN (start + busy_ms, run_ms); t++)
+            {
+              gsize got = dp_rate_limiter_take_at (limiter, G_MAXSIZE, ORIGIN + t * MS, NULL);
+
+              /* One bucket at most, and a whole one after a long pause. */
+              assert_true (got <= bucket_of (rates[r]));
+              if (t == start && (double) idle_ms * rates[r] >= 1000.0 * bucket_of (rates[r]))
+                assert_int_equal (got, bucket_of (rates[r]));
+              record.bytes[t] = got;
+            }
+        }
+      /* The 1 s bound only: an idle reader is not meant to get the rate. */
+      assert_rate_kept (&record, rates[r], 0, run_ms, run_ms);
+      g_free (record.bytes);
+    }
+}
+
 typedef struct
 {
   gint64 at;
@@ -727,6 +765,7 @@ main (void)
     cmocka_unit_test (test_first_take_is_one_bucket),
     cmocka_unit_test (test_steady_reader_keeps_the_rate),
     cmocka_unit_test (test_random_reader_keeps_the_rate),
+    cmocka_unit_test (test_idle_reader_saves_one_bucket),
     cmocka_unit_test (test_wait_is_exact),
     cmocka_unit_test (test_wait_with_an_older_clock),
     cmocka_unit_test (test_give_back_never_overfills),
