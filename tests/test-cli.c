@@ -135,6 +135,53 @@ test_bad_usage (void **state)
   assert_int_equal (dp_test_count_files (dir), 0);
 }
 
+#define LIMIT_RATE_ERROR(value) \
+  "--limit-rate must be a speed such as “16M”, “500K” or a number of bytes, not “" value "”."
+
+/* A speed as curl and wget spell it is taken; anything else is a usage
+ * error that quotes it, before anything is written. (That the limit
+ * holds during a download is the engine's test.) */
+static void
+test_limit_rate (void **state)
+{
+  const char *dir = *state;
+  g_autoptr(DpTestServer) server = dp_test_server_new ();
+  g_autofree char *url = dp_test_server_url (server, "/file/rate.bin?size=200003&seed=25");
+  g_autofree char *out = g_build_filename (dir, "rate.bin", NULL);
+  g_autofree char *want = dp_test_content_sha256 (25, 200003);
+  const char *good[] = { "--limit-rate=16M", "--limit-rate=1.5m", "--limit-rate=1G",
+                         "--limit-rate=1048576" };
+  Run run;
+
+  assert_usage_error (LIMIT_RATE_ERROR ("0"), "--limit-rate", "0", url, NULL);
+  assert_usage_error (LIMIT_RATE_ERROR ("0K"), "--limit-rate=0K", url, NULL);
+  assert_usage_error (LIMIT_RATE_ERROR ("-1"), "--limit-rate", "-1", url, NULL);
+  assert_usage_error (LIMIT_RATE_ERROR ("1MB"), "--limit-rate", "1MB", url, NULL);
+  assert_usage_error (LIMIT_RATE_ERROR ("1e6"), "--limit-rate=1e6", url, NULL);
+  assert_usage_error (LIMIT_RATE_ERROR ("1.2.3"), "--limit-rate=1.2.3", url, NULL);
+  assert_usage_error (LIMIT_RATE_ERROR (" 1M"), "--limit-rate= 1M", url, NULL);
+  assert_usage_error (LIMIT_RATE_ERROR ("fast"), "--limit-rate=fast", url, NULL);
+  assert_usage_error (LIMIT_RATE_ERROR (""), "--limit-rate=", url, NULL);
+  assert_usage_error (LIMIT_RATE_ERROR ("99999999999G"), "--limit-rate=99999999999G", url, NULL);
+  assert_usage_error (LIMIT_RATE_ERROR ("18446744073709551617"),
+                      "--limit-rate=18446744073709551617", url, NULL);
+  assert_int_equal (dp_test_count_files (dir), 0);
+  assert_int_equal (dp_test_server_get_requests (server), 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autofree char *got = NULL;
+
+      run = run_cli ("-q", good[i], "-o", out, url, NULL);
+      if (run.status != 0)
+        fail_msg ("exit %d with %s: %s", run.status, good[i], run.err);
+      assert_string_equal (run.err, "");
+      got = dp_test_file_sha256 (out);
+      assert_string_equal (got, want);
+      run_clear (&run);
+    }
+}
+
 static void
 test_version_and_help (void **state)
 {
@@ -150,6 +197,7 @@ test_version_and_help (void **state)
   assert_non_null (strstr (run.out, "--output"));
   assert_non_null (strstr (run.out, "--dir"));
   assert_non_null (strstr (run.out, "--quiet"));
+  assert_non_null (strstr (run.out, "--limit-rate=RATE"));
   run_clear (&run);
 }
 
@@ -636,6 +684,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_download_and_failure, setup, teardown),
     cmocka_unit_test_setup_teardown (test_resume_after_kill, setup, teardown),
     cmocka_unit_test_setup_teardown (test_checksum, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_limit_rate, setup, teardown),
     cmocka_unit_test_setup_teardown (test_same_output_at_once, setup, teardown),
     cmocka_unit_test_setup_teardown (test_same_folder_name_at_once, setup, teardown),
     cmocka_unit_test_setup_teardown (test_security_options, setup, teardown),

@@ -8,6 +8,7 @@
 #include "dp-download.h"
 #include "dp-error.h"
 #include "dp-http.h"
+#include "dp-rate-limiter.h"
 
 static gboolean
 parse_segments (const char  *text,
@@ -33,6 +34,21 @@ parse_segments (const char  *text,
   return TRUE;
 }
 
+static gboolean
+parse_rate_limit (const char  *text,
+                  guint64     *rate,
+                  GError     **error)
+{
+  if (!dp_parse_rate (text, rate))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                   _("--limit-rate must be a speed such as “16M”, “500K” or a number of bytes, "
+                     "not “%s”."), text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 dp_cli_options_parse (DpCliOptions  *options,
                       GStrv          args,
@@ -43,6 +59,7 @@ dp_cli_options_parse (DpCliOptions  *options,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GUri) uri = NULL;
   g_autofree char *segments_text = NULL;
+  g_autofree char *rate_text = NULL;
   g_auto(GStrv) urls = NULL;
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &options->output,
@@ -53,6 +70,9 @@ dp_cli_options_parse (DpCliOptions  *options,
     { "segments", 's', 0, G_OPTION_ARG_STRING, &segments_text,
       N_("Parallel connections, 1–64, or “auto” to add connections while it helps "
          "(default 8)"), N_("N") },
+    { "limit-rate", 0, 0, G_OPTION_ARG_STRING, &rate_text,
+      N_("Limit the speed to RATE bytes per second; suffixes K, M, G (1024-based), "
+         "as in curl and wget"), N_("RATE") },
     { "checksum", 0, 0, G_OPTION_ARG_STRING, &options->checksum,
       N_("Verify the file before saving it (sha256, sha512, sha1 or md5)"), N_("ALGO:HEX") },
     { "no-check-certificate", 0, 0, G_OPTION_ARG_NONE, &options->no_check_certificate,
@@ -100,6 +120,8 @@ dp_cli_options_parse (DpCliOptions  *options,
       return FALSE;
     }
   if (segments_text != NULL && !parse_segments (segments_text, &options->segments, error))
+    return FALSE;
+  if (rate_text != NULL && !parse_rate_limit (rate_text, &options->rate_limit, error))
     return FALSE;
   if (options->checksum != NULL)
     {

@@ -19,6 +19,7 @@ typedef struct
   char *directory;                /* --dir, or NULL */
   char *checksum;                 /* --checksum, checked, or NULL */
   guint segments;                 /* --segments; 0 is "auto" */
+  guint64 rate_limit;             /* --limit-rate in bytes per second; 0 is none */
   gboolean quiet;
   gboolean version;
   gboolean no_check_certificate;

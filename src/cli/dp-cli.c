@@ -174,6 +174,7 @@ main (int   argc,
   dp_download_set_output (download, options.output);
   dp_download_set_directory (download, directory);
   dp_download_set_segments (download, options.segments);
+  dp_download_set_rate_limit (download, options.rate_limit);
   dp_download_set_checksum (download, options.checksum);
   dp_download_set_accept_invalid_certificates (download, options.no_check_certificate);
   dp_download_set_allow_insecure_redirects (download, options.allow_http_redirect);

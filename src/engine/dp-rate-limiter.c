@@ -22,8 +22,10 @@ struct _DpRateLimiter
   GCond cond;
   /* Guarded by the mutex. */
   guint64 rate;         /* bytes per second; 0: unlimited */
-  double tokens;        /* bytes that may be read now; below 0 is a debt */
-  gint64 updated_us;    /* when tokens were last brought up to date, or 0 */
+  double tokens;        /* bytes that may be read now, 0 to a full bucket */
+  gboolean started;     /* FALSE: the next refill fills the bucket (a new
+                         * limiter, or one whose limit was lifted) */
+  gint64 updated_us;    /* when tokens were last brought up to date */
   guint generation;     /* bumped when the rate changes */
 };
 
@@ -62,34 +64,80 @@ capacity_locked (DpRateLimiter *self)
   return MAX ((double) self->rate / BUCKET_DIVISOR, (double) MIN_BUCKET);
 }
 
-/* Adds what the time since the last update earned, up to a full bucket. */
+/* What @dt_us earns. The refill and the wait both use this one
+ * expression, so that the wait take_at() reports is exact to the
+ * microsecond. */
+static double
+earned_locked (DpRateLimiter *self,
+               gint64         dt_us)
+{
+  return (double) self->rate * (double) dt_us / G_USEC_PER_SEC;
+}
+
+/* Adds what the time since the last update earned, up to a full bucket.
+ * A clock older than the last update (read before another thread's)
+ * earns nothing. */
 static void
 refill_locked (DpRateLimiter *self,
                gint64         now_us)
 {
   double capacity = capacity_locked (self);
 
-  if (self->updated_us == 0)
-    self->tokens = capacity;  /* a new bucket starts full */
+  if (!self->started)
+    {
+      /* A new bucket starts full, whatever the clock reads. */
+      self->tokens = capacity;
+      self->updated_us = now_us;
+      self->started = TRUE;
+    }
   else if (now_us > self->updated_us)
-    self->tokens = MIN (capacity, self->tokens + (double) self->rate * (double) (now_us - self->updated_us) / G_USEC_PER_SEC);
-  if (now_us > self->updated_us)
-    self->updated_us = now_us;
+    {
+      self->tokens = MIN (capacity, self->tokens + earned_locked (self, now_us - self->updated_us));
+      self->updated_us = now_us;
+    }
+}
+
+/* How long after @now_us a refill brings the bucket, now below one
+ * byte, to one byte: the first such microsecond, no later. */
+static gint64
+wait_locked (DpRateLimiter *self,
+             gint64         now_us)
+{
+  double missing = 1 - self->tokens;
+  gint64 dt = MAX ((gint64) (missing * G_USEC_PER_SEC / (double) self->rate), 1);
+
+  /* The division rounds differently from the refill's product: step to
+   * the refill's own answer (a step or two at most). */
+  while (self->tokens + earned_locked (self, dt) < 1)
+    dt++;
+  while (dt > 1 && self->tokens + earned_locked (self, dt - 1) >= 1)
+    dt--;
+  /* The refill counts from the last update, which a caller's older
+   * clock may be behind. */
+  return self->updated_us + dt - now_us;
 }
 
 void
 dp_rate_limiter_set_rate (DpRateLimiter *self,
                           guint64        rate)
 {
+  dp_rate_limiter_set_rate_at (self, rate, g_get_monotonic_time ());
+}
+
+void
+dp_rate_limiter_set_rate_at (DpRateLimiter *self,
+                             guint64        rate,
+                             gint64         now_us)
+{
   g_mutex_lock (&self->mutex);
   if (self->rate != rate)
     {
       /* What was earned so far was earned at the old rate. */
-      if (self->rate != 0 && self->updated_us != 0)
-        refill_locked (self, g_get_monotonic_time ());
+      if (self->rate != 0 && self->started)
+        refill_locked (self, now_us);
       self->rate = rate;
       if (rate == 0)
-        self->updated_us = 0;
+        self->started = FALSE;
       else
         self->tokens = MIN (self->tokens, capacity_locked (self));
       self->generation++;
@@ -123,8 +171,7 @@ take_locked (DpRateLimiter *self,
   refill_locked (self, now_us);
   if (self->tokens < 1)
     {
-      /* Rounded up: asking again sooner would find nothing. */
-      *wait_us = (gint64) ((1 - self->tokens) * G_USEC_PER_SEC / (double) self->rate) + 1;
+      *wait_us = wait_locked (self, now_us);
       return 0;
     }
   n = (gsize) MIN ((double) want, self->tokens);  /* tokens ≥ 1: truncation is floor */
@@ -156,7 +203,7 @@ dp_rate_limiter_give_back (DpRateLimiter *self,
   if (n == 0)
     return;
   g_mutex_lock (&self->mutex);
-  if (self->rate != 0 && self->updated_us != 0)
+  if (self->rate != 0 && self->started)
     {
       self->tokens = MIN (self->tokens + (double) n, capacity_locked (self));
       g_cond_broadcast (&self->cond);
@@ -173,31 +220,30 @@ on_cancelled (GCancellable  *cancellable,
   g_mutex_unlock (&self->mutex);
 }
 
-/* Waits on @self until one byte is there, then takes up to @want. */
-static gsize
-acquire_one (DpRateLimiter *self,
-             gsize          want,
-             GCancellable  *cancellable,
-             GError       **error)
+/* Waits until @self has a byte to take, its rate changes or @cancellable
+ * fires; takes nothing. Returns FALSE when cancelled. */
+static gboolean
+wait_for_byte (DpRateLimiter *self,
+               GCancellable  *cancellable)
 {
   gulong handler = 0;
-  gsize n = 0;
+  guint generation;
 
   if (cancellable != NULL)
     handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), self, NULL);
 
   g_mutex_lock (&self->mutex);
-  for (;;)
+  generation = self->generation;
+  while (!g_cancellable_is_cancelled (cancellable) && self->generation == generation
+         && self->rate != 0)
     {
-      gint64 wait_us;
+      gint64 now_us = g_get_monotonic_time ();
 
-      if (g_cancellable_is_cancelled (cancellable))
-        break;
-      n = take_locked (self, want, g_get_monotonic_time (), &wait_us);
-      if (n > 0)
+      refill_locked (self, now_us);
+      if (self->tokens >= 1)
         break;
       g_cond_wait_until (&self->cond, &self->mutex,
-                         g_get_monotonic_time () + MIN (wait_us, MAX_WAIT_US));
+                         now_us + MIN (wait_locked (self, now_us), MAX_WAIT_US));
     }
   g_mutex_unlock (&self->mutex);
 
@@ -205,9 +251,7 @@ acquire_one (DpRateLimiter *self,
    * the mutex: never call it with the mutex held. */
   if (handler != 0)
     g_cancellable_disconnect (cancellable, handler);
-  if (n == 0)
-    g_cancellable_set_error_if_cancelled (cancellable, error);
-  return n;
+  return !g_cancellable_is_cancelled (cancellable);
 }
 
 gsize
@@ -218,29 +262,86 @@ dp_rate_limiter_acquire (DpRateLimiter * const *limiters,
                          GError               **error)
 {
   gsize *taken = g_newa (gsize, MAX (n_limiters, 1));
-  gsize n = want;
 
-  for (guint i = 0; i < n_limiters; i++)
+  /* Nothing asked: nothing to wait for (and no byte would end the wait). */
+  if (want == 0)
+    return 0;
+
+  for (;;)
     {
-      taken[i] = 0;
-      if (limiters[i] == NULL)
-        continue;
-      taken[i] = acquire_one (limiters[i], n, cancellable, error);
-      if (taken[i] == 0)
+      gint64 now_us = g_get_monotonic_time ();
+      gsize n = want;
+      guint empty;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return 0;
+      for (empty = 0; empty < n_limiters; empty++)
         {
-          for (guint j = 0; j < i; j++)
-            if (limiters[j] != NULL)
-              dp_rate_limiter_give_back (limiters[j], taken[j]);
+          DpRateLimiter *limiter = limiters[empty];
+
+          taken[empty] = 0;
+          if (limiter == NULL)
+            continue;
+          taken[empty] = dp_rate_limiter_take_at (limiter, n, now_us, NULL);
+          if (taken[empty] == 0)
+            break;
+          n = MIN (n, taken[empty]);
+        }
+
+      if (empty == n_limiters)
+        {
+          /* Each limiter gave at least n; the ones that gave more get
+           * the rest back. */
+          for (guint i = 0; i < n_limiters; i++)
+            if (limiters[i] != NULL && taken[i] > n)
+              dp_rate_limiter_give_back (limiters[i], taken[i] - n);
+          return n;
+        }
+
+      /* One is empty: the others get all of theirs back before the
+       * wait. Held while waiting, a download's own low limit would keep
+       * the global limit's bytes from every other download. */
+      for (guint i = 0; i < empty; i++)
+        if (limiters[i] != NULL)
+          dp_rate_limiter_give_back (limiters[i], taken[i]);
+      if (!wait_for_byte (limiters[empty], cancellable))
+        {
+          g_cancellable_set_error_if_cancelled (cancellable, error);
           return 0;
         }
-      n = MIN (n, taken[i]);
     }
-  /* Each limiter gave at least n; the ones that gave more get the rest
-   * back. */
-  for (guint i = 0; i < n_limiters; i++)
-    if (limiters[i] != NULL && taken[i] > n)
-      dp_rate_limiter_give_back (limiters[i], taken[i] - n);
-  return n;
+}
+
+/* floor (0.@digits × 2^@bits), exactly. Only the first @bits decimals
+ * matter: m / 2^bits has at most @bits of them, so a fraction of m /
+ * 2^bits or more still is once cut there. Doubling a decimal fraction
+ * carries its integer part out one bit at a time. */
+static guint64
+scale_fraction (const char *digits,
+                gsize       n_digits,
+                guint       bits)
+{
+  guint8 d[30];
+  gsize n = MIN (n_digits, G_N_ELEMENTS (d));
+  guint64 value = 0;
+
+  g_assert (bits <= G_N_ELEMENTS (d));
+  for (gsize i = 0; i < n; i++)
+    d[i] = (guint8) (digits[i] - '0');
+  for (guint b = 0; b < bits; b++)
+    {
+      guint carry = 0;
+
+      for (gsize i = n; i-- > 0;)
+        {
+          guint doubled = d[i] * 2u + carry;
+
+          d[i] = (guint8) (doubled % 10);
+          carry = doubled / 10;
+        }
+      value = value * 2 + carry;
+    }
+  return value;
 }
 
 gboolean
@@ -248,46 +349,43 @@ dp_parse_rate (const char *text,
                guint64    *rate)
 {
   const char *p = text;
+  const char *fraction = "";
+  gsize n_fraction = 0;
   guint64 whole = 0;
-  double fraction = 0;
-  double scale = 1;
-  double value;
-  gboolean digits = FALSE;
+  guint64 value;
+  guint bits = 0;
 
-  if (text == NULL)
+  if (text == NULL || !g_ascii_isdigit (*p))
     return FALSE;
   for (; g_ascii_isdigit (*p); p++)
     {
-      if (whole > G_MAXUINT64 / 10)
+      guint digit = (guint) (*p - '0');
+
+      /* 2^63 and above do not fit where rates are kept as gint64 sums. */
+      if (whole > ((guint64) G_MAXINT64 - digit) / 10)
         return FALSE;
-      whole = whole * 10 + (guint64) (*p - '0');
-      digits = TRUE;
+      whole = whole * 10 + digit;
     }
   if (*p == '.')
     {
-      double place = 0.1;
-
-      for (p++; g_ascii_isdigit (*p); p++)
-        {
-          fraction += place * (*p - '0');
-          place /= 10;
-          digits = TRUE;
-        }
+      fraction = ++p;
+      for (; g_ascii_isdigit (*p); p++)
+        n_fraction++;
+      if (n_fraction == 0)
+        return FALSE;
     }
-  if (!digits)
-    return FALSE;
   switch (*p)
     {
     case 'k': case 'K':
-      scale = 1024.0;
+      bits = 10;
       p++;
       break;
     case 'm': case 'M':
-      scale = 1024.0 * 1024.0;
+      bits = 20;
       p++;
       break;
     case 'g': case 'G':
-      scale = 1024.0 * 1024.0 * 1024.0;
+      bits = 30;
       p++;
       break;
     default:
@@ -295,10 +393,12 @@ dp_parse_rate (const char *text,
     }
   if (*p != '\0')
     return FALSE;
-  value = ((double) whole + fraction) * scale;
-  /* 2^63 and above do not fit where rates are kept as gint64 sums. */
-  if (value < 1 || value >= 9.2e18)
+  /* whole << bits leaves room for the fraction, which is below 2^bits. */
+  if (whole > ((guint64) G_MAXINT64 >> bits))
     return FALSE;
-  *rate = (guint64) value;
+  value = (whole << bits) + scale_fraction (fraction, n_fraction, bits);
+  if (value == 0)
+    return FALSE;
+  *rate = value;
   return TRUE;
 }

@@ -29,6 +29,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
           fuzz_assert (uri != NULL);
           fuzz_assert (options.segments <= DP_DOWNLOAD_MAX_SEGMENTS);
+          /* 0 is no limit; a limit fits where the engine sums bytes. */
+          fuzz_assert (options.rate_limit <= G_MAXINT64);
           fuzz_assert (options.output == NULL || options.directory == NULL);
           fuzz_assert (options.output == NULL || *options.output != '\0');
         }
