@@ -68,8 +68,8 @@ dp_cli_options_parse (DpCliOptions  *options,
       N_("Save into DIR under the server's or the address's name "
          "(default: the download folder)"), N_("DIR") },
     { "segments", 's', 0, G_OPTION_ARG_STRING, &segments_text,
-      N_("Parallel connections, 1–64, or “auto” to add connections while it helps "
-         "(default 8)"), N_("N") },
+      N_("Parallel connections, 1–64, or “auto” to choose them while downloading "
+         "(the default)"), N_("N") },
     { "limit-rate", 0, 0, G_OPTION_ARG_STRING, &rate_text,
       N_("Limit the speed to RATE bytes per second; suffixes K, M, G (1024-based), "
          "as in curl and wget"), N_("RATE") },
