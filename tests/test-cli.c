@@ -180,6 +180,24 @@ test_limit_rate (void **state)
       assert_string_equal (got, want);
       run_clear (&run);
     }
+
+  /* The limit reaches the download: 1.5 MiB at 512 KiB/s, beyond the
+   * probe's 64 KiB and the limiter's first bucket (an eighth of a
+   * second), take at least 2.75 s. Only a lower bound: a slow machine
+   * makes it slower, never faster. */
+  {
+    g_autofree char *slow_url = dp_test_server_url (server, "/file/slow.bin?size=1572864&seed=26");
+    g_autofree char *slow_want = dp_test_content_sha256 (26, 1572864);
+    g_autofree char *got = NULL;
+    gint64 start = g_get_monotonic_time ();
+
+    run = run_cli ("-q", "--limit-rate=512K", "-o", out, slow_url, NULL);
+    assert_int_equal (run.status, 0);
+    assert_true (g_get_monotonic_time () - start >= G_USEC_PER_SEC * 11 / 4);
+    got = dp_test_file_sha256 (out);
+    assert_string_equal (got, slow_want);
+    run_clear (&run);
+  }
 }
 
 static void
