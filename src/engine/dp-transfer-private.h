@@ -22,6 +22,10 @@ G_BEGIN_DECLS
  * fsync(). Not more often: every sync is felt on USB sticks, spinning
  * disks and laptops on battery. */
 #define CHECKPOINT_INTERVAL_US (G_USEC_PER_SEC)
+/* Between checkpoints, the bytes are sent on their way to the disk
+ * every control tick, and whenever this much arrived since: a fast
+ * download then does not wait for all of them in its final sync. */
+#define WRITEBACK_BYTES (8 * 1024 * 1024)
 /* ...and right after a segment ends, but not more often than this. */
 #define CHECKPOINT_MIN_US (20 * 1000)
 /* The controller looks at the connections (slow ones, more of them)

@@ -679,6 +679,7 @@ checkpoint_loop_locked (DpTransfer *self)
   gint64 next_control = last_start + CONTROL_INTERVAL_US;
   guint finished = count_finished_locked (self);
   gint64 next_adjust = last_start;
+  gint64 written_back = dp_scheduler_get_done (self->scheduler);
 
   while (self->n_running > 0)
     {
@@ -717,8 +718,11 @@ checkpoint_loop_locked (DpTransfer *self)
       /* Checkpoints are a second apart, but the bytes need not wait for
        * them to head for the disk: the end of a download then does not
        * wait for all of them at once. */
-      if (now >= next_control && self->file != NULL)
+      if ((now >= next_control ||
+           dp_scheduler_get_done (self->scheduler) - written_back >= WRITEBACK_BYTES) &&
+          self->file != NULL)
         {
+          written_back = dp_scheduler_get_done (self->scheduler);
           g_mutex_unlock (&self->mutex);
           dp_part_file_start_writeback (self->file);
           g_mutex_lock (&self->mutex);
