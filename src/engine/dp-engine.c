@@ -186,8 +186,11 @@ share_locked (DpEngine *self)
         member_wants[m] = ((DpEngineClient *) g_ptr_array_index (self->clients, members[m]))->wanted;
       sort_by_want (member_wants, member_order, n_host);
       fill (member_wants, member_order, n_host, self->max_per_host, member_shares);
+      /* A host with more downloads than its budget still gives each
+       * its one connection; the total must count it, or it would be
+       * promised twice. */
       for (guint m = 0; m < n_host; m++)
-        host_shares[members[m]] = member_shares[m];
+        host_shares[members[m]] = MAX (member_shares[m], 1);
     }
 
   for (guint i = 0; i < n; i++)
@@ -276,6 +279,23 @@ dp_engine_client_get_held (DpEngineClient *client)
   return held;
 }
 
+/* Connections all clients of @host hold. */
+static guint
+host_in_use_locked (DpEngine   *self,
+                    const char *host)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < self->clients->len; i++)
+    {
+      DpEngineClient *client = g_ptr_array_index (self->clients, i);
+
+      if (g_strcmp0 (client->host, host) == 0)
+        n += client->held;
+    }
+  return n;
+}
+
 gboolean
 dp_engine_client_try_take (DpEngineClient *client)
 {
@@ -284,9 +304,13 @@ dp_engine_client_try_take (DpEngineClient *client)
 
   g_mutex_lock (&self->mutex);
   /* The first connection of a download is always allowed: the budget
-   * shares out speed, it does not make downloads wait for each other. */
+   * shares out speed, it does not make downloads wait for each other.
+   * The host's budget is checked like the total: a share that just
+   * came down is only given back when its download next looks, and
+   * until then the others' new shares would not fit. */
   ok = client->held == 0 ||
-       (client->held < client->share && self->in_use < self->max_connections);
+       (client->held < client->share && self->in_use < self->max_connections &&
+        host_in_use_locked (self, client->host) < self->max_per_host);
   if (ok)
     {
       client->held++;
