@@ -56,10 +56,10 @@ G_BEGIN_DECLS
 #define AUTO_SETTLE_MAX_US (G_USEC_PER_SEC)
 #define AUTO_TRIM_WINDOW_US (G_USEC_PER_SEC)
 
-/* Read size of connections beyond the first few: a download with dozens
- * of connections gets a few MiB/s on each, and must stay small in
- * memory. */
-#define SMALL_BUFFER_SIZE (32 * 1024)
+/* Read size while more than LARGE_BUFFER_WORKERS connections run: a
+ * download with dozens of them gets a few MiB/s on each, and must stay
+ * small in memory. */
+#define SMALL_BUFFER_SIZE (16 * 1024)
 #define LARGE_BUFFER_WORKERS 4
 
 /* Progress reaches the main loop at most this often. */

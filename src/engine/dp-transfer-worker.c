@@ -862,9 +862,10 @@ dp_transfer_worker_run (gpointer data,
   g_autofree guint8 *buffer = NULL;
   guint attempts = 0;
 
-  /* The first connections may carry a fast path alone; dozens share it. */
-  worker->buffer_size = worker->index < LARGE_BUFFER_WORKERS ? BUFFER_SIZE : SMALL_BUFFER_SIZE;
-  buffer = g_malloc (worker->buffer_size);
+  /* Allocated before the first request; an earlier thread of this entry
+   * took its buffer with it. */
+  worker->buffer_size = 0;
+
 
   g_mutex_lock (&self->mutex);
   while (!self->stopping && !worker->retire)
@@ -921,7 +922,19 @@ dp_transfer_worker_run (gpointer data,
       worker->window_bytes = 0;
       worker->rate = 0;
       worker->slow_since = 0;
-      g_mutex_unlock (&self->mutex);
+      {
+        /* A few connections may carry a fast path alone and read in
+         * large pieces; dozens share a path, and keep memory small. */
+        gsize size = self->n_running <= LARGE_BUFFER_WORKERS ? BUFFER_SIZE : SMALL_BUFFER_SIZE;
+
+        g_mutex_unlock (&self->mutex);
+        if (size != worker->buffer_size)
+          {
+            g_free (buffer);
+            buffer = g_malloc (size);
+            worker->buffer_size = size;
+          }
+      }
 
       result = open_response (self, worker, mode, pos, end, &generation, &r, buffer, &retry_after, &error);
       if (result == FETCH_DONE)

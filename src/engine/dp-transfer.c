@@ -582,10 +582,6 @@ auto_target_locked (DpTransfer *self,
             return MIN (self->auto_target, cap);
           }
       next = dp_auto_ramp (&self->autoc, active, left, rate, cap);
-      /* New connections take their work by splitting others' ranges:
-       * no more of them than the rest of the file has room for. */
-      if (next > active && left < (gint64) next * self->config.min_segment * 2)
-        next = MAX (active, (guint) MIN ((gint64) next, left / (self->config.min_segment * 2)));
     }
   else
     {
@@ -622,6 +618,16 @@ adjust_connections_locked (DpTransfer *self,
   else
     target = MIN (self->config.segments, cap);
   target = MAX (target, 1);
+  /* New connections take their work by splitting others' ranges: no
+   * more of them than the rest of the file has room for (a small or
+   * nearly done file), but never fewer than run now for that. */
+  if (target > active)
+    {
+      gint64 left = self->size - dp_scheduler_get_done (self->scheduler);
+      gint64 room = MAX (left / (self->config.min_segment * 2), 1);
+
+      target = MAX (active, (guint) MIN ((gint64) target, room));
+    }
 
   if (active < target && !dp_scheduler_is_complete (self->scheduler))
     {
