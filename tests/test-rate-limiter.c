@@ -627,6 +627,8 @@ typedef struct
   DpRateLimiter *limiter;
   int *stop;
   gsize bytes;    /* atomic */
+  gsize want;     /* what each acquire asks for; 0 for 2 KiB */
+  guint calls;    /* atomic */
 } Reader;
 
 static gpointer
@@ -637,11 +639,13 @@ reader_thread (gpointer data)
   while (!g_atomic_int_get (reader->stop))
     {
       g_autoptr(GError) error = NULL;
-      gsize n = dp_rate_limiter_acquire (&reader->limiter, 1, 2 * KiB, NULL, &error);
+      gsize want = reader->want > 0 ? reader->want : 2 * KiB;
+      gsize n = dp_rate_limiter_acquire (&reader->limiter, 1, want, NULL, &error);
 
       g_assert_no_error (error);
-      g_assert (n >= 1 && n <= 2 * KiB);
+      g_assert (n >= 1 && n <= want);
       g_atomic_pointer_add (&reader->bytes, n);
+      g_atomic_int_inc (&reader->calls);
     }
   return NULL;
 }
@@ -664,7 +668,7 @@ test_threads_share_one_limiter (void **state)
   start = g_get_monotonic_time ();
   for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
     {
-      readers[i] = (Reader) { limiter, &stop, 0 };
+      readers[i] = (Reader) { limiter, &stop, 0, 0, 0 };
       threads[i] = g_thread_new ("reader", reader_thread, &readers[i]);
     }
   /* Until half a second of the rate arrived after the first bucket. */
@@ -693,6 +697,46 @@ test_threads_share_one_limiter (void **state)
   /* Readers that always wait lose only what their wake-ups are late:
    * far less than half the time. */
   assert_true ((double) total >= (double) bucket_of (rate) + (double) rate * seconds / 2);
+}
+
+/* Readers that share a limit read in pieces worth a syscall: a reader
+ * handed whatever trickled in since the last take would loop on a few
+ * bytes, as fast as it can, and burn a core to go slowly. At 4 MiB/s a
+ * reader that asks for 128 KiB gets at least 16 KiB a time. */
+static void
+test_acquire_hands_out_whole_pieces (void **state)
+{
+  const guint64 rate = 4 * MiB;
+  g_autoptr(DpRateLimiter) limiter = dp_rate_limiter_new (rate);
+  Reader readers[4];
+  GThread *threads[G_N_ELEMENTS (readers)];
+  int stop = FALSE;
+  guint64 total = 0;
+  guint calls = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
+    {
+      readers[i] = (Reader) { limiter, &stop, 0, 128 * KiB, 0 };
+      threads[i] = g_thread_new ("reader", reader_thread, &readers[i]);
+    }
+  while (total < bucket_of (rate) + rate / 4)
+    {
+      g_usleep (10 * 1000);
+      total = 0;
+      for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
+        total += GPOINTER_TO_SIZE (g_atomic_pointer_get (&readers[i].bytes));
+    }
+  g_atomic_int_set (&stop, TRUE);
+  total = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
+    {
+      g_thread_join (threads[i]);
+      total += readers[i].bytes;
+      calls += readers[i].calls;
+    }
+  printf ("# %" G_GUINT64_FORMAT " bytes in %u takes\n", total, calls);
+  /* Every take but each reader's last was at least 16 KiB. */
+  assert_true (calls <= total / (16 * KiB) + G_N_ELEMENTS (readers));
 }
 
 static void
@@ -777,6 +821,7 @@ main (void)
     cmocka_unit_test (test_acquire_holds_nothing_while_waiting),
     cmocka_unit_test (test_set_rate_wakes_a_waiter),
     cmocka_unit_test (test_threads_share_one_limiter),
+    cmocka_unit_test (test_acquire_hands_out_whole_pieces),
     cmocka_unit_test (test_parse_rate_accepts),
     cmocka_unit_test (test_parse_rate_rejects),
   };

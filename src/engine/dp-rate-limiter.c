@@ -10,6 +10,8 @@
 /* ...but at least this much, so that slow limits still read in sizes a
  * socket likes. */
 #define MIN_BUCKET 4096
+/* A reader's take hands out at least this much, when asked for as much. */
+#define LEAST_GRANT 16384
 /* Sleep at most this long at once: a rate that rises while threads
  * wait is noticed soon enough even without a wake-up. */
 #define MAX_WAIT_US (100 * 1000)
@@ -97,20 +99,35 @@ refill_locked (DpRateLimiter *self,
     }
 }
 
-/* How long after @now_us a refill brings the bucket, now below one
- * byte, to one byte: the first such microsecond, no later. */
+/* The least a reader's take hands out: a reader that took whatever
+ * trickled in since its last take would read a few bytes at a time, as
+ * fast as it can loop, and burn a core to go slowly. A 64th of a second
+ * of the rate (so that it hardly shows in any window of a second), at
+ * most LEAST_GRANT, at least a byte; never more than asked. */
+static gsize
+least_locked (DpRateLimiter *self,
+              gsize          want)
+{
+  guint64 least = MIN (self->rate / 64, LEAST_GRANT);
+
+  return (gsize) MAX (MIN ((guint64) want, least), 1);
+}
+
+/* How long after @now_us a refill brings the bucket, now below @need
+ * bytes, to @need bytes: the first such microsecond, no later. */
 static gint64
 wait_locked (DpRateLimiter *self,
-             gint64         now_us)
+             gint64         now_us,
+             gsize          need)
 {
-  double missing = 1 - self->tokens;
+  double missing = (double) need - self->tokens;
   gint64 dt = MAX ((gint64) (missing * G_USEC_PER_SEC / (double) self->rate), 1);
 
   /* The division rounds differently from the refill's product: step to
    * the refill's own answer (a step or two at most). */
-  while (self->tokens + earned_locked (self, dt) < 1)
+  while (self->tokens + earned_locked (self, dt) < (double) need)
     dt++;
-  while (dt > 1 && self->tokens + earned_locked (self, dt - 1) >= 1)
+  while (dt > 1 && self->tokens + earned_locked (self, dt - 1) >= (double) need)
     dt--;
   /* The refill counts from the last update, which a caller's older
    * clock may be behind. */
@@ -157,9 +174,12 @@ dp_rate_limiter_get_rate (DpRateLimiter *self)
   return rate;
 }
 
+/* Takes up to @want if at least @need (≤ @want) bytes are there; else
+ * takes nothing and says in *@wait_us when there will be. */
 static gsize
 take_locked (DpRateLimiter *self,
              gsize          want,
+             gsize          need,
              gint64         now_us,
              gint64        *wait_us)
 {
@@ -169,9 +189,9 @@ take_locked (DpRateLimiter *self,
   if (self->rate == 0 || want == 0)
     return want;
   refill_locked (self, now_us);
-  if (self->tokens < 1)
+  if (self->tokens < (double) need)
     {
-      *wait_us = wait_locked (self, now_us);
+      *wait_us = wait_locked (self, now_us, need);
       return 0;
     }
   n = (gsize) MIN ((double) want, self->tokens);  /* tokens ≥ 1: truncation is floor */
@@ -189,7 +209,7 @@ dp_rate_limiter_take_at (DpRateLimiter *self,
   gsize n;
 
   g_mutex_lock (&self->mutex);
-  n = take_locked (self, want, now_us, &wait);
+  n = take_locked (self, want, 1, now_us, &wait);
   g_mutex_unlock (&self->mutex);
   if (wait_us != NULL)
     *wait_us = wait;
@@ -220,10 +240,12 @@ on_cancelled (GCancellable  *cancellable,
   g_mutex_unlock (&self->mutex);
 }
 
-/* Waits until @self has a byte to take, its rate changes or @cancellable
- * fires; takes nothing. Returns FALSE when cancelled. */
+/* Waits until @self has what a reader of @want takes (least_locked()),
+ * its rate changes or @cancellable fires; takes nothing. Returns FALSE
+ * when cancelled. */
 static gboolean
 wait_for_byte (DpRateLimiter *self,
+               gsize          want,
                GCancellable  *cancellable)
 {
   gulong handler = 0;
@@ -240,10 +262,10 @@ wait_for_byte (DpRateLimiter *self,
       gint64 now_us = g_get_monotonic_time ();
 
       refill_locked (self, now_us);
-      if (self->tokens >= 1)
+      if (self->tokens >= (double) least_locked (self, want))
         break;
       g_cond_wait_until (&self->cond, &self->mutex,
-                         now_us + MIN (wait_locked (self, now_us), MAX_WAIT_US));
+                         now_us + MIN (wait_locked (self, now_us, least_locked (self, want)), MAX_WAIT_US));
     }
   g_mutex_unlock (&self->mutex);
 
@@ -252,6 +274,21 @@ wait_for_byte (DpRateLimiter *self,
   if (handler != 0)
     g_cancellable_disconnect (cancellable, handler);
   return !g_cancellable_is_cancelled (cancellable);
+}
+
+/* A reader's take: nothing until its least is there (least_locked()). */
+static gsize
+take_for_reader (DpRateLimiter *self,
+                 gsize          want,
+                 gint64         now_us)
+{
+  gint64 wait;
+  gsize n;
+
+  g_mutex_lock (&self->mutex);
+  n = take_locked (self, want, least_locked (self, want), now_us, &wait);
+  g_mutex_unlock (&self->mutex);
+  return n;
 }
 
 gsize
@@ -282,7 +319,7 @@ dp_rate_limiter_acquire (DpRateLimiter * const *limiters,
           taken[empty] = 0;
           if (limiter == NULL)
             continue;
-          taken[empty] = dp_rate_limiter_take_at (limiter, n, now_us, NULL);
+          taken[empty] = take_for_reader (limiter, n, now_us);
           if (taken[empty] == 0)
             break;
           n = MIN (n, taken[empty]);
@@ -304,7 +341,7 @@ dp_rate_limiter_acquire (DpRateLimiter * const *limiters,
       for (guint i = 0; i < empty; i++)
         if (limiters[i] != NULL)
           dp_rate_limiter_give_back (limiters[i], taken[i]);
-      if (!wait_for_byte (limiters[empty], cancellable))
+      if (!wait_for_byte (limiters[empty], n, cancellable))
         {
           g_cancellable_set_error_if_cancelled (cancellable, error);
           return 0;
