@@ -31,6 +31,7 @@ struct _DpAppAddDialog
   GtkLabel *problems_label;
   GtkWidget *add_button;
   AdwActionRow *folder_row;
+  GtkSwitch *automatic_switch;
   GtkSpinButton *segments_spin;
   AdwEntryRow *checksum_row;
   GtkSwitch *start_switch;
@@ -260,6 +261,7 @@ dp_app_add_dialog_class_init (DpAppAddDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, problems_label);
   gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, add_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, folder_row);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, automatic_switch);
   gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, segments_spin);
   gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, checksum_row);
   gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, start_switch);
@@ -373,12 +375,18 @@ dp_app_add_dialog_set_start (DpAppAddDialog *self,
   gtk_switch_set_active (self->start_switch, start);
 }
 
+/* @segments: connections per file, or %DP_DOWNLOAD_SEGMENTS_AUTO */
 void
 dp_app_add_dialog_set_segments (DpAppAddDialog *self,
                                 guint           segments)
 {
   g_return_if_fail (DP_APP_IS_ADD_DIALOG (self));
-  gtk_spin_button_set_value (self->segments_spin, segments);
+
+  /* With Automatic, the number keeps its value for when it is switched
+   * off. */
+  gtk_switch_set_active (self->automatic_switch, segments == DP_DOWNLOAD_SEGMENTS_AUTO);
+  if (segments != DP_DOWNLOAD_SEGMENTS_AUTO)
+    gtk_spin_button_set_value (self->segments_spin, segments);
 }
 
 /* How many lines hold a usable address. */
@@ -446,7 +454,14 @@ dp_app_add_dialog_add (DpAppAddDialog *self)
     return 0;
 
   checksum = parse_checksum (gtk_editable_get_text (GTK_EDITABLE (self->checksum_row)), NULL);
-  segments = (guint) gtk_spin_button_get_value_as_int (self->segments_spin);
+  if (gtk_switch_get_active (self->automatic_switch))
+    segments = DP_DOWNLOAD_SEGMENTS_AUTO;
+  else
+    {
+      /* What is typed counts, even before the box lost the focus. */
+      gtk_spin_button_update (self->segments_spin);
+      segments = (guint) gtk_spin_button_get_value_as_int (self->segments_spin);
+    }
   start = gtk_switch_get_active (self->start_switch);
 
   for (guint i = 0; i < self->valid->len; i++)

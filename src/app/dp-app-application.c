@@ -237,6 +237,9 @@ dp_app_application_startup (GApplication *application)
   g_settings_bind (self->settings, "segments", self->manager, "segments", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "max-active-downloads", self->manager, "max-active",
                    G_SETTINGS_BIND_GET);
+  /* The engine applies a new limit to running downloads at once. */
+  g_settings_bind (self->settings, "rate-limit", dp_app_manager_get_engine (self->manager),
+                   "rate-limit", G_SETTINGS_BIND_GET);
   g_signal_connect_object (self->manager, "notify::busy", G_CALLBACK (on_busy_changed), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->manager, "item-done", G_CALLBACK (on_item_done), self,
@@ -296,7 +299,7 @@ dp_app_application_open (GApplication  *application,
           dp_app_window_show_toast (window, error->message);
           continue;
         }
-      dp_app_manager_add (self->manager, uri, NULL, 0, NULL, TRUE);
+      dp_app_manager_add (self->manager, uri, NULL, DP_APP_MANAGER_DEFAULT_SEGMENTS, NULL, TRUE);
     }
 }
 

@@ -8,6 +8,7 @@
 #include "dp-app-file-ops.h"
 #include "dp-app-format.h"
 #include "dp-app-segment-map.h"
+#include "dp-app-speed-limit-dialog.h"
 #include "dp-error.h"
 #include "dp-http.h"
 
@@ -36,6 +37,7 @@ typedef enum
   ROW_ACTION_OPEN = 1 << 4,
   ROW_ACTION_SHOW_IN_FOLDER = 1 << 5,
   ROW_ACTION_ANYWAY = 1 << 6,
+  ROW_ACTION_SPEED_LIMIT = 1 << 7,
 } RowActions;
 
 static const struct {
@@ -49,6 +51,7 @@ static const struct {
   { ROW_ACTION_OPEN, "row.open" },
   { ROW_ACTION_SHOW_IN_FOLDER, "row.show-in-folder" },
   { ROW_ACTION_ANYWAY, "row.download-anyway" },
+  { ROW_ACTION_SPEED_LIMIT, "row.speed-limit" },
 };
 
 struct _DpAppDownloadRow
@@ -61,6 +64,7 @@ struct _DpAppDownloadRow
 
   /* What the widgets show, so that an update touches only what differs. */
   DpAppItemStatus shown_status;
+  guint64 shown_limit;
   RowActions enabled_actions;
   gboolean pulsing;
   /* In pending_rows, waiting for the shared tick. */
@@ -116,6 +120,27 @@ format_details (DpAppItem *item)
   return g_strdup_printf ("%s · %s · %s", progress, speed, left);
 }
 
+/*
+ * A limit says why a download is slow, or will be. It goes with the
+ * status, whose label gives way in a narrow window, and not with the
+ * numbers, which never do: there it would push the row's buttons out.
+ */
+static char *
+format_status (DpAppItem       *item,
+               DpAppItemStatus  status,
+               guint64          limit)
+{
+  g_autofree char *text = dp_app_format_status (status, dp_app_item_get_error (item));
+  g_autofree char *limited = NULL;
+
+  if (limit == 0 || status == DP_APP_ITEM_FINISHED || status == DP_APP_ITEM_CANCELLED ||
+      status == DP_APP_ITEM_FAILED)
+    return g_steal_pointer (&text);
+
+  limited = dp_app_format_speed_limit (limit);
+  return g_strdup_printf ("%s · %s", text, limited);
+}
+
 /* GtkLabel lays its text out again and queues a resize on every set,
  * even of the same text. */
 static void
@@ -152,7 +177,8 @@ set_actions_enabled (DpAppDownloadRow *self,
 
 static void
 update_status (DpAppDownloadRow *self,
-               DpAppItemStatus   status)
+               DpAppItemStatus   status,
+               guint64           limit)
 {
   DpAppItem *item = self->item;
   g_autofree char *status_text = NULL;
@@ -161,7 +187,7 @@ update_status (DpAppDownloadRow *self,
   gboolean has_file = finished && dp_app_item_get_path (item) != NULL;
   RowActions enabled = 0;
 
-  status_text = dp_app_format_status (status, dp_app_item_get_error (item));
+  status_text = format_status (item, status, limit);
   set_label_if_changed (self->status_label, status_text);
   if (status == DP_APP_ITEM_FAILED)
     {
@@ -201,9 +227,13 @@ update_status (DpAppDownloadRow *self,
     enabled |= ROW_ACTION_CANCEL;
   if (has_file)
     enabled |= ROW_ACTION_OPEN | ROW_ACTION_SHOW_IN_FOLDER;
+  /* A failed or cancelled download may be retried, with its limit. */
+  if (!finished)
+    enabled |= ROW_ACTION_SPEED_LIMIT;
   set_actions_enabled (self, enabled);
 
   self->shown_status = status;
+  self->shown_limit = limit;
 }
 
 static void
@@ -211,6 +241,7 @@ update (DpAppDownloadRow *self)
 {
   DpAppItem *item = self->item;
   DpAppItemStatus status;
+  guint64 limit;
   g_autofree char *details = NULL;
   g_autoptr(GArray) segments = NULL;
   GIcon *icon;
@@ -221,6 +252,7 @@ update (DpAppDownloadRow *self)
     return;
 
   status = dp_app_item_get_status (item);
+  limit = dp_app_item_get_rate_limit (item);
   size = dp_app_item_get_size (item);
   received = dp_app_item_get_received (item);
   running = status_is_running (status);
@@ -234,8 +266,8 @@ update (DpAppDownloadRow *self)
   if (gtk_image_get_gicon (self->icon) != icon)
     gtk_image_set_from_gicon (self->icon, icon);
 
-  if (status != self->shown_status)
-    update_status (self, status);
+  if (status != self->shown_status || limit != self->shown_limit)
+    update_status (self, status, limit);
 
   details = format_details (item);
   set_label_if_changed (self->details_label, details);
@@ -300,7 +332,8 @@ static void
 on_item_changed (DpAppItem        *item,
                  DpAppDownloadRow *self)
 {
-  if (dp_app_item_get_status (item) != self->shown_status)
+  if (dp_app_item_get_status (item) != self->shown_status ||
+      dp_app_item_get_rate_limit (item) != self->shown_limit)
     {
       cancel_progress (self);
       update (self);
@@ -327,7 +360,7 @@ on_name_query_tooltip (GtkWidget        *widget,
   return TRUE;
 }
 
-/* A failure's reason may be cut off in the row. */
+/* A failure's reason, or a speed limit, may be cut off in the row. */
 static gboolean
 on_status_query_tooltip (GtkWidget        *widget,
                          int               x,
@@ -336,7 +369,10 @@ on_status_query_tooltip (GtkWidget        *widget,
                          GtkTooltip       *tooltip,
                          DpAppDownloadRow *self)
 {
-  if (self->item == NULL || self->shown_status != DP_APP_ITEM_FAILED)
+  if (self->item == NULL)
+    return FALSE;
+  if (self->shown_status != DP_APP_ITEM_FAILED &&
+      !pango_layout_is_ellipsized (gtk_label_get_layout (self->status_label)))
     return FALSE;
   gtk_tooltip_set_text (tooltip, gtk_label_get_label (self->status_label));
   return TRUE;
@@ -483,6 +519,21 @@ download_anyway_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+static void
+speed_limit_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  DpAppDownloadRow *self = DP_APP_DOWNLOAD_ROW (widget);
+  DpAppSpeedLimitDialog *dialog;
+
+  if (self->item == NULL)
+    return;
+  /* The dialog keeps the item: the row may show another one meanwhile. */
+  dialog = dp_app_speed_limit_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), self->item);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 typedef struct
 {
   DpAppManager *manager;
@@ -626,6 +677,7 @@ dp_app_download_row_class_init (DpAppDownloadRowClass *klass)
   gtk_widget_class_install_action (widget_class, "row.copy-url", NULL, copy_url_action);
   gtk_widget_class_install_action (widget_class, "row.download-anyway", NULL,
                                    download_anyway_action);
+  gtk_widget_class_install_action (widget_class, "row.speed-limit", NULL, speed_limit_action);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "downloadrow");
@@ -642,7 +694,8 @@ dp_app_download_row_init (DpAppDownloadRow *self)
   self->shown_status = NO_STATUS;
   /* As GTK installs them. */
   self->enabled_actions = ROW_ACTION_PAUSE | ROW_ACTION_RESUME | ROW_ACTION_RETRY |
-                          ROW_ACTION_CANCEL | ROW_ACTION_OPEN | ROW_ACTION_SHOW_IN_FOLDER;
+                          ROW_ACTION_CANCEL | ROW_ACTION_OPEN | ROW_ACTION_SHOW_IN_FOLDER |
+                          ROW_ACTION_ANYWAY | ROW_ACTION_SPEED_LIMIT;
 }
 
 /**

@@ -79,6 +79,38 @@ dp_app_format_speed (double bytes_per_second)
   return g_strdup_printf (_("%s/s"), size);
 }
 
+/* Returns: (transfer full): for example "limited to 2.0 MB/s", to follow
+ * a download's status */
+char *
+dp_app_format_speed_limit (guint64 bytes_per_second)
+{
+  g_autofree char *speed = dp_app_format_speed ((double) bytes_per_second);
+
+  /* Translators: %s is a speed such as "2.0 MB/s"; shown after the
+   * status of a download, as in "Downloading · limited to 2.0 MB/s". */
+  return g_strdup_printf (_("limited to %s"), speed);
+}
+
+/*
+ * Speed limits are typed in MB/s, the unit g_format_size() shows speeds
+ * in: 1 MB is 1,000,000 bytes, so that "2.0" in the box reads back as
+ * "2.0 MB/s" in the list.
+ */
+double
+dp_app_speed_to_megabytes (guint64 bytes_per_second)
+{
+  return (double) bytes_per_second / 1e6;
+}
+
+guint64
+dp_app_speed_from_megabytes (double megabytes_per_second)
+{
+  if (megabytes_per_second <= 0)
+    return 0;
+  /* Rounded, so that 4.1 is 4100000 rather than 4099999. */
+  return (guint64) (megabytes_per_second * 1e6 + 0.5);
+}
+
 /**
  * dp_app_format_time_left:
  * @seconds: the time left, or -1 when unknown

@@ -301,8 +301,8 @@ dp_app_item_class_init (DpAppItemClass *klass)
   /**
    * DpAppItem::changed:
    *
-   * Something the list shows changed: progress or status. Emitted at
-   * most as often as the engine reports progress.
+   * Something the list shows changed: progress, status or the speed
+   * limit. Emitted at most as often as the engine reports progress.
    */
   signals[CHANGED] =
     g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -317,6 +317,15 @@ dp_app_item_init (DpAppItem *self)
   self->size = -1;
   self->eta = -1;
   self->segments = DP_DOWNLOAD_DEFAULT_SEGMENTS;
+}
+
+/* 0 (DP_DOWNLOAD_SEGMENTS_AUTO) is a choice of its own, not too few. */
+static guint
+valid_segments (guint segments)
+{
+  if (segments == DP_DOWNLOAD_SEGMENTS_AUTO)
+    return segments;
+  return CLAMP (segments, DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS);
 }
 
 static DpAppItem *
@@ -334,7 +343,7 @@ item_new (const char *url)
  * dp_app_item_new:
  * @url: the address
  * @directory: the folder to save into
- * @segments: connections to use
+ * @segments: connections to use, or %DP_DOWNLOAD_SEGMENTS_AUTO
  * @checksum: (nullable): what the user expects the file to hash to
  *
  * Returns: (transfer full): a queued item
@@ -352,7 +361,7 @@ dp_app_item_new (const char *url,
 
   self = item_new (url);
   self->directory = g_strdup (directory);
-  self->segments = CLAMP (segments, DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS);
+  self->segments = valid_segments (segments);
   self->checksum = checksum != NULL && *checksum != '\0' ? g_strdup (checksum) : NULL;
   self->added = g_get_real_time () / G_USEC_PER_SEC;
   return self;
@@ -382,6 +391,7 @@ dp_app_item_new_from_variant (GVariant *dict)
   guint segments = 0;
   gboolean has_size = FALSE, has_received = FALSE, has_added = FALSE;
   gint64 size = 0, received = 0, added = 0;
+  guint64 rate_limit = 0;
   gboolean has_error_code = FALSE;
   gint32 error_code = -1;
   gboolean insecure_tls = FALSE, insecure_redirects = FALSE;
@@ -448,6 +458,9 @@ dp_app_item_new_from_variant (GVariant *dict)
           segments = g_variant_get_uint32 (value);
           has_segments = TRUE;
         }
+      else if (g_variant_type_equal (type, G_VARIANT_TYPE_UINT64) &&
+               g_str_equal (key, "rate-limit"))
+        rate_limit = g_variant_get_uint64 (value);
       else if (map == NULL && g_variant_type_equal (type, G_VARIANT_TYPE ("a(xxx)")) &&
                g_str_equal (key, "map"))
         map = g_variant_ref (value);
@@ -460,7 +473,7 @@ dp_app_item_new_from_variant (GVariant *dict)
   self = item_new (url);
   self->directory = g_strdup (directory);
   if (has_segments)
-    self->segments = CLAMP (segments, DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS);
+    self->segments = valid_segments (segments);
   if (checksum != NULL && *checksum != '\0')
     self->checksum = g_strdup (checksum);
   if (path != NULL && *path != '\0')
@@ -472,6 +485,7 @@ dp_app_item_new_from_variant (GVariant *dict)
     }
   dp_download_set_accept_invalid_certificates (self->download, insecure_tls);
   dp_download_set_allow_insecure_redirects (self->download, insecure_redirects);
+  dp_download_set_rate_limit (self->download, rate_limit);
   if (has_size)
     self->size = size;
   if (has_received)
@@ -542,6 +556,9 @@ dp_app_item_serialize (DpAppItem *self)
     g_variant_builder_add (&builder, "{sv}", "insecure-tls", g_variant_new_boolean (TRUE));
   if (dp_download_get_allow_insecure_redirects (self->download))
     g_variant_builder_add (&builder, "{sv}", "insecure-redirects", g_variant_new_boolean (TRUE));
+  if (dp_download_get_rate_limit (self->download) > 0)
+    g_variant_builder_add (&builder, "{sv}", "rate-limit",
+                           g_variant_new_uint64 (dp_download_get_rate_limit (self->download)));
 
   /* The map only matters while there is something left to fetch. */
   if (status != DP_APP_ITEM_FINISHED && self->segment_map != NULL && self->segment_map->len > 0)
@@ -586,6 +603,34 @@ dp_app_item_get_segments (DpAppItem *self)
 {
   g_return_val_if_fail (DP_APP_IS_ITEM (self), 0);
   return self->segments;
+}
+
+/* Bytes per second for this download alone, 0 for no limit. */
+guint64
+dp_app_item_get_rate_limit (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), 0);
+  return dp_download_get_rate_limit (self->download);
+}
+
+/**
+ * dp_app_item_set_rate_limit:
+ * @rate: bytes per second, or 0 for no limit
+ *
+ * Takes effect at once, also while the download runs, and is saved
+ * with the item.
+ */
+void
+dp_app_item_set_rate_limit (DpAppItem *self,
+                            guint64    rate)
+{
+  g_return_if_fail (DP_APP_IS_ITEM (self));
+
+  if (dp_download_get_rate_limit (self->download) == rate)
+    return;
+  dp_download_set_rate_limit (self->download, rate);
+  /* The row shows the limit, and the list is saved. */
+  g_signal_emit (self, signals[CHANGED], 0);
 }
 
 /* Returns: (nullable): the checksum the finished file must match, as

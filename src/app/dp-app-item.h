@@ -39,6 +39,9 @@ DpDownload      *dp_app_item_get_download     (DpAppItem   *self);
 const char      *dp_app_item_get_url          (DpAppItem   *self);
 const char      *dp_app_item_get_directory    (DpAppItem   *self);
 guint            dp_app_item_get_segments     (DpAppItem   *self);
+guint64          dp_app_item_get_rate_limit   (DpAppItem   *self);
+void             dp_app_item_set_rate_limit   (DpAppItem   *self,
+                                               guint64      rate);
 const char      *dp_app_item_get_checksum     (DpAppItem   *self);
 const char      *dp_app_item_get_path         (DpAppItem   *self);
 const char      *dp_app_item_get_display_name (DpAppItem   *self);

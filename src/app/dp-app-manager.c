@@ -21,6 +21,9 @@ struct _DpAppManager
 
   GListStore *items;
   DpAppStore *store;
+  /* Shared by every download of the list: the connection budget and the
+   * speed limit for all of them together. */
+  DpEngine *engine;
 
   char *directory;
   guint segments;
@@ -137,6 +140,8 @@ static void
 watch_item (DpAppManager *self,
             DpAppItem    *item)
 {
+  /* Every item passes here, new or restored, before it can start. */
+  dp_download_set_engine (dp_app_item_get_download (item), self->engine);
   g_signal_connect_object (item, "notify::running", G_CALLBACK (on_item_running), self, 0);
   g_signal_connect_object (item, "notify::status", G_CALLBACK (on_item_status), self, 0);
   g_signal_connect_object (item, "changed", G_CALLBACK (on_item_changed), self, 0);
@@ -152,6 +157,7 @@ dp_app_manager_dispose (GObject *object)
     dp_app_store_set_snapshot_func (self->store, NULL, NULL);
   g_clear_object (&self->store);
   g_clear_object (&self->items);
+  g_clear_object (&self->engine);
 
   G_OBJECT_CLASS (dp_app_manager_parent_class)->dispose (object);
 }
@@ -250,9 +256,10 @@ dp_app_manager_class_init (DpAppManagerClass *klass)
   properties[PROP_DIRECTORY] =
     g_param_spec_string ("directory", NULL, NULL, "",
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* DP_DOWNLOAD_SEGMENTS_AUTO (0) lets each download choose. */
   properties[PROP_SEGMENTS] =
     g_param_spec_uint ("segments", NULL, NULL,
-                       DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS, DP_DOWNLOAD_DEFAULT_SEGMENTS,
+                       DP_DOWNLOAD_SEGMENTS_AUTO, DP_DOWNLOAD_MAX_SEGMENTS, DP_DOWNLOAD_DEFAULT_SEGMENTS,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_MAX_ACTIVE] =
     g_param_spec_uint ("max-active", NULL, NULL, 1, MAX_MAX_ACTIVE, DEFAULT_MAX_ACTIVE,
@@ -280,6 +287,7 @@ static void
 dp_app_manager_init (DpAppManager *self)
 {
   self->items = g_list_store_new (DP_APP_TYPE_ITEM);
+  self->engine = dp_engine_new ();
   self->directory = g_strdup ("");
   self->segments = DP_DOWNLOAD_DEFAULT_SEGMENTS;
   self->max_active = DEFAULT_MAX_ACTIVE;
@@ -330,6 +338,14 @@ dp_app_manager_get_store (DpAppManager *self)
 {
   g_return_val_if_fail (DP_APP_IS_MANAGER (self), NULL);
   return self->store;
+}
+
+/* Returns: (transfer none): the engine every download of the list shares */
+DpEngine *
+dp_app_manager_get_engine (DpAppManager *self)
+{
+  g_return_val_if_fail (DP_APP_IS_MANAGER (self), NULL);
+  return self->engine;
 }
 
 /* Returns: (transfer full): the folder new downloads go to */
@@ -386,7 +402,9 @@ dp_app_manager_get_loaded (DpAppManager *self)
  * dp_app_manager_add:
  * @url: a valid http:// or https:// address
  * @directory: (nullable): the folder, or %NULL for the default one
- * @segments: connections per file, or 0 for the default
+ * @segments: connections per file, %DP_DOWNLOAD_SEGMENTS_AUTO to let the
+ *   download choose, or %DP_APP_MANAGER_DEFAULT_SEGMENTS for the
+ *   manager's #DpAppManager:segments
  * @checksum: (nullable): the checksum the user expects
  * @start: whether to queue the download, rather than add it paused
  *
@@ -409,7 +427,9 @@ dp_app_manager_add (DpAppManager *self,
   if (directory == NULL || *directory == '\0')
     directory = default_directory = dp_app_manager_dup_default_directory (self);
 
-  item = dp_app_item_new (url, directory, segments != 0 ? segments : self->segments, checksum);
+  if (segments == DP_APP_MANAGER_DEFAULT_SEGMENTS)
+    segments = self->segments;
+  item = dp_app_item_new (url, directory, segments, checksum);
   if (!start)
     dp_app_item_pause (item);
 

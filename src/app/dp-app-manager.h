@@ -8,12 +8,17 @@
 
 G_BEGIN_DECLS
 
+/* For dp_app_manager_add(): whatever the manager's "segments" says. 0 is
+ * taken, it means automatic (DP_DOWNLOAD_SEGMENTS_AUTO). */
+#define DP_APP_MANAGER_DEFAULT_SEGMENTS G_MAXUINT
+
 #define DP_APP_TYPE_MANAGER (dp_app_manager_get_type ())
 G_DECLARE_FINAL_TYPE (DpAppManager, dp_app_manager, DP_APP, MANAGER, GObject)
 
 DpAppManager *dp_app_manager_new                    (DpAppStore          *store);
 GListModel   *dp_app_manager_get_model              (DpAppManager        *self);
 DpAppStore   *dp_app_manager_get_store              (DpAppManager        *self);
+DpEngine     *dp_app_manager_get_engine             (DpAppManager        *self);
 char         *dp_app_manager_dup_default_directory  (DpAppManager        *self);
 guint         dp_app_manager_get_segments           (DpAppManager        *self);
 guint         dp_app_manager_get_max_active         (DpAppManager        *self);

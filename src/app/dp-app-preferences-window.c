@@ -3,7 +3,9 @@
 
 #include <glib/gi18n.h>
 
+#include "dp-app-format.h"
 #include "dp-app-preferences-window.h"
+#include "dp-download.h"
 
 struct _DpAppPreferencesWindow
 {
@@ -14,9 +16,16 @@ struct _DpAppPreferencesWindow
 
   AdwActionRow *folder_row;
   GtkWidget *reset_folder_button;
+  GtkSwitch *automatic_switch;
   GtkSpinButton *segments_spin;
+  GtkSwitch *limit_switch;
+  GtkSpinButton *speed_spin;
   GtkSpinButton *max_active_spin;
   GtkSwitch *notify_switch;
+
+  /* Set while the controls are made to show the settings, so that their
+   * signals do not write back what was just read. */
+  gboolean updating;
 };
 
 G_DEFINE_FINAL_TYPE (DpAppPreferencesWindow, dp_app_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -40,6 +49,83 @@ update_folder (DpAppPreferencesWindow *self)
 
   adw_action_row_set_subtitle (self->folder_row, display);
   gtk_widget_set_visible (self->reset_folder_button, *folder != '\0');
+}
+
+/*
+ * "segments" and "rate-limit" each hold a switch and a number in one key:
+ * 0 is Automatic, or no limit. The number box keeps its value while the
+ * switch hides it, so that switching back brings back what was there.
+ */
+static void
+update_segments (DpAppPreferencesWindow *self)
+{
+  guint segments = g_settings_get_uint (self->settings, "segments");
+
+  self->updating = TRUE;
+  gtk_switch_set_active (self->automatic_switch, segments == DP_DOWNLOAD_SEGMENTS_AUTO);
+  if (segments != DP_DOWNLOAD_SEGMENTS_AUTO)
+    gtk_spin_button_set_value (self->segments_spin, segments);
+  self->updating = FALSE;
+}
+
+static void
+save_segments (DpAppPreferencesWindow *self)
+{
+  guint segments = DP_DOWNLOAD_SEGMENTS_AUTO;
+
+  if (self->updating)
+    return;
+  if (!gtk_switch_get_active (self->automatic_switch))
+    segments = (guint) gtk_spin_button_get_value_as_int (self->segments_spin);
+  g_settings_set_uint (self->settings, "segments", segments);
+}
+
+static void
+on_automatic_changed (DpAppPreferencesWindow *self)
+{
+  save_segments (self);
+}
+
+static void
+on_segments_changed (DpAppPreferencesWindow *self)
+{
+  save_segments (self);
+}
+
+static void
+update_rate_limit (DpAppPreferencesWindow *self)
+{
+  guint64 rate = g_settings_get_uint64 (self->settings, "rate-limit");
+
+  self->updating = TRUE;
+  gtk_switch_set_active (self->limit_switch, rate > 0);
+  if (rate > 0)
+    gtk_spin_button_set_value (self->speed_spin, dp_app_speed_to_megabytes (rate));
+  self->updating = FALSE;
+}
+
+static void
+save_rate_limit (DpAppPreferencesWindow *self)
+{
+  guint64 rate = 0;
+
+  if (self->updating)
+    return;
+  if (gtk_switch_get_active (self->limit_switch))
+    rate = dp_app_speed_from_megabytes (gtk_spin_button_get_value (self->speed_spin));
+  g_settings_set_uint64 (self->settings, "rate-limit", rate);
+}
+
+static void
+on_limit_changed (DpAppPreferencesWindow *self)
+{
+  save_rate_limit (self);
+}
+
+static void
+on_speed_changed (DpAppPreferencesWindow *self)
+{
+  save_rate_limit (self);
 }
 
 static void
@@ -104,17 +190,27 @@ dp_app_preferences_window_class_init (DpAppPreferencesWindowClass *klass)
                                                "/io/github/downpour/Downpour/dp-app-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, folder_row);
   gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, reset_folder_button);
+  gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, automatic_switch);
   gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, segments_spin);
+  gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, limit_switch);
+  gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, speed_spin);
   gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, max_active_spin);
   gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, notify_switch);
   gtk_widget_class_bind_template_callback (widget_class, on_folder_row_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_reset_folder_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_automatic_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_segments_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_limit_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_speed_changed);
 }
 
 static void
 dp_app_preferences_window_init (DpAppPreferencesWindow *self)
 {
+  /* The template's signals fire before there are settings to write to. */
+  self->updating = TRUE;
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->updating = FALSE;
 }
 
 /**
@@ -136,9 +232,12 @@ dp_app_preferences_window_new (GtkWindow *parent,
   self = g_object_new (DP_APP_TYPE_PREFERENCES_WINDOW, "transient-for", parent, NULL);
   self->settings = g_object_ref (settings);
 
-  g_settings_bind (settings, "segments",
-                   gtk_spin_button_get_adjustment (self->segments_spin), "value",
-                   G_SETTINGS_BIND_DEFAULT);
+  g_signal_connect_object (settings, "changed::segments",
+                           G_CALLBACK (update_segments), self, G_CONNECT_SWAPPED);
+  update_segments (self);
+  g_signal_connect_object (settings, "changed::rate-limit",
+                           G_CALLBACK (update_rate_limit), self, G_CONNECT_SWAPPED);
+  update_rate_limit (self);
   g_settings_bind (settings, "max-active-downloads",
                    gtk_spin_button_get_adjustment (self->max_active_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);

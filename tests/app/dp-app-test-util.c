@@ -59,3 +59,50 @@ dp_app_test_have_display (void)
   printf ("1..0 # SKIP no display (install xvfb to run the widget tests)\n");
   return FALSE;
 }
+
+GtkWidget *
+dp_app_test_find_widget (GtkWidget  *root,
+                         GType       type,
+                         const char *label)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    {
+      g_autofree char *mismatch = NULL;
+
+      if (label == NULL)
+        return root;
+      if (gtk_test_accessible_has_property (GTK_ACCESSIBLE (root), GTK_ACCESSIBLE_PROPERTY_LABEL))
+        {
+          mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (root),
+                                                         GTK_ACCESSIBLE_PROPERTY_LABEL, label);
+          if (mismatch == NULL)
+            return root;
+        }
+    }
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = dp_app_test_find_widget (child, type, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+GtkWidget *
+dp_app_test_find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  guint n = g_list_model_get_n_items (toplevels);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GtkWidget) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
+        return window;
+    }
+  return NULL;
+}

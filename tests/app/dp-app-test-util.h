@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include <glib.h>
+#include <gtk/gtk.h>
 
 G_BEGIN_DECLS
 
@@ -16,5 +16,14 @@ void     dp_app_test_wait_until   (DpAppTestCondition condition,
 void     dp_app_test_spin         (guint              ms);
 /* Whether a display is there; prints the TAP skip line if not. */
 gboolean dp_app_test_have_display (void);
+
+/* The first widget under @root (itself included) of @type whose
+ * accessible label is @label, as a screen reader would name it, or of
+ * @type alone when @label is %NULL; %NULL when there is none. */
+GtkWidget *dp_app_test_find_widget   (GtkWidget  *root,
+                                      GType       type,
+                                      const char *label);
+/* The first toplevel window of @type, or %NULL. */
+GtkWidget *dp_app_test_find_toplevel (GType       type);
 
 G_END_DECLS

@@ -196,6 +196,48 @@ test_checksum (void **state)
                        "sha256:3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b");
 }
 
+/* With Automatic, the default for new downloads, the number cannot be
+ * changed and the downloads choose their connections (segments 0); the
+ * number counts again when Automatic is switched off. */
+static void
+test_automatic (void **state)
+{
+  Fixture *f = *state;
+  GListModel *model = dp_app_manager_get_model (f->manager);
+  DpAppAddDialog *dialog;
+  GtkWidget *automatic, *spin;
+  g_autoptr(DpAppItem) first = NULL;
+  g_autoptr(DpAppItem) second = NULL;
+
+  g_object_set (f->manager, "segments", DP_DOWNLOAD_SEGMENTS_AUTO, NULL);
+  dialog = dp_app_add_dialog_new (NULL, f->manager);
+  automatic = dp_app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_SWITCH,
+                                       "Automatic connections");
+  spin = dp_app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_SPIN_BUTTON,
+                                  "Connections per File");
+  assert_non_null (automatic);
+  assert_non_null (spin);
+
+  assert_true (gtk_switch_get_active (GTK_SWITCH (automatic)));
+  assert_false (gtk_widget_is_sensitive (spin));
+
+  dp_app_add_dialog_set_text (dialog, "https://example.com/auto.iso");
+  dp_app_add_dialog_set_start (dialog, FALSE);
+  assert_int_equal (dp_app_add_dialog_add (dialog), 1);
+  first = g_list_model_get_item (model, 0);
+  assert_int_equal (dp_app_item_get_segments (first), DP_DOWNLOAD_SEGMENTS_AUTO);
+
+  gtk_switch_set_active (GTK_SWITCH (automatic), FALSE);
+  assert_true (gtk_widget_is_sensitive (spin));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 3);
+  dp_app_add_dialog_set_text (dialog, "https://example.com/three.iso");
+  assert_int_equal (dp_app_add_dialog_add (dialog), 1);
+  second = g_list_model_get_item (model, 1);
+  assert_int_equal (dp_app_item_get_segments (second), 3);
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
 int
 main (void)
 {
@@ -205,6 +247,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_only_invalid, setup, teardown),
     cmocka_unit_test_setup_teardown (test_validates_while_typing, setup, teardown),
     cmocka_unit_test_setup_teardown (test_checksum, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_automatic, setup, teardown),
   };
 
   if (!dp_app_test_have_display ())

@@ -53,6 +53,19 @@ test_speed (void **state)
   check (dp_app_format_speed (0), "0 bytes/s");
 }
 
+/* The boxes take MB/s as the list shows them: 1 MB is 10^6 bytes. */
+static void
+test_speed_limit (void **state)
+{
+  check (dp_app_format_speed_limit (2000000), "limited to 2.0 MB/s");
+  assert_int_equal (dp_app_speed_from_megabytes (2.5), 2500000);
+  /* 4.1 × 10^6 is 4099999.9999999995 in a double. */
+  assert_int_equal (dp_app_speed_from_megabytes (4.1), 4100000);
+  assert_int_equal (dp_app_speed_from_megabytes (0), 0);
+  assert_int_equal (dp_app_speed_from_megabytes (-1), 0);
+  assert_true (dp_app_speed_to_megabytes (1500000) == 1.5);
+}
+
 static void
 test_time_left (void **state)
 {
@@ -75,6 +88,7 @@ main (void)
     cmocka_unit_test (test_status),
     cmocka_unit_test (test_progress),
     cmocka_unit_test (test_speed),
+    cmocka_unit_test (test_speed_limit),
     cmocka_unit_test (test_time_left),
   };
 

@@ -179,6 +179,52 @@ test_round_trip (void **state)
   assert_int_equal (dp_app_manager_get_n_running (reloaded), 0);
 }
 
+/* Automatic connections (segments 0) and a download's own speed limit
+ * are the user's choices: they survive a restart, and the restored
+ * download shares the new manager's engine. */
+static void
+test_automatic_and_limit_round_trip (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpAppManager) manager = NULL;
+  g_autoptr(DpAppManager) reloaded = NULL;
+  g_autoptr(GError) error = NULL;
+  DpAppItem *limited, *plain, *item;
+
+  manager = load_manager (f, &error);
+  assert_null (error);
+  g_object_set (manager, "directory", f->downloads, NULL);
+  limited = dp_app_manager_add (manager, "https://example.com/limited.iso", NULL,
+                                DP_DOWNLOAD_SEGMENTS_AUTO, NULL, FALSE);
+  plain = dp_app_manager_add (manager, "https://example.com/plain.iso", NULL, 4, NULL, FALSE);
+  assert_int_equal (dp_app_item_get_segments (limited), DP_DOWNLOAD_SEGMENTS_AUTO);
+  assert_ptr_equal (dp_download_get_engine (dp_app_item_get_download (plain)),
+                    dp_app_manager_get_engine (manager));
+
+  dp_app_item_set_rate_limit (limited, 1500000);
+  assert_int_equal (dp_download_get_rate_limit (dp_app_item_get_download (limited)), 1500000);
+  assert_int_equal (dp_app_item_get_rate_limit (plain), 0);
+
+  dp_app_manager_shutdown (manager);
+  g_clear_object (&manager);
+
+  reloaded = load_manager (f, &error);
+  assert_null (error);
+  assert_int_equal (g_list_model_get_n_items (dp_app_manager_get_model (reloaded)), 2);
+
+  item = item_at (reloaded, 0);
+  assert_string_equal (dp_app_item_get_url (item), "https://example.com/limited.iso");
+  assert_int_equal (dp_app_item_get_segments (item), DP_DOWNLOAD_SEGMENTS_AUTO);
+  assert_int_equal (dp_app_item_get_rate_limit (item), 1500000);
+  assert_int_equal (dp_download_get_rate_limit (dp_app_item_get_download (item)), 1500000);
+  assert_ptr_equal (dp_download_get_engine (dp_app_item_get_download (item)),
+                    dp_app_manager_get_engine (reloaded));
+
+  item = item_at (reloaded, 1);
+  assert_int_equal (dp_app_item_get_segments (item), 4);
+  assert_int_equal (dp_app_item_get_rate_limit (item), 0);
+}
+
 /* A download that runs at shutdown is saved as queued, and resumes
  * after the next start, into the same file. */
 static void
@@ -355,6 +401,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_round_trip, setup, teardown),
     cmocka_unit_test_setup_teardown (test_running_resumes, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_automatic_and_limit_round_trip, setup, teardown),
     cmocka_unit_test_setup_teardown (test_corrupt_file, setup, teardown),
     cmocka_unit_test_setup_teardown (test_remove_deletes_partial, setup, teardown),
     cmocka_unit_test_setup_teardown (test_queue_limit, setup, teardown),
