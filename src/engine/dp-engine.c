@@ -326,7 +326,12 @@ dp_engine_client_put (DpEngineClient *client)
   DpEngine *self = client->engine;
 
   g_mutex_lock (&self->mutex);
-  g_return_if_fail (client->held > 0);
+  if (client->held == 0)
+    {
+      g_mutex_unlock (&self->mutex);
+      g_critical ("a connection slot was given back twice");
+      return;
+    }
   client->held--;
   self->in_use--;
   g_mutex_unlock (&self->mutex);

@@ -124,7 +124,12 @@ fall_back_to_single_locked (DpTransfer *self,
       other->segment = -1;
       if (other != worker && other->fetching)
         g_ptr_array_add (cancellables, g_object_ref (other->cancellable));
+      /* One stream needs one connection: the others end, and their
+       * slots go back to the budget. */
+      if (other != worker && other->running)
+        other->retire = TRUE;
     }
+  dp_engine_client_set_wanted (self->client, 1);
   if (keep_segment)
     worker->segment = dp_scheduler_acquire (self->scheduler, (int) worker->index);
   g_cond_broadcast (&self->cond);
@@ -847,9 +852,33 @@ static gboolean
 others_fetching_locked (DpTransfer *self,
                         Worker     *worker)
 {
+  /* A worker on its way out (retired, its request cancelled) may still
+   * count as fetching until it takes the mutex again: it carries no
+   * download on. */
   for (guint i = 0; i < self->n_workers; i++)
-    if (&self->workers[i] != worker && self->workers[i].fetching)
-      return TRUE;
+    {
+      const Worker *other = &self->workers[i];
+
+      if (other != worker && other->running && !other->retire && other->fetching)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Whether another connection is delivering bytes right now: a refusal
+ * beside it is the server's limit, not a server that is down. */
+static gboolean
+others_delivering_locked (DpTransfer *self,
+                          Worker     *worker)
+{
+  for (guint i = 0; i < self->n_workers; i++)
+    {
+      const Worker *other = &self->workers[i];
+
+      if (other != worker && other->running && !other->retire && other->fetching &&
+          (other->window_bytes > 0 || other->rate > 0))
+        return TRUE;
+    }
   return FALSE;
 }
 
@@ -1008,7 +1037,7 @@ dp_transfer_worker_run (gpointer data,
           worker->segment = -1;
           g_cond_broadcast (&self->cond);
 
-          if (result == FETCH_RETIRE && others_fetching_locked (self, worker))
+          if (result == FETCH_RETIRE && others_delivering_locked (self, worker))
             {
               /* The server has enough of us: one connection fewer, and
                * never more than it took again. */

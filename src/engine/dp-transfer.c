@@ -497,6 +497,10 @@ spawn_locked (DpTransfer *self)
   self->workers[index].retire = FALSE;
   self->workers[index].dropped = FALSE;
   self->workers[index].started = FALSE;
+  /* A new connection: nothing known about its pace yet. */
+  self->workers[index].last_pace = 0;
+  self->workers[index].last_rtt = 0;
+  self->workers[index].rate = 0;
   self->n_workers = MAX (self->n_workers, index + 1);
   self->n_running++;
   g_thread_pool_push (self->pool, GUINT_TO_POINTER (index + 1), NULL);
@@ -624,7 +628,7 @@ adjust_connections_locked (DpTransfer *self,
   if (target > active)
     {
       gint64 left = self->size - dp_scheduler_get_done (self->scheduler);
-      gint64 room = MAX (left / (self->config.min_segment * 2), 1);
+      gint64 room = MAX (left / (MAX (self->config.min_segment, 1) * 2), 1);
 
       target = MAX (active, (guint) MIN ((gint64) target, room));
     }
@@ -687,15 +691,29 @@ checkpoint_loop_locked (DpTransfer *self)
   gint64 next_adjust = last_start;
   gint64 written_back = dp_scheduler_get_done (self->scheduler);
 
-  while (self->n_running > 0)
+  for (;;)
     {
+      /* Any broadcast (a finished segment, a stopping worker) wakes us:
+       * the end of a download is when a sync saves the most time. */
+      g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func (g_object_unref);
       gint64 now;
       gint64 done;
       guint finished_now;
 
-      /* Any broadcast (a finished segment, a stopping worker) wakes us:
-       * the end of a download is when a sync saves the most time. */
-      g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func (g_object_unref);
+      if (self->n_running == 0)
+        {
+          /* The last workers ended together, each leaving the rest to
+           * the other (a retirement that crossed a refusal): one more
+           * carries on. A worker that ends for good stops the transfer
+           * first. */
+          if (self->stopping || self->mode != MODE_RANGES || self->error != NULL ||
+              dp_scheduler_is_complete (self->scheduler))
+            break;
+          adjust_connections_locked (self, g_get_monotonic_time (), slow);
+          if (self->n_running == 0)
+            break;
+          g_debug ("no connection was left; started %u again", self->n_running);
+        }
 
       g_cond_wait_until (&self->cond, &self->mutex,
                          MIN (MIN (next_control, next_checkpoint), next_adjust));
