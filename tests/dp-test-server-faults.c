@@ -599,6 +599,7 @@ serve_file (DpTestServer      *self,
   guint64 change_after = query_u64 (query, "changeafter", 0);
   guint64 stale = query_u64 (query, "stale", 0);
   guint64 ignore_range = query_u64 (query, "ignorerange", 0);
+  guint64 ranges_after = query_u64 (query, "rangesafter", 0);
   gsize garbage = (gsize) MIN (query_u64 (query, "longgarbage", 0), LONG_GARBAGE_MAX);
   g_autofree char *etag_buf = NULL;
   g_autofree char *quoted_etag = NULL;
@@ -646,6 +647,14 @@ serve_file (DpTestServer      *self,
    * nothing of ranges. */
   if (!is_head && range != NULL && ignore_range > 0 &&
       bump_count (self, "ignorerange", path) % ignore_range == 0)
+    {
+      honour_ranges = FALSE;
+      advertise = FALSE;
+    }
+
+  /* rangesafter=K: ranges work for the first K range GETs only. */
+  if (!is_head && range != NULL && ranges_after > 0 &&
+      bump_count (self, "rangesafter", path) > ranges_after)
     {
       honour_ranges = FALSE;
       advertise = FALSE;

@@ -56,6 +56,10 @@ G_BEGIN_DECLS
  *                              path) gets 200, the whole body and no
  *                              Accept-Ranges, as from a node without
  *                              range support behind a balancer
+ *   rangesafter=K              every GET with a Range after the first K
+ *                              (counted per path) gets 200, the whole
+ *                              body and no Accept-Ranges: a server whose
+ *                              ranges stop working mid-download
  *
  * Encodings
  *   encoding=gzip              the representation is the gzip of the

@@ -278,6 +278,51 @@ test_global_limit_spans_downloads (void **state)
   assert_int_equal (dp_engine_get_connections (engine), 0);
 }
 
+typedef struct
+{
+  DpEngine *engine;
+  guint64 late_from;     /* bytes after which connections are watched */
+  guint late_max;        /* the most the engine held then */
+  guint late_reports;
+} Watch;
+
+static void
+watch_engine (DpDownload *download,
+              Watch      *watch)
+{
+  if (dp_download_get_state (download) == DP_DOWNLOAD_STATE_DOWNLOADING &&
+      (guint64) dp_download_get_received (download) >= watch->late_from)
+    {
+      watch->late_max = MAX (watch->late_max, dp_engine_get_connections (watch->engine));
+      watch->late_reports++;
+    }
+}
+
+/* A server whose ranges stop working leaves one stream to carry the
+ * file: the other connections end and give their slots back to the
+ * budget, instead of idling until the download ends. */
+static void
+test_one_stream_gives_slots_back (void **state)
+{
+  Fixture *f = *state;
+  guint64 size = 8 * MiB;
+  g_autofree char *query = g_strdup_printf ("/file/stops.bin?size=%" G_GUINT64_FORMAT "&rate=%" G_GUINT64_FORMAT
+                                            "&rangesafter=4", size, 2 * MiB);
+  g_autoptr(DpEngine) engine = dp_engine_new ();
+  g_autoptr(DpDownload) download = dp_test_fixture_download (f, query, DP_DOWNLOAD_SEGMENTS_AUTO);
+  Watch watch = { engine, size * 3 / 4, 0, 0 };
+
+  dp_download_set_engine (download, engine);
+  g_signal_connect (download, "progress", G_CALLBACK (watch_engine), &watch);
+  run_ok (download, 1, size);
+  /* It started with several: the first range answers came. */
+  assert_true (dp_test_server_get_max_concurrent (f->server) > 1);
+  /* The last quarter came over one stream, holding one slot. */
+  assert_true (watch.late_reports > 0);
+  assert_int_equal (watch.late_max, 1);
+  assert_int_equal (dp_engine_get_connections (engine), 0);
+}
+
 int
 main (void)
 {
@@ -288,6 +333,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_download_limit_holds, dp_test_fixture_setup, dp_test_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_limit_changes_while_running, dp_test_fixture_setup, dp_test_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_global_limit_spans_downloads, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_one_stream_gives_slots_back, dp_test_fixture_setup, dp_test_fixture_teardown),
   };
   int failed;
 

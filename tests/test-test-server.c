@@ -1407,6 +1407,36 @@ test_ignorerange (void)
     }
 }
 
+static void
+test_rangesafter (void)
+{
+  const char *pq = "/file/ra?size=5000&rangesafter=2";
+  g_auto(Reply) plain = { 0 };
+
+  /* GETs without a Range are not counted. */
+  get (pq, NULL, &plain);
+  g_assert_cmpuint (status (&plain), ==, 200);
+
+  for (int i = 1; i <= 4; i++)
+    {
+      g_auto(Reply) r = { 0 };
+
+      get (pq, "bytes=100-199", &r);
+      if (i > 2)
+        {
+          g_assert_cmpuint (status (&r), ==, 200);
+          g_assert_null (header (&r, "Accept-Ranges"));
+          g_assert_null (header (&r, "Content-Range"));
+          assert_content (r.body, 1, 0, 5000);
+        }
+      else
+        {
+          g_assert_cmpuint (status (&r), ==, 206);
+          assert_content (r.body, 1, 100, 100);
+        }
+    }
+}
+
 /* ---- access ------------------------------------------------------------ */
 
 static void
@@ -1857,6 +1887,7 @@ main (int   argc,
   g_test_add_func ("/faults/weaketag", test_weaketag);
   g_test_add_func ("/faults/stale", test_stale);
   g_test_add_func ("/faults/ignorerange", test_ignorerange);
+  g_test_add_func ("/faults/rangesafter", test_rangesafter);
   g_test_add_func ("/faults/signed", test_signed);
   g_test_add_func ("/faults/auth", test_auth);
   g_test_add_func ("/faults/datedretry", test_datedretry);
