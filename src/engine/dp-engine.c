@@ -10,8 +10,11 @@
  * files, the main loop's and the threads' wake-up descriptors, and
  * whatever the front end opens. */
 #define RESERVED_FILES 96
-/* Each connection costs its socket; an idle one lingers in its session
- * for a while after its worker ended, so count two. */
+/* Each connection costs its socket and its thread's wake-up descriptor
+ * (libsoup's synchronous sends run a main context per thread): 20
+ * downloads at a budget of 80 peaked at about 200 descriptors in all
+ * (tests/test-budget.c). A connection whose worker ended may also stay
+ * idle in its session a while. */
 #define FILES_PER_CONNECTION 2
 #define MIN_BUDGET 16
 #define MAX_BUDGET 1024
