@@ -217,6 +217,10 @@ void     dp_probe_clear                     (DpProbe     *probe);
 gboolean dp_transfer_probe                  (DpTransfer  *self,
                                              DpProbe     *probe,
                                              GError     **error);
+/* Whether this download's or the engine's speed limit is on. */
+gboolean dp_transfer_limited                (DpTransfer  *self);
+/* Workers that run and are not retiring. Called with the mutex held. */
+guint    dp_transfer_count_active_locked    (DpTransfer  *self);
 GInputStream *dp_transfer_send_with_retries (DpTransfer   *self,
                                              SoupMessage **msg,
                                              GError      **error);

@@ -769,11 +769,8 @@ copy_body (DpTransfer *self,
 
       /* Under a speed limit, read only what the limiters allow: what
        * is not read waits in the socket, and the server slows down. */
-      if (self->limiters[0] != NULL && dp_rate_limiter_get_rate (self->limiters[0]) > 0)
+      if (dp_transfer_limited (self))
         granted = want = dp_rate_limiter_acquire (self->limiters, G_N_ELEMENTS (self->limiters),
-                                                  want, worker->cancellable, &local_error);
-      else if (dp_rate_limiter_get_rate (self->limiters[1]) > 0)
-        granted = want = dp_rate_limiter_acquire (self->limiters + 1, 1,
                                                   want, worker->cancellable, &local_error);
       n = want == 0 ? -1
                     : g_input_stream_read (r->stream, buffer, want, worker->cancellable, &local_error);
@@ -848,35 +845,22 @@ copy_body (DpTransfer *self,
     }
 }
 
+/* Whether another worker carries the download on: one fetching, or with
+ * @delivering, one whose bytes are arriving (a refusal beside it is the
+ * server's limit, not a server that is down). A worker on its way out
+ * may still count as fetching until it takes the mutex again; it
+ * carries nothing on. */
 static gboolean
 others_fetching_locked (DpTransfer *self,
-                        Worker     *worker)
-{
-  /* A worker on its way out (retired, its request cancelled) may still
-   * count as fetching until it takes the mutex again: it carries no
-   * download on. */
-  for (guint i = 0; i < self->n_workers; i++)
-    {
-      const Worker *other = &self->workers[i];
-
-      if (other != worker && other->running && !other->retire && other->fetching)
-        return TRUE;
-    }
-  return FALSE;
-}
-
-/* Whether another connection is delivering bytes right now: a refusal
- * beside it is the server's limit, not a server that is down. */
-static gboolean
-others_delivering_locked (DpTransfer *self,
-                          Worker     *worker)
+                        Worker     *worker,
+                        gboolean    delivering)
 {
   for (guint i = 0; i < self->n_workers; i++)
     {
       const Worker *other = &self->workers[i];
 
       if (other != worker && other->running && !other->retire && other->fetching &&
-          (other->window_bytes > 0 || other->rate > 0))
+          (!delivering || other->window_bytes > 0 || other->rate > 0))
         return TRUE;
     }
   return FALSE;
@@ -1037,15 +1021,12 @@ dp_transfer_worker_run (gpointer data,
           worker->segment = -1;
           g_cond_broadcast (&self->cond);
 
-          if (result == FETCH_RETIRE && others_delivering_locked (self, worker))
+          if (result == FETCH_RETIRE && others_fetching_locked (self, worker, TRUE))
             {
               /* The server has enough of us: one connection fewer, and
                * never more than it took again. */
-              guint others = 0;
+              guint others = dp_transfer_count_active_locked (self) - (worker->retire ? 0 : 1);
 
-              for (guint i = 0; i < self->n_workers; i++)
-                if (&self->workers[i] != worker && self->workers[i].running && !self->workers[i].retire)
-                  others++;
               self->refused = TRUE;
               self->ceiling = MIN (self->ceiling, MAX (others, 1));
               dp_auto_refused (&self->autoc);
@@ -1057,7 +1038,7 @@ dp_transfer_worker_run (gpointer data,
 
           if (++attempts >= self->config.max_attempts)
             {
-              if (others_fetching_locked (self, worker))
+              if (others_fetching_locked (self, worker, FALSE))
                 goto out;
               g_mutex_unlock (&self->mutex);
               dp_transfer_abort (self, g_steal_pointer (&error));

@@ -471,8 +471,8 @@ dp_transfer_drop_slow_locked (DpTransfer *self,
 
 /* Whether either speed limit is on: connections then go at the pace
  * the limiter allows, which says nothing about the path. */
-static gboolean
-limited (DpTransfer *self)
+gboolean
+dp_transfer_limited (DpTransfer *self)
 {
   for (guint i = 0; i < G_N_ELEMENTS (self->limiters); i++)
     if (self->limiters[i] != NULL && dp_rate_limiter_get_rate (self->limiters[i]) > 0)
@@ -508,8 +508,8 @@ spawn_locked (DpTransfer *self)
 }
 
 /* Connections that run and are not on their way out. */
-static guint
-count_active_locked (DpTransfer *self)
+guint
+dp_transfer_count_active_locked (DpTransfer *self)
 {
   guint n = 0;
 
@@ -611,7 +611,7 @@ adjust_connections_locked (DpTransfer *self,
                            GPtrArray  *cancellables)
 {
   guint cap = MIN (dp_engine_client_get_share (self->client), self->ceiling);
-  guint active = count_active_locked (self);
+  guint active = dp_transfer_count_active_locked (self);
   guint target;
 
   if (self->stopping || self->mode != MODE_RANGES || self->pool == NULL)
@@ -730,7 +730,7 @@ checkpoint_loop_locked (DpTransfer *self)
                                ? AUTO_RAMP_US / 4 : AUTO_RAMP_US);
         }
       /* Under a speed limit every connection crawls alike. */
-      if (now >= next_control && !limited (self))
+      if (now >= next_control && !dp_transfer_limited (self))
         dp_transfer_drop_slow_locked (self, slow);
       if (slow->len > 0)
         {
