@@ -650,6 +650,43 @@ reader_thread (gpointer data)
   return NULL;
 }
 
+#define N_READERS 4
+
+/* Runs N_READERS threads that each take @want at a time (0 for 2 KiB)
+ * from @limiter as fast as it lets them, until @until bytes arrived in
+ * all; fills @readers with what each got. Returns the bytes in all. */
+static guint64
+run_readers (DpRateLimiter *limiter,
+             gsize          want,
+             guint64        until,
+             Reader        *readers)
+{
+  GThread *threads[N_READERS];
+  int stop = FALSE;
+  guint64 total = 0;
+
+  for (guint i = 0; i < N_READERS; i++)
+    {
+      readers[i] = (Reader) { limiter, &stop, 0, want, 0 };
+      threads[i] = g_thread_new ("reader", reader_thread, &readers[i]);
+    }
+  while (total < until)
+    {
+      g_usleep (10 * 1000);
+      total = 0;
+      for (guint i = 0; i < N_READERS; i++)
+        total += GPOINTER_TO_SIZE (g_atomic_pointer_get (&readers[i].bytes));
+    }
+  g_atomic_int_set (&stop, TRUE);
+  total = 0;
+  for (guint i = 0; i < N_READERS; i++)
+    {
+      g_thread_join (threads[i]);
+      total += readers[i].bytes;
+    }
+  return total;
+}
+
 /* Four threads that read as fast as one limiter lets them: together
  * they get the rate of the time they actually ran, give or take a
  * bucket, and each gets a share. */
@@ -658,38 +695,17 @@ test_threads_share_one_limiter (void **state)
 {
   const guint64 rate = 256 * KiB;
   g_autoptr(DpRateLimiter) limiter = dp_rate_limiter_new (rate);
-  Reader readers[4];
-  GThread *threads[G_N_ELEMENTS (readers)];
-  int stop = FALSE;
-  guint64 total = 0;
-  gint64 start, elapsed;
+  Reader readers[N_READERS];
+  gint64 start = g_get_monotonic_time ();
+  guint64 total;
   double seconds;
 
-  start = g_get_monotonic_time ();
-  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
-    {
-      readers[i] = (Reader) { limiter, &stop, 0, 0, 0 };
-      threads[i] = g_thread_new ("reader", reader_thread, &readers[i]);
-    }
   /* Until half a second of the rate arrived after the first bucket. */
-  while (total < bucket_of (rate) + rate / 2)
-    {
-      g_usleep (10 * 1000);
-      total = 0;
-      for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
-        total += GPOINTER_TO_SIZE (g_atomic_pointer_get (&readers[i].bytes));
-    }
-  g_atomic_int_set (&stop, TRUE);
-  total = 0;
-  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
-    {
-      g_thread_join (threads[i]);
-      total += readers[i].bytes;
-      if (readers[i].bytes == 0)
-        fail_msg ("reader %u got nothing", i);
-    }
-  elapsed = g_get_monotonic_time () - start;
-  seconds = (double) elapsed / SECOND;
+  total = run_readers (limiter, 0, bucket_of (rate) + rate / 2, readers);
+  seconds = (double) (g_get_monotonic_time () - start) / SECOND;
+  for (guint i = 0; i < N_READERS; i++)
+    if (readers[i].bytes == 0)
+      fail_msg ("reader %u got nothing", i);
   printf ("# %" G_GUINT64_FORMAT " bytes in %.3f s: %.0f B/s after the first bucket, limit %"
           G_GUINT64_FORMAT "\n", total, seconds, (double) (total - bucket_of (rate)) / seconds, rate);
   /* Never more than a bucket and the rate of the time measured. */
@@ -708,35 +724,15 @@ test_acquire_hands_out_whole_pieces (void **state)
 {
   const guint64 rate = 4 * MiB;
   g_autoptr(DpRateLimiter) limiter = dp_rate_limiter_new (rate);
-  Reader readers[4];
-  GThread *threads[G_N_ELEMENTS (readers)];
-  int stop = FALSE;
-  guint64 total = 0;
+  Reader readers[N_READERS];
+  guint64 total = run_readers (limiter, 128 * KiB, bucket_of (rate) + rate / 4, readers);
   guint calls = 0;
 
-  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
-    {
-      readers[i] = (Reader) { limiter, &stop, 0, 128 * KiB, 0 };
-      threads[i] = g_thread_new ("reader", reader_thread, &readers[i]);
-    }
-  while (total < bucket_of (rate) + rate / 4)
-    {
-      g_usleep (10 * 1000);
-      total = 0;
-      for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
-        total += GPOINTER_TO_SIZE (g_atomic_pointer_get (&readers[i].bytes));
-    }
-  g_atomic_int_set (&stop, TRUE);
-  total = 0;
-  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
-    {
-      g_thread_join (threads[i]);
-      total += readers[i].bytes;
-      calls += readers[i].calls;
-    }
+  for (guint i = 0; i < N_READERS; i++)
+    calls += readers[i].calls;
   printf ("# %" G_GUINT64_FORMAT " bytes in %u takes\n", total, calls);
   /* Every take but each reader's last was at least 16 KiB. */
-  assert_true (calls <= total / (16 * KiB) + G_N_ELEMENTS (readers));
+  assert_true (calls <= total / (16 * KiB) + N_READERS);
 }
 
 static void
