@@ -395,6 +395,14 @@ run_start (Run  *run,
   g_main_context_pop_thread_default (run->context);
 }
 
+/* Starts every download added so far. */
+static void
+run_start_all (Run *run)
+{
+  for (guint i = 0; i < run->items->len; i++)
+    run_start (run, g_ptr_array_index (run->items, i));
+}
+
 /* Iterates the run's context until @done says so; fails the test after
  * @timeout_s (a download that hangs, not a measurement). */
 static void
@@ -473,8 +481,7 @@ test_many_downloads_keep_to_the_budget (void **state)
 
       run_add (run, i % N_SERVERS, name, 100 + i, 8 * MIB, "rate=1048576", 64);
     }
-  for (guint i = 0; i < run->items->len; i++)
-    run_start (run, g_ptr_array_index (run->items, i));
+  run_start_all (run);
   run_until (run, all_ended, 120);
 
   g_printerr ("# %.1f s; at most %u connections of %u, %u and %u per host of %u, "
@@ -502,6 +509,28 @@ test_many_downloads_keep_to_the_budget (void **state)
 #define JOIN_TOGETHER "failfirst=1"
 #define JOIN_DELAY_MS 200
 
+/* Adds @count downloads of 16 connections from server 0, named
+ * PREFIX-N.bin with seeds from @seed, served at @rate bytes per second
+ * per connection, that join the engine together. */
+static void
+run_add_joined (Run        *run,
+                const char *prefix,
+                guint       count,
+                guint64     seed,
+                guint64     size,
+                guint64     rate)
+{
+  g_autofree char *query = g_strdup_printf ("rate=%" G_GUINT64_FORMAT "&" JOIN_TOGETHER, rate);
+
+  for (guint i = 0; i < count; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s-%u.bin", prefix, i);
+      Item *item = run_add (run, 0, name, seed + i, size, query, 16);
+
+      dp_download_set_retry_delay (item->download, JOIN_DELAY_MS);
+    }
+}
+
 /* A small budget per host, shared by four downloads that want more:
  * the server never sees more requests at once than the budget, and
  * every download has connections while the others run. */
@@ -512,15 +541,8 @@ test_host_budget (void **state)
   Run *run = run_new (engine);
 
   dp_engine_set_max_connections_per_host (engine, 8);
-  for (guint i = 0; i < 4; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("host-%u.bin", i);
-      Item *item = run_add (run, 0, name, 200 + i, 4 * MIB, "rate=2097152&" JOIN_TOGETHER, 16);
-
-      dp_download_set_retry_delay (item->download, JOIN_DELAY_MS);
-    }
-  for (guint i = 0; i < run->items->len; i++)
-    run_start (run, g_ptr_array_index (run->items, i));
+  run_add_joined (run, "host", 4, 200, 4 * MIB, 2097152);
+  run_start_all (run);
   run_until (run, all_ended, 120);
 
   g_printerr ("# at most %u connections, %u requests at once\n", run->max_engine,
@@ -550,15 +572,8 @@ test_fair_share (void **state)
   Run *run = run_new (engine);
 
   dp_engine_set_max_connections_per_host (engine, 16);
-  for (guint i = 0; i < 2; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("fair-%u.bin", i);
-      Item *item = run_add (run, 0, name, 300 + i, 10 * MIB, "rate=1048576&" JOIN_TOGETHER, 16);
-
-      dp_download_set_retry_delay (item->download, JOIN_DELAY_MS);
-    }
-  for (guint i = 0; i < run->items->len; i++)
-    run_start (run, g_ptr_array_index (run->items, i));
+  run_add_joined (run, "fair", 2, 300, 10 * MIB, 1048576);
+  run_start_all (run);
   run_until (run, all_ended, 120);
 
   assert_all_finished (run);
