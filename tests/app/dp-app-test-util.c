@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <cmocka.h>
 
+#include <adwaita.h>
+
 #include "dp-app-test-util.h"
 
 static gboolean
@@ -76,6 +78,16 @@ dp_app_test_find_widget (GtkWidget  *root,
           mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (root),
                                                          GTK_ACCESSIBLE_PROPERTY_LABEL, label);
           if (mismatch == NULL)
+            return root;
+        }
+      /* A control in a preferences row is named by the row's title:
+       * libadwaita relates the two, and a label of its own on top would
+       * be read twice. */
+      else if (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (root), GTK_ACCESSIBLE_RELATION_LABELLED_BY))
+        {
+          GtkWidget *row = gtk_widget_get_ancestor (root, ADW_TYPE_PREFERENCES_ROW);
+
+          if (row != NULL && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), label) == 0)
             return root;
         }
     }

@@ -212,7 +212,7 @@ test_automatic (void **state)
   g_object_set (f->manager, "segments", DP_DOWNLOAD_SEGMENTS_AUTO, NULL);
   dialog = dp_app_add_dialog_new (NULL, f->manager);
   automatic = dp_app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_SWITCH,
-                                       "Automatic connections");
+                                       "Automatic Connections");
   spin = dp_app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_SPIN_BUTTON,
                                   "Connections per File");
   assert_non_null (automatic);

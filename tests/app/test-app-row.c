@@ -271,7 +271,7 @@ set_limit_in_dialog (Fixture    *f,
   dp_app_test_wait_until (is_mapped, dialog, 10);
   limit = dp_app_test_find_widget (dialog, GTK_TYPE_SWITCH, "Limit Speed");
   spin = dp_app_test_find_widget (dialog, GTK_TYPE_SPIN_BUTTON,
-                                  "Maximum speed in megabytes per second");
+                                  "Maximum Speed");
   assert_non_null (limit);
   assert_non_null (spin);
 

@@ -89,7 +89,7 @@ test_preferences_connections (void **state)
   GtkWidget *automatic, *spin;
 
   automatic = dp_app_test_find_widget (GTK_WIDGET (window), GTK_TYPE_SWITCH,
-                                       "Automatic connections");
+                                       "Automatic");
   spin = dp_app_test_find_widget (GTK_WIDGET (window), GTK_TYPE_SPIN_BUTTON,
                                   "Connections per Download");
   assert_non_null (automatic);
@@ -130,7 +130,7 @@ test_preferences_speed_limit (void **state)
 
   limit = dp_app_test_find_widget (GTK_WIDGET (window), GTK_TYPE_SWITCH, "Limit Download Speed");
   spin = dp_app_test_find_widget (GTK_WIDGET (window), GTK_TYPE_SPIN_BUTTON,
-                                  "Maximum speed in megabytes per second");
+                                  "Maximum Speed");
   assert_non_null (limit);
   assert_non_null (spin);
 
