@@ -270,8 +270,27 @@ dp_app_add_dialog_class_init (DpAppAddDialogClass *klass)
 
   gtk_widget_class_install_action (widget_class, "add.add", NULL, add_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "add.add",
-                                       NULL);
+}
+
+/* Ctrl+Return adds, wherever the focus is. The window's own key bindings
+ * come too late for that: they run after the focused widget had the
+ * key, and the links box takes Ctrl+Return as a new line. A controller
+ * in the capture phase sees the key before the links box does. */
+static void
+add_capture_shortcuts (DpAppAddDialog *self)
+{
+  static const guint keys[] = { GDK_KEY_Return, GDK_KEY_KP_Enter, GDK_KEY_ISO_Enter };
+  GtkEventController *controller = gtk_shortcut_controller_new ();
+
+  gtk_event_controller_set_name (controller, "add-shortcuts");
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (controller), GTK_SHORTCUT_SCOPE_LOCAL);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (controller),
+                                          gtk_shortcut_new (gtk_keyval_trigger_new (keys[i],
+                                                                                    GDK_CONTROL_MASK),
+                                                            gtk_named_action_new ("add.add")));
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
 }
 
 static void
@@ -280,6 +299,7 @@ dp_app_add_dialog_init (DpAppAddDialog *self)
   GtkTextBuffer *buffer;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  add_capture_shortcuts (self);
 
   self->valid = g_ptr_array_new_with_free_func (g_free);
   self->invalid_lines = g_array_new (FALSE, FALSE, sizeof (int));

@@ -217,6 +217,7 @@ dp_app_application_startup (GApplication *application)
   static const char *quit_accels[] = { "<Control>q", NULL };
   static const char *preferences_accels[] = { "<Control>comma", NULL };
   static const char *close_accels[] = { "<Control>w", NULL };
+  static const char *add_accels[] = { "<Control>n", NULL };
 
   G_APPLICATION_CLASS (dp_app_application_parent_class)->startup (application);
 
@@ -226,6 +227,10 @@ dp_app_application_startup (GApplication *application)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences",
                                          preferences_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "window.close", close_accels);
+  /* Ctrl+V stays a key binding of the window instead: application
+   * accelerators come before the focused widget, and would take Ctrl+V
+   * from every text field. */
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.add", add_accels);
 
   self->settings = g_settings_new (APP_ID);
 

@@ -118,3 +118,53 @@ dp_app_test_find_toplevel (GType type)
     }
   return NULL;
 }
+
+static gboolean
+window_is_active (gpointer data)
+{
+  return gtk_window_is_active (GTK_WINDOW (data));
+}
+
+static gboolean
+is_done (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+on_xdotool_exit (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_subprocess_wait_check_finish (G_SUBPROCESS (source), result, &error))
+    fail_msg ("xdotool: %s", error->message);
+  *(gboolean *) user_data = TRUE;
+}
+
+void
+dp_app_test_send_keys (GtkWindow  *window,
+                       const char *keys)
+{
+  g_autoptr(GSubprocess) xdotool = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean done = FALSE;
+
+  gtk_window_present (window);
+  dp_app_test_wait_until (window_is_active, window, 10);
+
+  xdotool = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error,
+                              "xdotool", "key", "--clearmodifiers", keys, NULL);
+  if (xdotool == NULL)
+    fail_msg ("xdotool: %s", error->message);
+  /* The main loop runs meanwhile: GTK answers the X server while the
+   * keys go through. */
+  g_subprocess_wait_check_async (xdotool, NULL, on_xdotool_exit, &done);
+  dp_app_test_wait_until (is_done, &done, 10);
+  /* The key events are queued in the X server by now; one round trip
+   * makes sure GTK has read them. */
+  gdk_display_sync (gtk_widget_get_display (GTK_WIDGET (window)));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}

@@ -23,6 +23,12 @@ gboolean dp_app_test_have_display (void);
 GtkWidget *dp_app_test_find_widget   (GtkWidget  *root,
                                       GType       type,
                                       const char *label);
+/* Presents @window, waits until it has the keyboard focus, and types
+ * @keys (xdotool's spelling: "ctrl+Return", "Delete") as a keyboard
+ * would, through the X server: the event reaches the focused widget
+ * through every controller, as a user's key press does. */
+void       dp_app_test_send_keys     (GtkWindow  *window,
+                                      const char *keys);
 /* The first toplevel window of @type, or %NULL. */
 GtkWidget *dp_app_test_find_toplevel (GType       type);
 

@@ -36,7 +36,8 @@ teardown (void **state)
 {
   Fixture *f = *state;
 
-  gtk_window_destroy (GTK_WINDOW (f->dialog));
+  if (f->dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (f->dialog));
   g_object_unref (f->manager);
   g_free (f);
   return 0;
@@ -238,6 +239,34 @@ test_automatic (void **state)
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
+static gboolean
+has_items (gpointer data)
+{
+  return g_list_model_get_n_items (dp_app_manager_get_model (data)) > 0;
+}
+
+/* Ctrl+Return adds the links while the cursor is in the links box,
+ * which would otherwise take it as a new line. */
+static void
+test_ctrl_return_adds (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpAppItem) item = NULL;
+
+  g_object_ref (f->dialog);
+  dp_app_add_dialog_set_start (f->dialog, FALSE);
+  dp_app_add_dialog_set_text (f->dialog, "https://example.com/keys.iso");
+  dp_app_test_send_keys (GTK_WINDOW (f->dialog), "ctrl+Return");
+  dp_app_test_wait_until (has_items, f->manager, 10);
+
+  item = g_list_model_get_item (dp_app_manager_get_model (f->manager), 0);
+  assert_string_equal (dp_app_item_get_url (item), "https://example.com/keys.iso");
+  assert_int_equal (g_list_model_get_n_items (dp_app_manager_get_model (f->manager)), 1);
+  /* The dialog closed, as after a click on Add. */
+  assert_false (gtk_widget_get_visible (GTK_WIDGET (f->dialog)));
+  g_clear_object (&f->dialog);
+}
+
 int
 main (void)
 {
@@ -248,6 +277,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_validates_while_typing, setup, teardown),
     cmocka_unit_test_setup_teardown (test_checksum, setup, teardown),
     cmocka_unit_test_setup_teardown (test_automatic, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_ctrl_return_adds, setup, teardown),
   };
 
   if (!dp_app_test_have_display ())
