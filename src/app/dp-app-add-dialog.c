@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "dp-app-add-dialog.h"
+#include "dp-app-compat.h"
 #include "dp-checksum.h"
 #include "dp-http.h"
 
@@ -18,7 +19,7 @@ struct _DpAppAddDialog
 
   DpAppManager *manager;
   char *folder;
-  GtkFileChooserNative *chooser;
+  GCancellable *choosing;  /* while the folder chooser is open */
 
   GPtrArray *valid;       /* of char *, normalised addresses */
   GArray *invalid_lines;  /* of int, 0-based */
@@ -173,19 +174,17 @@ on_checksum_changed (DpAppAddDialog *self)
 }
 
 static void
-on_chooser_response (GtkNativeDialog *chooser,
-                     int              response,
-                     DpAppAddDialog  *self)
+on_folder_chosen (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) folder = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      g_autofree char *path = folder != NULL ? g_file_get_path (folder) : NULL;
+  g_autoptr(DpAppAddDialog) self = user_data;
+  g_autoptr(GFile) folder = dp_app_choose_folder_finish (result, NULL);
+  g_autofree char *path = folder != NULL ? g_file_get_path (folder) : NULL;
 
-      if (path != NULL)
-        dp_app_add_dialog_set_folder (self, path);
-    }
-  g_clear_object (&self->chooser);
+  g_clear_object (&self->choosing);
+  if (path != NULL)
+    dp_app_add_dialog_set_folder (self, path);
 }
 
 static void
@@ -193,18 +192,14 @@ on_folder_row_activated (DpAppAddDialog *self)
 {
   g_autoptr(GFile) current = NULL;
 
-  if (self->chooser != NULL)
+  if (self->choosing != NULL)
     return;
 
-  /* The native chooser goes through the portal inside a sandbox. */
-  self->chooser = gtk_file_chooser_native_new (_("Choose a Folder"), GTK_WINDOW (self),
-                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-                                               _("_Select"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  /* Through the portal inside a sandbox. */
+  self->choosing = g_cancellable_new ();
   current = g_file_new_for_path (self->folder);
-  gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->chooser), current, NULL);
-  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+  dp_app_choose_folder_async (GTK_WINDOW (self), _("Choose a Folder"), current, self->choosing,
+                              on_folder_chosen, g_object_ref (self));
 }
 
 static void
@@ -224,9 +219,7 @@ dp_app_add_dialog_dispose (GObject *object)
   DpAppAddDialog *self = DP_APP_ADD_DIALOG (object);
 
   g_clear_handle_id (&self->validate_idle_id, g_source_remove);
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
-  g_clear_object (&self->chooser);
+  g_cancellable_cancel (self->choosing);
   g_clear_object (&self->manager);
   gtk_widget_dispose_template (GTK_WIDGET (self), DP_APP_TYPE_ADD_DIALOG);
 

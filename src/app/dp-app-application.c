@@ -5,6 +5,7 @@
 #include <glib-unix.h>
 
 #include "dp-app-application.h"
+#include "dp-app-compat.h"
 #include "dp-app-file-ops.h"
 #include "dp-app-preferences-window.h"
 #include "dp-app-window.h"
@@ -161,20 +162,22 @@ about_action (GSimpleAction *action,
 {
   DpAppApplication *self = user_data;
   static const char *developers[] = { "The Downpour developers", NULL };
+  GObject *about = dp_app_about_new ();
 
-  adw_show_about_window (GTK_WINDOW (ensure_window (self)),
-                         "application-name", _("Downpour"),
-                         "application-icon", APP_ID,
-                         "developer-name", _("The Downpour developers"),
-                         "version", PACKAGE_VERSION,
-                         "website", "https://github.com/downpour/downpour",
-                         "issue-url", "https://github.com/downpour/downpour/issues",
-                         "copyright", "© 2025 The Downpour developers",
-                         "license-type", GTK_LICENSE_GPL_3_0,
-                         "developers", developers,
-                         /* Translators: your names, one per line. */
-                         "translator-credits", _("translator-credits"),
-                         NULL);
+  g_object_set (about,
+                "application-name", _("Downpour"),
+                "application-icon", APP_ID,
+                "developer-name", _("The Downpour developers"),
+                "version", PACKAGE_VERSION,
+                "website", "https://github.com/downpour/downpour",
+                "issue-url", "https://github.com/downpour/downpour/issues",
+                "copyright", "© 2025 The Downpour developers",
+                "license-type", GTK_LICENSE_GPL_3_0,
+                "developers", developers,
+                /* Translators: your names, one per line. */
+                "translator-credits", _("translator-credits"),
+                NULL);
+  dp_app_about_present (about, GTK_WIDGET (ensure_window (self)));
 }
 
 static void

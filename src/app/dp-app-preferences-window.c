@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "dp-app-format.h"
+#include "dp-app-compat.h"
 #include "dp-app-preferences-window.h"
 #include "dp-download.h"
 
@@ -12,7 +13,7 @@ struct _DpAppPreferencesWindow
   AdwPreferencesWindow parent_instance;
 
   GSettings *settings;
-  GtkFileChooserNative *chooser;
+  GCancellable *choosing;  /* while the folder chooser is open */
 
   AdwActionRow *folder_row;
   GtkWidget *reset_folder_button;
@@ -129,33 +130,28 @@ on_speed_changed (DpAppPreferencesWindow *self)
 }
 
 static void
-on_chooser_response (GtkNativeDialog        *chooser,
-                     int                     response,
-                     DpAppPreferencesWindow *self)
+on_folder_chosen (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) folder = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      g_autofree char *path = folder != NULL ? g_file_get_path (folder) : NULL;
+  g_autoptr(DpAppPreferencesWindow) self = user_data;
+  g_autoptr(GFile) folder = dp_app_choose_folder_finish (result, NULL);
+  g_autofree char *path = folder != NULL ? g_file_get_path (folder) : NULL;
 
-      if (path != NULL)
-        g_settings_set_string (self->settings, "download-folder", path);
-    }
-  g_clear_object (&self->chooser);
+  g_clear_object (&self->choosing);
+  if (path != NULL && self->settings != NULL)
+    g_settings_set_string (self->settings, "download-folder", path);
 }
 
 static void
 on_folder_row_activated (DpAppPreferencesWindow *self)
 {
-  if (self->chooser != NULL)
+  if (self->choosing != NULL)
     return;
 
-  self->chooser = gtk_file_chooser_native_new (_("Choose a Download Folder"), GTK_WINDOW (self),
-                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-                                               _("_Select"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
-  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+  self->choosing = g_cancellable_new ();
+  dp_app_choose_folder_async (GTK_WINDOW (self), _("Choose a Download Folder"), NULL,
+                              self->choosing, on_folder_chosen, g_object_ref (self));
 }
 
 static void
@@ -169,9 +165,7 @@ dp_app_preferences_window_dispose (GObject *object)
 {
   DpAppPreferencesWindow *self = DP_APP_PREFERENCES_WINDOW (object);
 
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
-  g_clear_object (&self->chooser);
+  g_cancellable_cancel (self->choosing);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), DP_APP_TYPE_PREFERENCES_WINDOW);
 
