@@ -131,6 +131,10 @@ validate (DpAppAddDialog *self)
 
   gtk_label_set_label (self->problems_label, problems->str);
   gtk_widget_set_visible (GTK_WIDGET (self->problems_label), problems->len > 0);
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self->text_view), GTK_ACCESSIBLE_STATE_INVALID,
+                               self->invalid_lines->len > 0 ? GTK_ACCESSIBLE_INVALID_TRUE
+                                                            : GTK_ACCESSIBLE_INVALID_FALSE,
+                               -1);
   update_sensitivity (self);
 }
 

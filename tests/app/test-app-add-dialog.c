@@ -239,6 +239,42 @@ test_automatic (void **state)
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
+/* A screen reader reads the problems with the links box, and hears that
+ * it holds something wrong. */
+static void
+test_problems_described (void **state)
+{
+  Fixture *f = *state;
+  GtkWidget *view = dp_app_test_find_widget (GTK_WIDGET (f->dialog), GTK_TYPE_TEXT_VIEW, NULL);
+  GtkWidget *problems = NULL;
+  g_autofree char *mismatch = NULL;
+
+  assert_non_null (view);
+  dp_app_add_dialog_set_text (f->dialog, "https://example.com/a.iso");
+  dp_app_add_dialog_get_n_valid (f->dialog);
+  mismatch = gtk_test_accessible_check_state (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_STATE_INVALID,
+                                              GTK_ACCESSIBLE_INVALID_FALSE);
+  assert_null (mismatch);
+
+  dp_app_add_dialog_set_text (f->dialog, "ftp://example.com/b.iso");
+  dp_app_add_dialog_get_n_valid (f->dialog);
+  mismatch = gtk_test_accessible_check_state (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_STATE_INVALID,
+                                              GTK_ACCESSIBLE_INVALID_TRUE);
+  assert_null (mismatch);
+
+  /* The label that says what is wrong. */
+  for (GtkWidget *w = gtk_widget_get_first_child (gtk_widget_get_parent (gtk_widget_get_parent (view)));
+       w != NULL; w = gtk_widget_get_next_sibling (w))
+    if (GTK_IS_LABEL (w) && g_str_has_prefix (gtk_label_get_label (GTK_LABEL (w)), "Line 1:"))
+      problems = w;
+  assert_non_null (problems);
+  assert_true (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (view),
+                                                 GTK_ACCESSIBLE_RELATION_DESCRIBED_BY));
+  mismatch = gtk_test_accessible_check_relation (GTK_ACCESSIBLE (view),
+                                                 GTK_ACCESSIBLE_RELATION_DESCRIBED_BY, problems, NULL);
+  assert_null (mismatch);
+}
+
 static gboolean
 has_items (gpointer data)
 {
@@ -278,6 +314,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_checksum, setup, teardown),
     cmocka_unit_test_setup_teardown (test_automatic, setup, teardown),
     cmocka_unit_test_setup_teardown (test_ctrl_return_adds, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_problems_described, setup, teardown),
   };
 
   if (!dp_app_test_have_display ())
