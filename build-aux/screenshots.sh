@@ -6,6 +6,9 @@
 #   downloads.png   several downloads from a throttled loopback server:
 #                   finished, running, failed and queued
 #   add-dialog.png  the add dialog with one line that is not a link
+#   downloads-narrow.png         the same downloads at 360 x 720, a phone
+#   downloads-dark.png           dark style
+#   downloads-high-contrast.png  high contrast
 #
 #   build-aux/screenshots.sh [OUTPUT_DIR]     (default data/screenshots)
 #
@@ -166,15 +169,36 @@ stop_app
 
 # Downloads in every state: three at a time (the default), so that the
 # one after the failed one waits.
-start_app downloads \
-  "$base/files/report.pdf" \
-  "$base/pub/debian-cd/12.8.0/amd64/iso-cd/debian-12.8.0-amd64-netinst.iso" \
-  "$base/nightly/gnome-nightly.flatpak" \
-  "$base/talks/conference-talk-recording.webm" \
-  "$base/photos/holiday-photos-2024.zip" \
+downloads=(
+  "$base/files/report.pdf"
+  "$base/pub/debian-cd/12.8.0/amd64/iso-cd/debian-12.8.0-amd64-netinst.iso"
+  "$base/nightly/gnome-nightly.flatpak"
+  "$base/talks/conference-talk-recording.webm"
+  "$base/photos/holiday-photos-2024.zip"
   "$base/pub/linux/kernel/v6.x/linux-6.12.tar.xz"
+)
+start_app downloads "${downloads[@]}"
 sleep 8
 shoot "$window" "$out/downloads.png"
+stop_app
+
+# A phone: 360 pixels wide. There is no window manager to ask, so the
+# window is resized directly.
+start_app narrow "${downloads[@]}"
+xdotool windowsize --sync "$window" 360 720
+sleep 8
+shoot "$window" "$out/downloads-narrow.png"
+stop_app
+
+# libadwaita's own switches for the style, as the desktop would set it.
+ADW_DEBUG_COLOR_SCHEME=prefer-dark start_app dark "${downloads[@]}"
+sleep 8
+shoot "$window" "$out/downloads-dark.png"
+stop_app
+
+ADW_DEBUG_HIGH_CONTRAST=1 start_app high-contrast "${downloads[@]}"
+sleep 8
+shoot "$window" "$out/downloads-high-contrast.png"
 stop_app
 
 # The add dialog, opened with Ctrl+N and typed into, one line wrong.
