@@ -930,22 +930,18 @@ dp_app_item_get_connections (DpAppItem *self)
 /**
  * dp_app_item_get_checksum_result:
  *
- * How the file compared to the item's checksum: as the engine checked
- * it in this session, else as the saved status tells (a finished item
- * with a checksum passed it; a mismatch failed it).
+ * How the file compared to the item's checksum. The status tells, also
+ * for an item from an earlier session: the engine only names a file
+ * once it matched (so a finished item with a checksum passed it), and
+ * fails with %DP_ERROR_CHECKSUM when it did not.
  */
 DpDownloadChecksumResult
 dp_app_item_get_checksum_result (DpAppItem *self)
 {
-  DpDownloadChecksumResult result;
-
   g_return_val_if_fail (DP_APP_IS_ITEM (self), DP_DOWNLOAD_CHECKSUM_NONE);
 
   if (self->checksum == NULL)
     return DP_DOWNLOAD_CHECKSUM_NONE;
-  result = dp_download_get_checksum_result (self->download);
-  if (result == DP_DOWNLOAD_CHECKSUM_VERIFIED || result == DP_DOWNLOAD_CHECKSUM_MISMATCH)
-    return result;
   if (self->status == DP_APP_ITEM_FINISHED)
     return DP_DOWNLOAD_CHECKSUM_VERIFIED;
   if (self->status == DP_APP_ITEM_FAILED && self->error_code == DP_ERROR_CHECKSUM)

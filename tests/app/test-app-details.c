@@ -12,7 +12,9 @@
 #include "dp-app-manager.h"
 #include "dp-app-segment-map.h"
 #include "dp-app-test-util.h"
+#include "dp-error.h"
 #include "dp-http.h"
+#include "dp-state.h"
 #include "dp-test-server.h"
 #include "dp-test-util.h"
 
@@ -229,6 +231,90 @@ test_failed (void **state)
   assert_string_equal (value_of (f, "Checksum"), "Mismatch (SHA-256): the file was deleted");
 }
 
+static DpAppItem *
+restore (Fixture    *f,
+         const char *status,
+         const char *path,
+         int         error_code)
+{
+  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  g_autofree char *url = dp_test_server_url (f->server, "/file/saved.bin?size=3000000");
+  g_autoptr(GVariant) saved = NULL;
+  DpAppItem *item;
+
+  g_variant_dict_insert (&dict, "url", "s", url);
+  g_variant_dict_insert (&dict, "directory", "s", f->dir);
+  g_variant_dict_insert (&dict, "status", "s", status);
+  g_variant_dict_insert (&dict, "checksum", "s",
+                         "sha256:0000000000000000000000000000000000000000000000000000000000000000");
+  if (path != NULL)
+    g_variant_dict_insert (&dict, "path", "s", path);
+  if (error_code >= 0)
+    {
+      g_variant_dict_insert (&dict, "error", "s", "It did not match.");
+      g_variant_dict_insert (&dict, "error-code", "i", error_code);
+    }
+  saved = g_variant_ref_sink (g_variant_dict_end (&dict));
+  item = dp_app_item_new_from_variant (saved);
+  assert_non_null (item);
+  return item;
+}
+
+/* Items from an earlier session: the checksum's outcome comes from
+ * their saved status. */
+static void
+test_restored_checksum (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpAppItem) finished = restore (f, "finished", NULL, -1);
+  g_autoptr(DpAppItem) failed = restore (f, "failed", NULL, DP_ERROR_CHECKSUM);
+  g_autoptr(DpAppItem) other = restore (f, "failed", NULL, DP_ERROR_NETWORK);
+  g_autoptr(DpAppItem) queued = restore (f, "queued", NULL, -1);
+
+  open_details (f, finished);
+  assert_string_equal (value_of (f, "Checksum"), "Verified (SHA-256)");
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  open_details (f, failed);
+  assert_string_equal (value_of (f, "Checksum"), "Mismatch (SHA-256): the file was deleted");
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  open_details (f, other);
+  assert_string_equal (value_of (f, "Checksum"), "Not checked yet (SHA-256)");
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  open_details (f, queued);
+  assert_string_equal (value_of (f, "Checksum"), "Not checked yet (SHA-256)");
+  assert_string_equal (value_of (f, "ETag"), "Not known yet");
+}
+
+/* A paused download from an earlier session shows the validators its
+ * resume state kept, before it asks the server again. */
+static void
+test_saved_validators (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *path = g_build_filename (f->dir, "saved.bin", NULL);
+  g_autofree char *state_path = g_strconcat (path, ".part.state", NULL);
+  g_autofree char *url = dp_test_server_url (f->server, "/file/saved.bin?size=3000000");
+  g_autoptr(DpState) saved = dp_state_new ();
+  g_autoptr(DpAppItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+  DpRange done = { 0, 1000 };
+  RowShows etag = { f, "ETag", "\"s1\" (strong)" };
+
+  saved->url = g_strdup (url);
+  saved->size = 3000000;
+  saved->etag = g_strdup ("\"s1\"");
+  saved->last_modified = g_strdup ("Tue, 01 Dec 2020 10:00:00 GMT");
+  g_array_append_val (saved->done, done);
+  if (!dp_state_save (saved, state_path, &error))
+    fail_msg ("%s", error->message);
+
+  item = restore (f, "paused", path, -1);
+  open_details (f, item);
+  dp_app_test_wait_until (row_shows, &etag, 10);
+  assert_non_null (strstr (value_of (f, "Last Modified"), "2020"));
+  assert_string_equal (value_of (f, "Byte Ranges"), "Supported: several connections, and resuming");
+}
+
 static void
 on_text_read (GObject      *source,
               GAsyncResult *result,
@@ -348,6 +434,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_finished, setup, teardown),
     cmocka_unit_test_setup_teardown (test_weak_and_none, setup, teardown),
     cmocka_unit_test_setup_teardown (test_failed, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_restored_checksum, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_saved_validators, setup, teardown),
     cmocka_unit_test_setup_teardown (test_copy_address, setup, teardown),
     cmocka_unit_test_setup_teardown (test_narrow, setup, teardown),
     cmocka_unit_test_setup_teardown (test_follows_download, setup, teardown),
