@@ -251,7 +251,7 @@ restore (Fixture    *f,
     g_variant_dict_insert (&dict, "path", "s", path);
   if (error_code >= 0)
     {
-      g_variant_dict_insert (&dict, "error", "s", "It did not match.");
+      g_variant_dict_insert (&dict, "error", "s", "Expected <b>0000</b> & got “ffff”.");
       g_variant_dict_insert (&dict, "error-code", "i", error_code);
     }
   saved = g_variant_ref_sink (g_variant_dict_end (&dict));
@@ -276,6 +276,9 @@ test_restored_checksum (void **state)
   gtk_window_destroy (GTK_WINDOW (f->window));
   open_details (f, failed);
   assert_string_equal (value_of (f, "Checksum"), "Mismatch (SHA-256): the file was deleted");
+  /* Shown as written, not read as markup. */
+  assert_string_equal (gtk_label_get_text (find_subtitle_label (GTK_WIDGET (find_row (f->window, "Error")))),
+                       "Expected <b>0000</b> & got “ffff”.");
   gtk_window_destroy (GTK_WINDOW (f->window));
   open_details (f, other);
   assert_string_equal (value_of (f, "Checksum"), "Not checked yet (SHA-256)");
@@ -390,6 +393,16 @@ on_subtitle (GObject    *row,
   counter->changes++;
 }
 
+static void
+on_connections (AdwActionRow *row,
+                GParamSpec   *pspec,
+                guint        *most)
+{
+  guint64 n = g_ascii_strtoull (adw_action_row_get_subtitle (row), NULL, 10);
+
+  *most = MAX (*most, (guint) n);
+}
+
 static gboolean
 is_finished (gpointer data)
 {
@@ -406,10 +419,18 @@ test_follows_download (void **state)
   AdwActionRow *received;
   Counter counter = { 0 };
   RowShows finished = { f, "Status", "Finished" };
+  GtkWidget *open_folder;
+  guint most_connections = 0;
   gint64 start;
   double elapsed;
 
   open_details (f, item);
+  /* Nothing to show in a folder before the file has a name. */
+  open_folder = dp_app_test_find_widget (f->window, GTK_TYPE_BUTTON, "Open Folder");
+  assert_non_null (open_folder);
+  assert_false (gtk_widget_get_sensitive (open_folder));
+  g_signal_connect (find_row (f->window, "Connections"), "notify::subtitle",
+                    G_CALLBACK (on_connections), &most_connections);
   received = find_row (f->window, "Received");
   g_signal_connect (received, "notify::subtitle", G_CALLBACK (on_subtitle), &counter);
   start = g_get_monotonic_time ();
@@ -423,8 +444,46 @@ test_follows_download (void **state)
     fail_msg ("%u updates in %.2f s", counter.changes, elapsed);
   assert_string_equal (value_of (f, "Size"), "1.5\u00a0MB (1500000 bytes)");
   assert_string_equal (value_of (f, "Speed"), "Not downloading");
+  assert_string_equal (value_of (f, "File Name"), "live.bin");
+  assert_true (gtk_widget_get_sensitive (open_folder));
+  assert_true (most_connections >= 1);
+  assert_string_equal (value_of (f, "Connections"), "0");
   assert_true (dp_app_segment_map_get_n_segments (DP_APP_SEGMENT_MAP (
                  dp_app_test_find_widget (f->window, DP_APP_TYPE_SEGMENT_MAP, NULL))) > 0);
+}
+
+/* Escape closes it, as any dialog. */
+static void
+test_escape_closes (void **state)
+{
+  Fixture *f = *state;
+  DpAppItem *item = add (f, "/file/esc.bin?size=10", NULL, FALSE);
+  g_autoptr(GListModel) controllers = NULL;
+  g_autoptr(GtkShortcutTrigger) escape = gtk_keyval_trigger_new (GDK_KEY_Escape, 0);
+  gboolean found = FALSE;
+
+  open_details (f, item);
+  /* The class's key bindings live in a shortcut controller of the
+   * window's own. */
+  controllers = gtk_widget_observe_controllers (f->window);
+  for (guint i = 0; i < g_list_model_get_n_items (controllers) && !found; i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)) && !found; j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+
+          found = gtk_shortcut_trigger_equal (gtk_shortcut_get_trigger (shortcut), escape) &&
+                  GTK_IS_NAMED_ACTION (action) &&
+                  g_strcmp0 (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)),
+                             "window.close") == 0;
+        }
+    }
+  assert_true (found);
 }
 
 int
@@ -438,6 +497,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_saved_validators, setup, teardown),
     cmocka_unit_test_setup_teardown (test_copy_address, setup, teardown),
     cmocka_unit_test_setup_teardown (test_narrow, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_escape_closes, setup, teardown),
     cmocka_unit_test_setup_teardown (test_follows_download, setup, teardown),
   };
 
