@@ -452,6 +452,54 @@ test_follows_download (void **state)
                  dp_app_test_find_widget (f->window, DP_APP_TYPE_SEGMENT_MAP, NULL))) > 0);
 }
 
+static void
+check_rows_readable (GtkWidget *root,
+                     guint     *n_rows)
+{
+  if (ADW_IS_ACTION_ROW (root) && gtk_widget_is_visible (root))
+    {
+      const char *title = adw_preferences_row_get_title (ADW_PREFERENCES_ROW (root));
+      const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (root));
+
+      assert_non_null (title);
+      assert_true (*title != '\0');
+      if (subtitle == NULL || *subtitle == '\0')
+        fail_msg ("the row “%s” shows nothing", title);
+      /* libadwaita names the row by its title and describes it by its
+       * subtitle. */
+      assert_true (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (root),
+                                                     GTK_ACCESSIBLE_RELATION_LABELLED_BY));
+      assert_true (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (root),
+                                                     GTK_ACCESSIBLE_RELATION_DESCRIBED_BY));
+      (*n_rows)++;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    check_rows_readable (child, n_rows);
+}
+
+/* Every value has a row with a title and text, as a screen reader
+ * reads them, even before the download started; the segment map is
+ * drawn larger than in the list. */
+static void
+test_rows_readable (void **state)
+{
+  Fixture *f = *state;
+  DpAppItem *item = add (f, "/file/queued.bin?size=10", NULL, FALSE);
+  GtkWidget *map;
+  int minimum = 0;
+  guint n_rows = 0;
+
+  open_details (f, item);
+  check_rows_readable (f->window, &n_rows);
+  assert_int_equal (n_rows, 13);
+
+  map = dp_app_test_find_widget (f->window, DP_APP_TYPE_SEGMENT_MAP, "Segments");
+  assert_non_null (map);
+  gtk_widget_measure (map, GTK_ORIENTATION_VERTICAL, -1, &minimum, NULL, NULL, NULL);
+  assert_true (minimum >= 24);
+}
+
 /* Escape closes it, as any dialog. */
 static void
 test_escape_closes (void **state)
@@ -498,6 +546,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_copy_address, setup, teardown),
     cmocka_unit_test_setup_teardown (test_narrow, setup, teardown),
     cmocka_unit_test_setup_teardown (test_escape_closes, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_rows_readable, setup, teardown),
     cmocka_unit_test_setup_teardown (test_follows_download, setup, teardown),
   };
 
