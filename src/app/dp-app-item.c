@@ -915,3 +915,36 @@ dp_app_item_stop_for_quit (DpAppItem *self)
       dp_download_cancel (self->download);
     }
 }
+
+/* ---------------------------------------------------------------------- */
+/* For the details view. */
+
+/* Connections fetching right now; 0 unless it runs. */
+guint
+dp_app_item_get_connections (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), 0);
+  return self->running ? dp_download_get_connections (self->download) : 0;
+}
+
+/**
+ * dp_app_item_get_checksum_result:
+ *
+ * How the file compared to the item's checksum. The status tells, also
+ * for an item from an earlier session: the engine only names a file
+ * once it matched (so a finished item with a checksum passed it), and
+ * fails with %DP_ERROR_CHECKSUM when it did not.
+ */
+DpDownloadChecksumResult
+dp_app_item_get_checksum_result (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), DP_DOWNLOAD_CHECKSUM_NONE);
+
+  if (self->checksum == NULL)
+    return DP_DOWNLOAD_CHECKSUM_NONE;
+  if (self->status == DP_APP_ITEM_FINISHED)
+    return DP_DOWNLOAD_CHECKSUM_VERIFIED;
+  if (self->status == DP_APP_ITEM_FAILED && self->error_code == DP_ERROR_CHECKSUM)
+    return DP_DOWNLOAD_CHECKSUM_MISMATCH;
+  return DP_DOWNLOAD_CHECKSUM_PENDING;
+}

@@ -65,4 +65,8 @@ void             dp_app_item_resume           (DpAppItem   *self);
 void             dp_app_item_cancel           (DpAppItem   *self);
 void             dp_app_item_stop_for_quit    (DpAppItem   *self);
 
+/* For the details view. */
+guint                    dp_app_item_get_connections     (DpAppItem *self);
+DpDownloadChecksumResult dp_app_item_get_checksum_result (DpAppItem *self);
+
 G_END_DECLS

@@ -3,6 +3,9 @@
 
 #include <glib/gi18n-lib.h>
 
+#include <libsoup/soup.h>
+
+#include "dp-answer.h"
 #include "dp-checksum.h"
 #include "dp-download.h"
 #include "dp-engine-private.h"
@@ -51,6 +54,14 @@ struct _DpDownload
   Sample samples[MAX_SAMPLES];
   guint n_samples;
   double speed;
+  /* What the server's last first answer said; kept while a new attempt
+   * waits for its own, so that a resumed download still shows them. */
+  char *etag;
+  GDateTime *last_modified;
+  DpDownloadRanges accepts_ranges;
+  /* The outcome of the last check, and the "ALGO:HEX" it was for. */
+  DpDownloadChecksumResult checksum_result;
+  char *checked_checksum;
 
   DpTransfer *transfer;
   guint restarts;
@@ -88,6 +99,10 @@ enum {
   PROP_SIZE,
   PROP_ENGINE,
   PROP_RATE_LIMIT,
+  PROP_ETAG,
+  PROP_LAST_MODIFIED,
+  PROP_ACCEPTS_RANGES,
+  PROP_CHECKSUM_RESULT,
   N_PROPS
 };
 
@@ -130,6 +145,9 @@ dp_download_finalize (GObject *object)
   g_free (self->directory);
   g_free (self->checksum);
   g_free (self->path);
+  g_free (self->etag);
+  g_clear_pointer (&self->last_modified, g_date_time_unref);
+  g_free (self->checked_checksum);
   g_clear_pointer (&self->segment_map, g_array_unref);
   dp_rate_limiter_unref (self->limiter);
 
@@ -187,6 +205,18 @@ dp_download_get_property (GObject    *object,
       break;
     case PROP_RATE_LIMIT:
       g_value_set_uint64 (value, dp_download_get_rate_limit (self));
+      break;
+    case PROP_ETAG:
+      g_value_set_string (value, self->etag);
+      break;
+    case PROP_LAST_MODIFIED:
+      g_value_set_boxed (value, self->last_modified);
+      break;
+    case PROP_ACCEPTS_RANGES:
+      g_value_set_int (value, self->accepts_ranges);
+      break;
+    case PROP_CHECKSUM_RESULT:
+      g_value_set_int (value, dp_download_get_checksum_result (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -322,6 +352,44 @@ dp_download_class_init (DpDownloadClass *klass)
   properties[PROP_RATE_LIMIT] =
     g_param_spec_uint64 ("rate-limit", NULL, NULL, 0, G_MAXUINT64, 0,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * DpDownload:etag:
+   *
+   * The ETag of the server's first answer, as sent (a weak one starts
+   * with "W/"), or %NULL when it sent none or has not answered yet.
+   */
+  properties[PROP_ETAG] =
+    g_param_spec_string ("etag", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * DpDownload:last-modified:
+   *
+   * The Last-Modified date of the server's first answer, or %NULL.
+   */
+  properties[PROP_LAST_MODIFIED] =
+    g_param_spec_boxed ("last-modified", NULL, NULL, G_TYPE_DATE_TIME,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * DpDownload:accepts-ranges:
+   *
+   * A #DpDownloadRanges: whether the server serves byte ranges.
+   */
+  properties[PROP_ACCEPTS_RANGES] =
+    g_param_spec_int ("accepts-ranges", NULL, NULL,
+                      DP_DOWNLOAD_RANGES_UNKNOWN, DP_DOWNLOAD_RANGES_ACCEPTED,
+                      DP_DOWNLOAD_RANGES_UNKNOWN,
+                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * DpDownload:checksum-result:
+   *
+   * A #DpDownloadChecksumResult: how the last check of the file against
+   * #DpDownload:checksum came out.
+   */
+  properties[PROP_CHECKSUM_RESULT] =
+    g_param_spec_int ("checksum-result", NULL, NULL,
+                      DP_DOWNLOAD_CHECKSUM_NONE, DP_DOWNLOAD_CHECKSUM_MISMATCH,
+                      DP_DOWNLOAD_CHECKSUM_NONE,
+                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -593,6 +661,11 @@ add_sample (DpDownload *self,
 
 /* Returns FALSE when a progress report could not be had without
  * waiting (another follows soon); @wait is for the final one. */
+static void update_server_answer (DpDownload               *self,
+                                  const DpTransferSnapshot *snap);
+static void set_checksum_result  (DpDownload               *self,
+                                  DpDownloadChecksumResult  result);
+
 static gboolean
 update_from_transfer (DpDownload *self,
                       gboolean    wait)
@@ -616,6 +689,8 @@ update_from_transfer (DpDownload *self,
     }
   self->received = snap.received;
   self->connections = snap.connections;
+  if (snap.answered)
+    update_server_answer (self, &snap);
 
   g_array_set_size (self->segment_map, snap.segments->len);
   for (guint i = 0; i < snap.segments->len; i++)
@@ -721,6 +796,15 @@ on_transfer_done (GObject      *source,
 
   self->speed = 0;
   self->connections = 0;
+  /* The transfer verifies the file before it gives it its name: a path
+   * means it matched. */
+  if (self->checksum_result == DP_DOWNLOAD_CHECKSUM_PENDING)
+    {
+      if (path != NULL)
+        set_checksum_result (self, DP_DOWNLOAD_CHECKSUM_VERIFIED);
+      else if (g_error_matches (error, DP_ERROR, DP_ERROR_CHECKSUM))
+        set_checksum_result (self, DP_DOWNLOAD_CHECKSUM_MISMATCH);
+    }
   if (path != NULL)
     {
       if (set_str (&self->path, path))
@@ -753,6 +837,9 @@ start_transfer (DpDownload *self,
   /* Already checked by dp_download_start_async(). */
   if (self->checksum != NULL && *self->checksum != '\0')
     config.checksum = dp_checksum_parse (self->checksum, NULL);
+  set_str (&self->checked_checksum, config.checksum != NULL ? self->checksum : NULL);
+  set_checksum_result (self, config.checksum != NULL ? DP_DOWNLOAD_CHECKSUM_PENDING
+                                                     : DP_DOWNLOAD_CHECKSUM_NONE);
   config.uri = g_uri_ref (uri);
   config.output = g_strdup (output);
   config.directory = g_strdup (self->directory);
@@ -887,4 +974,115 @@ dp_download_cancel (DpDownload *self)
 
   if (self->transfer != NULL)
     dp_transfer_cancel (self->transfer);
+}
+
+/* ---------------------------------------------------------------------- */
+/* What the server said about its file, and how the check came out. */
+
+static void
+update_server_answer (DpDownload               *self,
+                      const DpTransferSnapshot *snap)
+{
+  g_autoptr(GDateTime) last_modified = NULL;
+  DpDownloadRanges ranges;
+
+  if (set_str (&self->etag, snap->etag))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ETAG]);
+
+  /* A date that does not parse tells nothing. */
+  if (snap->last_modified != NULL)
+    last_modified = soup_date_time_new_from_http_string (snap->last_modified);
+  if ((last_modified == NULL) != (self->last_modified == NULL) ||
+      (last_modified != NULL && !g_date_time_equal (last_modified, self->last_modified)))
+    {
+      g_clear_pointer (&self->last_modified, g_date_time_unref);
+      self->last_modified = g_steal_pointer (&last_modified);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_MODIFIED]);
+    }
+
+  ranges = snap->accepts_ranges ? DP_DOWNLOAD_RANGES_ACCEPTED : DP_DOWNLOAD_RANGES_NONE;
+  if (self->accepts_ranges != ranges)
+    {
+      self->accepts_ranges = ranges;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCEPTS_RANGES]);
+    }
+}
+
+static void
+set_checksum_result (DpDownload               *self,
+                     DpDownloadChecksumResult  result)
+{
+  if (self->checksum_result == result)
+    return;
+  self->checksum_result = result;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHECKSUM_RESULT]);
+}
+
+/**
+ * dp_download_get_etag:
+ *
+ * The ETag of the server's first answer to the last attempt, as sent:
+ * quoted, with "W/" before a weak one. It stays while a new attempt
+ * waits for its own answer.
+ *
+ * Returns: (nullable): the ETag, or %NULL when the server sent none or
+ *   has not answered yet
+ */
+const char *
+dp_download_get_etag (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), NULL);
+  return self->etag;
+}
+
+/* Whether the ETag is strong: only a strong one tells two versions of
+ * the file apart byte for byte. FALSE without an ETag. */
+gboolean
+dp_download_get_etag_is_strong (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), FALSE);
+  return dp_etag_is_strong (self->etag);
+}
+
+/**
+ * dp_download_get_last_modified:
+ *
+ * Returns: (nullable) (transfer none): the server's Last-Modified date
+ *   (in UTC), or %NULL when it sent none, sent one that does not parse,
+ *   or has not answered yet
+ */
+GDateTime *
+dp_download_get_last_modified (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), NULL);
+  return self->last_modified;
+}
+
+/* Whether the server serves byte ranges (and kept to them): what
+ * several connections and continuing an interrupted download need. */
+DpDownloadRanges
+dp_download_get_accepts_ranges (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), DP_DOWNLOAD_RANGES_UNKNOWN);
+  return self->accepts_ranges;
+}
+
+/**
+ * dp_download_get_checksum_result:
+ *
+ * How the file compared to #DpDownload:checksum. A checksum set after
+ * the check is pending until the next attempt checks it.
+ *
+ * Returns: %DP_DOWNLOAD_CHECKSUM_NONE when no checksum is set
+ */
+DpDownloadChecksumResult
+dp_download_get_checksum_result (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), DP_DOWNLOAD_CHECKSUM_NONE);
+
+  if (self->checksum == NULL || *self->checksum == '\0')
+    return DP_DOWNLOAD_CHECKSUM_NONE;
+  if (g_strcmp0 (self->checked_checksum, self->checksum) != 0)
+    return DP_DOWNLOAD_CHECKSUM_PENDING;
+  return self->checksum_result;
 }

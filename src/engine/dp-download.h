@@ -102,4 +102,27 @@ gboolean         dp_download_start_finish      (DpDownload          *self,
                                                 GError             **error);
 void             dp_download_cancel            (DpDownload          *self);
 
+/* What the server said about its file, and how the check came out. */
+
+typedef enum
+{
+  DP_DOWNLOAD_RANGES_UNKNOWN,   /* the server has not answered yet */
+  DP_DOWNLOAD_RANGES_NONE,      /* one connection, and no resuming */
+  DP_DOWNLOAD_RANGES_ACCEPTED,
+} DpDownloadRanges;
+
+typedef enum
+{
+  DP_DOWNLOAD_CHECKSUM_NONE,      /* no checksum was given */
+  DP_DOWNLOAD_CHECKSUM_PENDING,   /* not checked yet */
+  DP_DOWNLOAD_CHECKSUM_VERIFIED,  /* the file matches */
+  DP_DOWNLOAD_CHECKSUM_MISMATCH,  /* the file did not match and was deleted */
+} DpDownloadChecksumResult;
+
+const char      *dp_download_get_etag            (DpDownload *self);
+gboolean         dp_download_get_etag_is_strong  (DpDownload *self);
+GDateTime       *dp_download_get_last_modified   (DpDownload *self);
+DpDownloadRanges dp_download_get_accepts_ranges  (DpDownload *self);
+DpDownloadChecksumResult dp_download_get_checksum_result (DpDownload *self);
+
 G_END_DECLS

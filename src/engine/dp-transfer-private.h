@@ -123,7 +123,8 @@ struct _DpTransfer
   /* Owned by the controller thread; read-only for workers once they run. */
   SoupSession *session;
   char *validator;      /* strong ETag, else strong Last-Modified, for If-Range */
-  char *etag;           /* as the probe got them, to tell versions apart */
+  char *etag;           /* as the probe got them, to tell versions apart;
+                         * written under the mutex (snapshots copy them) */
   char *last_modified;
   gboolean last_modified_strong;
   char *content_type;
@@ -162,6 +163,11 @@ struct _DpTransfer
   gboolean link_proven; /* final_uri carried a good answer */
   guint odd_streak;     /* answers in a row that were not the file as probed */
   gboolean ranges_seen; /* a range request was answered with its range */
+  /* The probe's answer is in: etag and last_modified (written under the
+   * mutex, so that snapshots may copy them) and server_ranges say what
+   * it gave. */
+  gboolean answered;
+  gboolean server_ranges;
   DpTransferPhase phase;
   Mode mode;
   guint generation;     /* bumped when the plan is thrown away */

@@ -34,13 +34,22 @@ dp_probe_clear (DpProbe *probe)
 static void
 remember_answer (DpTransfer     *self,
                  SoupMessage    *msg,
-                 const DpAnswer *answer)
+                 const DpAnswer *answer,
+                 gboolean        ranges)
 {
   SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
 
   g_mutex_lock (&self->mutex);
   g_clear_pointer (&self->final_uri, g_uri_unref);
   self->final_uri = g_uri_ref (soup_message_get_uri (msg));
+  /* Only this thread writes the validators, and it reads them without
+   * the mutex; snapshots copy them under it. */
+  g_clear_pointer (&self->etag, g_free);
+  self->etag = g_strdup (answer->etag);
+  g_clear_pointer (&self->last_modified, g_free);
+  self->last_modified = g_strdup (answer->last_modified);
+  self->server_ranges = ranges;
+  self->answered = TRUE;
   g_mutex_unlock (&self->mutex);
 
   /* If-Range and "same file" decisions need a strong validator
@@ -48,10 +57,6 @@ remember_answer (DpTransfer     *self,
    * versions within one second, never qualifies. */
   g_clear_pointer (&self->validator, g_free);
   self->validator = g_strdup (dp_answer_get_strong_validator (answer));
-  g_clear_pointer (&self->etag, g_free);
-  self->etag = g_strdup (answer->etag);
-  g_clear_pointer (&self->last_modified, g_free);
-  self->last_modified = g_strdup (answer->last_modified);
   self->last_modified_strong = answer->last_modified_strong;
 
   g_clear_pointer (&self->content_type, g_free);
@@ -329,7 +334,7 @@ dp_transfer_probe (DpTransfer  *self,
 
       if (ok && !again)
         {
-          remember_answer (self, msg, &answer);
+          remember_answer (self, msg, &answer, probe->ranges);
           probe->encoding = g_steal_pointer (&answer.encoding);
           probe->msg = g_steal_pointer (&msg);
           probe->stream = g_steal_pointer (&answer.stream);

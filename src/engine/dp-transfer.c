@@ -230,6 +230,13 @@ fill_snapshot_locked (DpTransfer         *self,
   snapshot->ranges = self->mode == MODE_RANGES;
   snapshot->path = g_strdup (self->path);
   snapshot->notices = g_steal_pointer (&self->notices);
+  snapshot->answered = self->answered;
+  snapshot->etag = g_strdup (self->etag);
+  snapshot->last_modified = g_strdup (self->last_modified);
+  /* Once the plan is made, whether it still uses ranges: a server that
+   * offered them and then ignored them has been given up on. */
+  snapshot->accepts_ranges = self->scheduler != NULL ? self->mode == MODE_RANGES
+                                                     : self->server_ranges;
   self->notices = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < self->n_workers; i++)
     if (self->workers[i].fetching)
@@ -350,6 +357,8 @@ dp_transfer_snapshot_clear (DpTransferSnapshot *snapshot)
   g_clear_pointer (&snapshot->notices, g_ptr_array_unref);
   g_clear_pointer (&snapshot->segments, g_array_unref);
   g_clear_pointer (&snapshot->path, g_free);
+  g_clear_pointer (&snapshot->etag, g_free);
+  g_clear_pointer (&snapshot->last_modified, g_free);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -57,6 +57,11 @@ typedef struct
   char *path;            /* final file name, once known */
   GArray *segments;      /* of DpSegment, sorted by start */
   GPtrArray *notices;    /* messages for the user since the last snapshot */
+  /* What the server's first answer said, once it is in. */
+  gboolean answered;
+  char *etag;            /* as sent, or NULL */
+  char *last_modified;   /* as sent, or NULL */
+  gboolean accepts_ranges;  /* byte ranges are offered and kept to */
 } DpTransferSnapshot;
 
 typedef struct _DpTransfer DpTransfer;
