@@ -302,6 +302,9 @@ on_toast_dismissed (AdwToast    *toast,
 {
   guint id = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (toast), "removal-id"));
 
+  /* The window is going: it confirmed its removals already. */
+  if (self->held_removals == NULL)
+    return;
   for (guint i = 0; i < self->held_removals->len; i++)
     if (g_array_index (self->held_removals, guint, i) == id)
       g_array_remove_index (self->held_removals, i);
