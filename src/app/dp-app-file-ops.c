@@ -26,10 +26,28 @@ delete_in_thread (GTask        *task,
   g_task_return_boolean (task, TRUE);
 }
 
+/* The partial data of a download is two files: the bytes, and the
+ * engine's record of which of them arrived (kept beside them so that a
+ * later start continues). Deleting only the first leaves a stale record
+ * behind for good. */
+static char **
+download_files (const char *path,
+                gboolean    include_final)
+{
+  char **paths = g_new0 (char *, 4);
+
+  paths[0] = g_strconcat (path, ".part", NULL);
+  paths[1] = g_strconcat (path, ".part.state", NULL);
+  if (include_final)
+    paths[2] = g_strdup (path);
+  return paths;
+}
+
 /**
  * dp_app_delete_file_async:
  * @path: the final path of a download
- * @include_final: whether to delete @path itself, not only "@path.part"
+ * @include_final: whether to delete @path itself, not only its partial
+ *   data ("@path.part" and "@path.part.state")
  *
  * Deletes the download's files in a worker thread. Missing files are
  * fine: the point is that they are gone afterwards.
@@ -43,15 +61,71 @@ dp_app_delete_file_async (const char *path,
 
   g_return_if_fail (path != NULL);
 
-  paths = g_new0 (char *, 3);
-  paths[0] = g_strconcat (path, ".part", NULL);
-  if (include_final)
-    paths[1] = g_strdup (path);
+  paths = download_files (path, include_final);
 
   task = g_task_new (NULL, NULL, NULL, NULL);
   g_task_set_source_tag (task, dp_app_delete_file_async);
   g_task_set_task_data (task, paths, (GDestroyNotify) g_strfreev);
   g_task_run_in_thread (task, delete_in_thread);
+}
+
+/**
+ * dp_app_delete_partial_now:
+ * @path: the final path of a download
+ *
+ * Deletes "@path.part" and "@path.part.state" before returning, for
+ * when there is no later to wait for (the application quits).
+ */
+void
+dp_app_delete_partial_now (const char *path)
+{
+  g_auto(GStrv) paths = NULL;
+
+  g_return_if_fail (path != NULL);
+
+  paths = download_files (path, FALSE);
+  for (guint i = 0; paths[i] != NULL; i++)
+    if (g_unlink (paths[i]) != 0 && errno != ENOENT)
+      g_debug ("Could not delete %s: %s", paths[i], g_strerror (errno));
+}
+
+/**
+ * dp_app_trash_file_async:
+ * @path: a finished download
+ *
+ * Moves @path to the trash, where the user can still get it back.
+ * A file that is already gone is not an error.
+ */
+void
+dp_app_trash_file_async (const char          *path,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GFile) file = NULL;
+
+  g_return_if_fail (path != NULL);
+
+  file = g_file_new_for_path (path);
+  g_file_trash_async (file, G_PRIORITY_DEFAULT, cancellable, callback, user_data);
+}
+
+gboolean
+dp_app_trash_file_finish (GAsyncResult  *result,
+                          GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GFile *file = G_FILE (g_async_result_get_source_object (result));
+  gboolean ok;
+
+  ok = g_file_trash_finish (file, result, &local_error);
+  g_object_unref (file);
+  if (!ok && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /**

@@ -26,6 +26,7 @@ struct _DpAppItem
   DpAppItemStatus status;
   DpAppItemStatus pending;
   gboolean running;
+  gboolean keep_partial;  /* a cancellation that may still be undone */
   char *error;
   int error_code;       /* in DP_ERROR, or -1 */
 
@@ -211,7 +212,7 @@ on_started (GObject      *source,
     }
   else if (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED) && pending != NO_PENDING)
     {
-      if (pending == DP_APP_ITEM_CANCELLED)
+      if (pending == DP_APP_ITEM_CANCELLED && !self->keep_partial)
         forget_partial_file (self);
       set_status (self, pending);
     }
@@ -826,6 +827,7 @@ dp_app_item_start (DpAppItem *self)
 
   g_clear_pointer (&self->error, g_free);
   self->pending = NO_PENDING;
+  self->keep_partial = FALSE;
   set_running (self, TRUE);
   set_status (self, DP_APP_ITEM_CONNECTING);
   g_signal_emit (self, signals[CHANGED], 0);
@@ -892,9 +894,62 @@ dp_app_item_cancel (DpAppItem *self)
   if (self->running)
     {
       self->pending = DP_APP_ITEM_CANCELLED;
+      self->keep_partial = FALSE;
       dp_download_cancel (self->download);
     }
   else if (self->status != DP_APP_ITEM_FINISHED && self->status != DP_APP_ITEM_CANCELLED)
+    {
+      forget_partial_file (self);
+      set_status (self, DP_APP_ITEM_CANCELLED);
+      g_signal_emit (self, signals[CHANGED], 0);
+    }
+}
+
+/**
+ * dp_app_item_cancel_keeping_data:
+ *
+ * Stops the item as cancelled but keeps its partial file, so that
+ * dp_app_item_resume() continues where it stopped. Until
+ * dp_app_item_discard() the cancellation can be taken back.
+ */
+void
+dp_app_item_cancel_keeping_data (DpAppItem *self)
+{
+  g_return_if_fail (DP_APP_IS_ITEM (self));
+
+  if (self->running)
+    {
+      self->pending = DP_APP_ITEM_CANCELLED;
+      self->keep_partial = TRUE;
+      dp_download_cancel (self->download);
+    }
+  else if (self->status != DP_APP_ITEM_FINISHED && self->status != DP_APP_ITEM_CANCELLED)
+    {
+      set_status (self, DP_APP_ITEM_CANCELLED);
+      g_signal_emit (self, signals[CHANGED], 0);
+    }
+}
+
+/**
+ * dp_app_item_discard:
+ *
+ * Cancels an unfinished item for good and deletes its partial file,
+ * also when it was cancelled with dp_app_item_cancel_keeping_data().
+ * A finished item is left alone.
+ */
+void
+dp_app_item_discard (DpAppItem *self)
+{
+  g_return_if_fail (DP_APP_IS_ITEM (self));
+
+  if (self->running)
+    {
+      /* The file goes once the engine has let go of it. */
+      self->pending = DP_APP_ITEM_CANCELLED;
+      self->keep_partial = FALSE;
+      dp_download_cancel (self->download);
+    }
+  else if (self->status != DP_APP_ITEM_FINISHED)
     {
       forget_partial_file (self);
       set_status (self, DP_APP_ITEM_CANCELLED);

@@ -63,6 +63,8 @@ void             dp_app_item_start            (DpAppItem   *self);
 void             dp_app_item_pause            (DpAppItem   *self);
 void             dp_app_item_resume           (DpAppItem   *self);
 void             dp_app_item_cancel           (DpAppItem   *self);
+void             dp_app_item_cancel_keeping_data (DpAppItem *self);
+void             dp_app_item_discard          (DpAppItem   *self);
 void             dp_app_item_stop_for_quit    (DpAppItem   *self);
 
 /* For the details view. */

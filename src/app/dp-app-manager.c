@@ -9,6 +9,35 @@
 #define DEFAULT_MAX_ACTIVE 3
 #define MAX_MAX_ACTIVE 20
 
+/* How long a removal nobody shows waits before it is carried out: as
+ * long as a toast would have offered to undo it. */
+#define REMOVAL_TIMEOUT_S 5
+
+/*
+ * Removing and cancelling can be undone. Nothing is deleted when the
+ * user asks: the item leaves the list (or stops, as cancelled) at once,
+ * and a Removal remembers what to put back. Only when the removal is
+ * confirmed (the window's toast went away, a timeout passed without a
+ * window, or the application quits) are partial data deleted and
+ * finished files moved to the trash.
+ */
+typedef struct
+{
+  DpAppItem *item;
+  guint position;          /* in the list when it was removed */
+  DpAppItemStatus status;  /* before it was stopped */
+} Removed;
+
+typedef struct
+{
+  DpAppManager *manager;   /* which owns it */
+  guint id;
+  gboolean cancel;         /* the items stay in the list, cancelled */
+  gboolean delete_files;
+  GArray *items;           /* of Removed, by position */
+  guint timeout_id;
+} Removal;
+
 /*
  * The list of downloads and its queue: at most max-active items run, the
  * others wait in list order. It owns the items and tells the store when
@@ -31,6 +60,10 @@ struct _DpAppManager
 
   guint n_running;
   guint queue_idle_id;
+  GPtrArray *removals;     /* of Removal, pending */
+  /* Items of the list by status, for what the window may offer. */
+  guint status_counts[DP_APP_ITEM_CANCELLED + 1];
+  guint last_removal_id;
   gboolean loaded;
   gboolean shutting_down;
 };
@@ -49,11 +82,59 @@ enum {
 
 enum {
   ITEM_DONE,
+  REMOVAL_PENDING,
+  FILE_ERROR,
+  STATUSES_CHANGED,
   N_SIGNALS
 };
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
+
+/* The status an item was counted under. */
+static GQuark counted_status_quark;
+
+static void
+count_item (DpAppManager *self,
+            DpAppItem    *item,
+            gboolean      add)
+{
+  DpAppItemStatus status;
+
+  if (add)
+    {
+      status = dp_app_item_get_status (item);
+      g_object_set_qdata (G_OBJECT (item), counted_status_quark, GINT_TO_POINTER (status + 1));
+      self->status_counts[status]++;
+    }
+  else
+    {
+      status = GPOINTER_TO_INT (g_object_get_qdata (G_OBJECT (item), counted_status_quark)) - 1;
+      g_return_if_fail (status >= 0 && self->status_counts[status] > 0);
+      self->status_counts[status]--;
+      g_object_set_qdata (G_OBJECT (item), counted_status_quark, NULL);
+    }
+}
+
+static void
+statuses_changed (DpAppManager *self)
+{
+  g_signal_emit (self, signals[STATUSES_CHANGED], 0);
+}
+
+static void
+removed_clear (Removed *removed)
+{
+  g_clear_object (&removed->item);
+}
+
+static void
+removal_free (Removal *removal)
+{
+  g_clear_handle_id (&removal->timeout_id, g_source_remove);
+  g_array_unref (removal->items);
+  g_free (removal);
+}
 
 static void
 mark_dirty (DpAppManager *self,
@@ -124,6 +205,10 @@ on_item_status (DpAppItem    *item,
       (status == DP_APP_ITEM_FINISHED || status == DP_APP_ITEM_FAILED))
     g_signal_emit (self, signals[ITEM_DONE], 0, item);
 
+  count_item (self, item, FALSE);
+  count_item (self, item, TRUE);
+  statuses_changed (self);
+
   if (status == DP_APP_ITEM_QUEUED)
     schedule_queue (self);
   mark_dirty (self, TRUE);
@@ -142,9 +227,39 @@ watch_item (DpAppManager *self,
 {
   /* Every item passes here, new or restored, before it can start. */
   dp_download_set_engine (dp_app_item_get_download (item), self->engine);
+  count_item (self, item, TRUE);
   g_signal_connect_object (item, "notify::running", G_CALLBACK (on_item_running), self, 0);
   g_signal_connect_object (item, "notify::status", G_CALLBACK (on_item_status), self, 0);
   g_signal_connect_object (item, "changed", G_CALLBACK (on_item_changed), self, 0);
+}
+
+/* The item no longer counts: it is out of the list, or about to be. */
+static void
+unwatch_item (DpAppManager *self,
+              DpAppItem    *item)
+{
+  g_signal_handlers_disconnect_by_data (item, self);
+  count_item (self, item, FALSE);
+  if (dp_app_item_is_running (item))
+    {
+      /* It no longer holds a slot, though the engine takes a moment. */
+      self->n_running--;
+      if (self->n_running == 0)
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+    }
+}
+
+static void
+rewatch_item (DpAppManager *self,
+              DpAppItem    *item)
+{
+  watch_item (self, item);
+  if (dp_app_item_is_running (item))
+    {
+      self->n_running++;
+      if (self->n_running == 1)
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+    }
 }
 
 static void
@@ -153,6 +268,9 @@ dp_app_manager_dispose (GObject *object)
   DpAppManager *self = DP_APP_MANAGER (object);
 
   g_clear_handle_id (&self->queue_idle_id, g_source_remove);
+  /* Dropped, not confirmed: only dp_app_manager_shutdown() may act on
+   * the user's files without a word. */
+  g_clear_pointer (&self->removals, g_ptr_array_unref);
   if (self->store != NULL)
     dp_app_store_set_snapshot_func (self->store, NULL, NULL);
   g_clear_object (&self->store);
@@ -281,12 +399,52 @@ dp_app_manager_class_init (DpAppManagerClass *klass)
   signals[ITEM_DONE] =
     g_signal_new ("item-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, DP_APP_TYPE_ITEM);
+
+  /**
+   * DpAppManager::removal-pending:
+   * @id: the removal, for dp_app_manager_undo_removal() and
+   *   dp_app_manager_confirm_removal()
+   * @title: what happened, for a toast
+   *
+   * Items were removed or cancelled, and nothing is deleted yet. A
+   * handler that offers to undo it returns %TRUE and later confirms or
+   * undoes it; when none does, the removal is confirmed after a few
+   * seconds.
+   *
+   * Returns: whether the removal was taken care of
+   */
+  signals[REMOVAL_PENDING] =
+    g_signal_new ("removal-pending", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, g_signal_accumulator_true_handled, NULL, NULL,
+                  G_TYPE_BOOLEAN, 2, G_TYPE_UINT, G_TYPE_STRING);
+
+  /**
+   * DpAppManager::file-error:
+   * @message: what went wrong, for the user
+   *
+   * A confirmed removal could not move a file to the trash.
+   */
+  signals[FILE_ERROR] =
+    g_signal_new ("file-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  /**
+   * DpAppManager::statuses-changed:
+   *
+   * What dp_app_manager_count_status() returns may have changed.
+   */
+  signals[STATUSES_CHANGED] =
+    g_signal_new ("statuses-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  counted_status_quark = g_quark_from_static_string ("dp-app-manager-counted-status");
 }
 
 static void
 dp_app_manager_init (DpAppManager *self)
 {
   self->items = g_list_store_new (DP_APP_TYPE_ITEM);
+  self->removals = g_ptr_array_new_with_free_func ((GDestroyNotify) removal_free);
   self->engine = dp_engine_new ();
   self->directory = g_strdup ("");
   self->segments = DP_DOWNLOAD_DEFAULT_SEGMENTS;
@@ -435,54 +593,450 @@ dp_app_manager_add (DpAppManager *self,
 
   watch_item (self, item);
   g_list_store_append (self->items, item);
+  statuses_changed (self);
 
   schedule_queue (self);
   mark_dirty (self, TRUE);
   return item;
 }
 
+static gboolean
+is_active_status (DpAppItemStatus status)
+{
+  return status == DP_APP_ITEM_QUEUED || status == DP_APP_ITEM_CONNECTING ||
+         status == DP_APP_ITEM_DOWNLOADING || status == DP_APP_ITEM_FINISHING;
+}
+
+static Removal *
+removal_new (DpAppManager *self,
+             gboolean      cancel,
+             gboolean      delete_files)
+{
+  Removal *removal = g_new0 (Removal, 1);
+
+  removal->manager = self;
+  removal->id = ++self->last_removal_id;
+  removal->cancel = cancel;
+  removal->delete_files = delete_files;
+  removal->items = g_array_new (FALSE, TRUE, sizeof (Removed));
+  g_array_set_clear_func (removal->items, (GDestroyNotify) removed_clear);
+  return removal;
+}
+
+static Removal *
+take_removal (DpAppManager *self,
+              guint         id)
+{
+  for (guint i = 0; i < self->removals->len; i++)
+    {
+      Removal *removal = g_ptr_array_index (self->removals, i);
+
+      if (removal->id == id)
+        return g_ptr_array_steal_index (self->removals, i);
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  DpAppManager *manager;
+  char *path;
+} TrashRequest;
+
+static void
+on_trashed (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  TrashRequest *request = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!dp_app_trash_file_finish (result, &error))
+    {
+      g_autofree char *name = g_path_get_basename (request->path);
+      g_autofree char *message = NULL;
+
+      /* Translators: %s is a file name. */
+      message = g_strdup_printf (_("Could not move “%s” to the trash"), name);
+      g_debug ("Trashing %s failed: %s", request->path, error->message);
+      g_signal_emit (request->manager, signals[FILE_ERROR], 0, message);
+    }
+
+  g_object_unref (request->manager);
+  g_free (request->path);
+  g_free (request);
+}
+
+static void
+trash_file (DpAppManager *self,
+            const char   *path,
+            gboolean      now)
+{
+  TrashRequest *request;
+
+  if (now)
+    {
+      /* Quitting: no main loop is left to finish it. */
+      g_autoptr(GFile) file = g_file_new_for_path (path);
+      g_autoptr(GError) error = NULL;
+
+      if (!g_file_trash (file, NULL, &error) &&
+          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        g_warning ("Could not move %s to the trash: %s", path, error->message);
+      return;
+    }
+
+  request = g_new0 (TrashRequest, 1);
+  request->manager = g_object_ref (self);
+  request->path = g_strdup (path);
+  dp_app_trash_file_async (path, NULL, on_trashed, request);
+}
+
+/* Deletes the partial data of an item that is out of the list or
+ * cancelled; @now when there is no later. */
+static void
+discard_item (DpAppItem *item,
+              gboolean   now)
+{
+  if (now && !dp_app_item_is_running (item) && dp_app_item_get_path (item) != NULL &&
+      dp_app_item_is_unfinished (item))
+    dp_app_delete_partial_now (dp_app_item_get_path (item));
+  dp_app_item_discard (item);
+}
+
+static void
+confirm_removal (DpAppManager *self,
+                 Removal      *removal,
+                 gboolean      now)
+{
+  for (guint i = 0; i < removal->items->len; i++)
+    {
+      Removed *removed = &g_array_index (removal->items, Removed, i);
+      DpAppItem *item = removed->item;
+
+      if (removal->cancel)
+        {
+          /* Retried meanwhile: nothing left to delete. */
+          if (dp_app_item_get_status (item) == DP_APP_ITEM_CANCELLED)
+            discard_item (item, now);
+        }
+      else if (dp_app_item_is_unfinished (item))
+        discard_item (item, now);
+      else if (removal->delete_files && dp_app_item_get_path (item) != NULL)
+        trash_file (self, dp_app_item_get_path (item), now);
+    }
+  removal_free (removal);
+}
+
+static gboolean
+on_removal_timeout (gpointer data)
+{
+  Removal *removal = data;
+
+  removal->timeout_id = 0;
+  dp_app_manager_confirm_removal (removal->manager, removal->id);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+announce_removal (DpAppManager *self,
+                  Removal      *removal,
+                  const char   *title)
+{
+  gboolean handled = FALSE;
+  guint id = removal->id;
+
+  g_ptr_array_add (self->removals, removal);
+  g_signal_emit (self, signals[REMOVAL_PENDING], 0, id, title, &handled);
+
+  /* No window to offer an undo: carried out a little later all the
+   * same, so that it behaves the same with or without one. */
+  removal = NULL;
+  for (guint i = 0; i < self->removals->len && !handled; i++)
+    if (((Removal *) g_ptr_array_index (self->removals, i))->id == id)
+      removal = g_ptr_array_index (self->removals, i);
+  if (removal != NULL)
+    removal->timeout_id = g_timeout_add_seconds (REMOVAL_TIMEOUT_S, on_removal_timeout, removal);
+}
+
+static int
+compare_removed (gconstpointer a,
+                 gconstpointer b)
+{
+  const Removed *ra = a, *rb = b;
+
+  return ra->position < rb->position ? -1 : ra->position > rb->position;
+}
+
+/**
+ * dp_app_manager_remove_items:
+ * @items: (element-type DpAppItem): items in the list
+ * @delete_files: whether finished files go to the trash as well
+ *
+ * Takes @items out of the list at once, and stops those that run so
+ * that nothing is lost if the removal is undone. Once it is confirmed,
+ * the partial data of unfinished downloads are deleted (without the
+ * list entry nothing could resume them) and, if @delete_files, the
+ * files of finished ones are moved to the trash. Announced with
+ * #DpAppManager::removal-pending.
+ */
+void
+dp_app_manager_remove_items (DpAppManager *self,
+                             GPtrArray    *items,
+                             gboolean      delete_files)
+{
+  Removal *removal;
+  g_autofree char *title = NULL;
+
+  g_return_if_fail (DP_APP_IS_MANAGER (self));
+  g_return_if_fail (items != NULL);
+
+  removal = removal_new (self, FALSE, delete_files);
+  for (guint i = 0; i < items->len; i++)
+    {
+      Removed removed = { NULL, 0, 0 };
+
+      g_return_if_fail (DP_APP_IS_ITEM (items->pdata[i]));
+      if (!g_list_store_find (self->items, items->pdata[i], &removed.position))
+        continue;
+      /* Twice in @items counts once. */
+      for (guint j = 0; j < removal->items->len; j++)
+        if (g_array_index (removal->items, Removed, j).item == items->pdata[i])
+          removed.item = items->pdata[i];
+      if (removed.item != NULL)
+        continue;
+      removed.item = g_object_ref (items->pdata[i]);
+      removed.status = dp_app_item_get_status (removed.item);
+      g_array_append_val (removal->items, removed);
+    }
+
+  if (removal->items->len == 0)
+    {
+      removal_free (removal);
+      return;
+    }
+  g_array_sort (removal->items, compare_removed);
+
+  /* From the end, so that the positions before stay right. */
+  for (guint i = removal->items->len; i > 0; i--)
+    {
+      Removed *removed = &g_array_index (removal->items, Removed, i - 1);
+
+      unwatch_item (self, removed->item);
+      /* Stopped, not cancelled: an undo continues it. */
+      if (is_active_status (removed->status) || dp_app_item_is_running (removed->item))
+        dp_app_item_pause (removed->item);
+      g_list_store_remove (self->items, removed->position);
+    }
+
+  if (removal->items->len == 1)
+    /* Translators: %s is a file name. */
+    title = g_strdup_printf (_("“%s” removed"),
+                             dp_app_item_get_display_name (g_array_index (removal->items, Removed, 0).item));
+  else
+    title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u download removed",
+                                          "%u downloads removed", removal->items->len),
+                             removal->items->len);
+
+  statuses_changed (self);
+  schedule_queue (self);
+  mark_dirty (self, TRUE);
+  announce_removal (self, removal, title);
+}
+
 /**
  * dp_app_manager_remove:
  * @item: an item in the list
- * @delete_file: whether to delete the downloaded file as well
+ * @delete_file: whether a finished file goes to the trash as well
  *
- * Removes @item from the list. The partial file of an unfinished
- * download is always deleted: without the list entry nothing could
- * resume it.
+ * dp_app_manager_remove_items() for one item.
  */
 void
 dp_app_manager_remove (DpAppManager *self,
                        DpAppItem    *item,
                        gboolean      delete_file)
 {
-  guint position;
+  g_autoptr(GPtrArray) items = NULL;
 
   g_return_if_fail (DP_APP_IS_MANAGER (self));
   g_return_if_fail (DP_APP_IS_ITEM (item));
 
-  if (!g_list_store_find (self->items, item, &position))
+  items = g_ptr_array_new ();
+  g_ptr_array_add (items, item);
+  dp_app_manager_remove_items (self, items, delete_file);
+}
+
+/**
+ * dp_app_manager_cancel:
+ * @item: an unfinished item in the list
+ *
+ * Stops @item at once; it stays in the list as cancelled. Its partial
+ * data stay until the cancellation is confirmed, so that an undo
+ * continues the download rather than starting it over.
+ */
+void
+dp_app_manager_cancel (DpAppManager *self,
+                       DpAppItem    *item)
+{
+  Removal *removal;
+  Removed removed = { NULL, 0, 0 };
+
+  g_return_if_fail (DP_APP_IS_MANAGER (self));
+  g_return_if_fail (DP_APP_IS_ITEM (item));
+
+  removed.status = dp_app_item_get_status (item);
+  if (removed.status == DP_APP_ITEM_FINISHED || removed.status == DP_APP_ITEM_CANCELLED ||
+      !g_list_store_find (self->items, item, &removed.position))
     return;
 
-  g_object_ref (item);
-  g_signal_handlers_disconnect_by_data (item, self);
-  if (dp_app_item_is_running (item))
+  removal = removal_new (self, TRUE, FALSE);
+  removed.item = g_object_ref (item);
+  g_array_append_val (removal->items, removed);
+  dp_app_item_cancel_keeping_data (item);
+  announce_removal (self, removal, _("Download cancelled"));
+}
+
+/**
+ * dp_app_manager_undo_removal:
+ * @id: from #DpAppManager::removal-pending
+ *
+ * Puts removed items back where they were, as they were (those that
+ * ran are queued again and continue), or resumes cancelled ones.
+ *
+ * Returns: whether @id was still pending
+ */
+gboolean
+dp_app_manager_undo_removal (DpAppManager *self,
+                             guint         id)
+{
+  Removal *removal;
+
+  g_return_val_if_fail (DP_APP_IS_MANAGER (self), FALSE);
+
+  removal = take_removal (self, id);
+  if (removal == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < removal->items->len; i++)
     {
-      /* It no longer holds a slot, though the engine takes a moment. */
-      self->n_running--;
-      if (self->n_running == 0)
-        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+      Removed *removed = &g_array_index (removal->items, Removed, i);
+      DpAppItem *item = removed->item;
+
+      if (removal->cancel)
+        {
+          if (dp_app_item_get_status (item) != DP_APP_ITEM_CANCELLED &&
+              !dp_app_item_is_running (item))
+            continue;
+          /* Queued again, from the bytes it has; a paused one stays
+           * paused. */
+          dp_app_item_resume (item);
+          if (removed->status == DP_APP_ITEM_PAUSED)
+            dp_app_item_pause (item);
+        }
+      else
+        {
+          guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->items));
+
+          /* In order of position, so that each lands where it was. */
+          g_list_store_insert (self->items, MIN (removed->position, n_items), item);
+          rewatch_item (self, item);
+          if (is_active_status (removed->status))
+            dp_app_item_resume (item);
+        }
     }
 
-  if (dp_app_item_is_unfinished (item))
-    dp_app_item_cancel (item);
-  else if (delete_file && dp_app_item_get_path (item) != NULL)
-    dp_app_delete_file_async (dp_app_item_get_path (item), TRUE);
-
-  g_list_store_remove (self->items, position);
-  g_object_unref (item);
-
+  removal_free (removal);
+  statuses_changed (self);
   schedule_queue (self);
   mark_dirty (self, TRUE);
+  return TRUE;
+}
+
+/**
+ * dp_app_manager_confirm_removal:
+ * @id: from #DpAppManager::removal-pending
+ *
+ * Carries the removal out: deletes partial data and trashes files as
+ * asked. Nothing can bring them back through the list after this.
+ *
+ * Returns: whether @id was still pending
+ */
+gboolean
+dp_app_manager_confirm_removal (DpAppManager *self,
+                                guint         id)
+{
+  Removal *removal;
+
+  g_return_val_if_fail (DP_APP_IS_MANAGER (self), FALSE);
+
+  removal = take_removal (self, id);
+  if (removal == NULL)
+    return FALSE;
+  confirm_removal (self, removal, FALSE);
+  return TRUE;
+}
+
+/* Whether any removal waits for its confirmation. */
+gboolean
+dp_app_manager_has_pending_removals (DpAppManager *self)
+{
+  g_return_val_if_fail (DP_APP_IS_MANAGER (self), FALSE);
+  return self->removals->len > 0;
+}
+
+/**
+ * dp_app_manager_pause_all:
+ *
+ * Pauses every download that runs or waits to.
+ */
+void
+dp_app_manager_pause_all (DpAppManager *self)
+{
+  guint n_items;
+
+  g_return_if_fail (DP_APP_IS_MANAGER (self));
+
+  n_items = g_list_model_get_n_items (G_LIST_MODEL (self->items));
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(DpAppItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
+
+      if (is_active_status (dp_app_item_get_status (item)))
+        dp_app_item_pause (item);
+    }
+}
+
+/**
+ * dp_app_manager_resume_all:
+ *
+ * Queues every paused download again; failed and cancelled ones stay
+ * as they are, each of them is the user's call.
+ */
+void
+dp_app_manager_resume_all (DpAppManager *self)
+{
+  guint n_items;
+
+  g_return_if_fail (DP_APP_IS_MANAGER (self));
+
+  n_items = g_list_model_get_n_items (G_LIST_MODEL (self->items));
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(DpAppItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
+
+      if (dp_app_item_get_status (item) == DP_APP_ITEM_PAUSED)
+        dp_app_item_resume (item);
+    }
+}
+
+/* How many items of the list have @status, without a walk over it. */
+guint
+dp_app_manager_count_status (DpAppManager    *self,
+                             DpAppItemStatus  status)
+{
+  g_return_val_if_fail (DP_APP_IS_MANAGER (self), 0);
+  g_return_val_if_fail (status <= DP_APP_ITEM_CANCELLED, 0);
+  return self->status_counts[status];
 }
 
 /**
@@ -534,6 +1088,12 @@ on_loaded (GObject      *source,
 
           if (item != NULL)
             {
+              /* A cancellation is saved at once, before it can be
+               * undone; partial data still beside it means that the
+               * last session ended before it was confirmed. It is now. */
+              if (dp_app_item_get_status (item) == DP_APP_ITEM_CANCELLED &&
+                  dp_app_item_get_path (item) != NULL)
+                dp_app_item_discard (item);
               watch_item (self, item);
               g_ptr_array_add (loaded, item);
             }
@@ -546,6 +1106,7 @@ on_loaded (GObject      *source,
   g_list_store_splice (self->items, 0, 0, loaded->pdata, loaded->len);
 
   self->loaded = TRUE;
+  statuses_changed (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADED]);
   if (had_items)
     mark_dirty (self, TRUE);
@@ -613,6 +1174,11 @@ dp_app_manager_shutdown (DpAppManager *self)
 
   self->shutting_down = TRUE;
   g_clear_handle_id (&self->queue_idle_id, g_source_remove);
+
+  /* Nobody is left to undo anything. Removed items are out of the list
+   * already, so the list saved below does not bring them back. */
+  while (self->removals->len > 0)
+    confirm_removal (self, g_ptr_array_steal_index (self->removals, 0), TRUE);
 
   /* Saved first: a running item is saved as queued, which is what it
    * should be after a restart. */

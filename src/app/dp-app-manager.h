@@ -34,6 +34,20 @@ DpAppItem    *dp_app_manager_add                    (DpAppManager        *self,
 void          dp_app_manager_remove                 (DpAppManager        *self,
                                                      DpAppItem           *item,
                                                      gboolean             delete_file);
+void          dp_app_manager_remove_items           (DpAppManager        *self,
+                                                     GPtrArray           *items,
+                                                     gboolean             delete_files);
+void          dp_app_manager_cancel                 (DpAppManager        *self,
+                                                     DpAppItem           *item);
+gboolean      dp_app_manager_undo_removal           (DpAppManager        *self,
+                                                     guint                id);
+gboolean      dp_app_manager_confirm_removal        (DpAppManager        *self,
+                                                     guint                id);
+gboolean      dp_app_manager_has_pending_removals   (DpAppManager        *self);
+void          dp_app_manager_pause_all              (DpAppManager        *self);
+void          dp_app_manager_resume_all             (DpAppManager        *self);
+guint         dp_app_manager_count_status           (DpAppManager        *self,
+                                                     DpAppItemStatus      status);
 void          dp_app_manager_load_async             (DpAppManager        *self,
                                                      GCancellable        *cancellable,
                                                      GAsyncReadyCallback  callback,

@@ -283,7 +283,18 @@ test_corrupt_file (void **state)
   assert_int_equal (g_list_model_get_n_items (dp_app_manager_get_model (manager)), 0);
 }
 
-/* Removing an unfinished download deletes its partial file. */
+static gboolean
+hold_removal (DpAppManager *manager,
+              guint         id,
+              const char   *title,
+              guint        *held)
+{
+  *held = id;
+  return TRUE;
+}
+
+/* Removing an unfinished download deletes its partial file, once the
+ * removal is confirmed. */
 static void
 test_remove_deletes_partial (void **state)
 {
@@ -292,8 +303,10 @@ test_remove_deletes_partial (void **state)
   g_autofree char *url = dp_test_server_url (f->server, "/file/big.bin?size=4000000&rate=200000");
   g_autofree char *part = NULL;
   DpAppItem *item;
+  guint held = 0;
 
   g_object_set (manager, "directory", f->downloads, NULL);
+  g_signal_connect (manager, "removal-pending", G_CALLBACK (hold_removal), &held);
   item = dp_app_manager_add (manager, url, NULL, 2, NULL, TRUE);
   g_object_ref (item);
   dp_app_test_wait_until (is_running, item, 10);
@@ -303,6 +316,7 @@ test_remove_deletes_partial (void **state)
   dp_app_manager_remove (manager, item, FALSE);
   assert_int_equal (g_list_model_get_n_items (dp_app_manager_get_model (manager)), 0);
   assert_false (dp_app_manager_get_busy (manager));
+  assert_true (dp_app_manager_confirm_removal (manager, held));
 
   for (int i = 0; i < 100 && g_file_test (part, G_FILE_TEST_EXISTS); i++)
     dp_app_test_spin (50);

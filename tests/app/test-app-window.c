@@ -7,9 +7,12 @@
 
 #include <adwaita.h>
 
+#include "dp-app-download-row.h"
+#include "dp-app-format.h"
 #include "dp-app-manager.h"
 #include "dp-app-test-util.h"
 #include "dp-app-window.h"
+#include "dp-test-server.h"
 #include "dp-test-util.h"
 
 /* The main window, on its own: no other window in the process. */
@@ -18,6 +21,10 @@ typedef struct
 {
   char *dir;
   DpAppManager *manager;
+  DpTestServer *server;
+  GtkApplication *app;
+  DpAppWindow *window;
+  char *opened;         /* what app.open-file was asked to open */
 } Fixture;
 
 static int
@@ -25,6 +32,7 @@ setup (void **state)
 {
   Fixture *f = g_new0 (Fixture, 1);
 
+  f->server = dp_test_server_new ();
   f->dir = dp_test_mkdtemp ();
   f->manager = dp_app_manager_new (NULL);
   g_object_set (f->manager, "directory", f->dir, NULL);
@@ -37,7 +45,12 @@ teardown (void **state)
 {
   Fixture *f = *state;
 
+  if (f->window != NULL)
+    gtk_window_destroy (GTK_WINDOW (f->window));
+  g_clear_object (&f->app);
   g_object_unref (f->manager);
+  dp_test_server_free (f->server);
+  g_free (f->opened);
   dp_test_rmdir (f->dir);
   g_free (f->dir);
   g_free (f);
@@ -123,11 +136,542 @@ test_long_list_is_revealed_in_steps (void **state)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static void
+open_file_action (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  Fixture *f = user_data;
+
+  g_free (f->opened);
+  f->opened = g_variant_dup_string (parameter, NULL);
+}
+
+/* The window of an application that records what it is asked to open
+ * instead of opening it. */
+static void
+show_window (Fixture *f)
+{
+  static guint n_apps;
+  g_autofree char *id = g_strdup_printf ("io.github.downpour.Downpour.WindowTest%u", n_apps++);
+  const GActionEntry entries[] = { { "open-file", open_file_action, "s" } };
+  g_autoptr(GError) error = NULL;
+
+  f->app = gtk_application_new (id, G_APPLICATION_NON_UNIQUE);
+  assert_true (g_application_register (G_APPLICATION (f->app), NULL, &error));
+  g_action_map_add_action_entries (G_ACTION_MAP (f->app), entries, G_N_ELEMENTS (entries), f);
+  f->window = dp_app_window_new (f->app, f->manager);
+  gtk_window_present (GTK_WINDOW (f->window));
+}
+
+static gboolean
+is_done (gpointer data)
+{
+  DpAppItemStatus status = dp_app_item_get_status (data);
+
+  return !dp_app_item_is_running (data) &&
+         (status == DP_APP_ITEM_FINISHED || status == DP_APP_ITEM_FAILED);
+}
+
+static DpAppItem *
+add_from_server (Fixture    *f,
+                 const char *path_and_query)
+{
+  g_autofree char *url = dp_test_server_url (f->server, path_and_query);
+  DpAppItem *item = dp_app_manager_add (f->manager, url, NULL, 1, NULL, TRUE);
+
+  dp_app_test_wait_until (is_done, item, 20);
+  return item;
+}
+
+static DpAppItem *
+add_paused (Fixture    *f,
+            const char *name)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:9/%s", name);
+
+  return dp_app_manager_add (f->manager, url, NULL, 1, NULL, FALSE);
+}
+
+/* A button in the header bar bound to @action: it is sensitive exactly
+ * when the action is enabled, and clicking it activates the action. */
+static GtkWidget *
+probe_button (Fixture    *f,
+              const char *action)
+{
+  GtkWidget *header = dp_app_test_find_widget (GTK_WIDGET (f->window), ADW_TYPE_HEADER_BAR, NULL);
+  GtkWidget *button = gtk_button_new ();
+
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
+  adw_header_bar_pack_start (ADW_HEADER_BAR (header), button);
+  return button;
+}
+
+static guint
+n_shown (Fixture *f)
+{
+  GtkWidget *list_view = dp_app_window_get_list_view (f->window);
+
+  return g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (list_view))));
+}
+
+static GtkWidget *
+find_button (GtkWidget  *root,
+             const char *label)
+{
+  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0 &&
+      gtk_widget_get_mapped (root))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The toast's button, once the toast shows. */
+static GtkWidget *
+undo_button (Fixture *f)
+{
+  return find_button (GTK_WIDGET (f->window), "_Undo");
+}
+
+static gboolean
+has_undo_button (gpointer data)
+{
+  return undo_button (data) != NULL;
+}
+
+static DpAppItem *
+item_at (Fixture *f,
+         guint    position)
+{
+  g_autoptr(DpAppItem) item = g_list_model_get_item (dp_app_manager_get_model (f->manager), position);
+  return item;
+}
+
+/* Pause All, Resume All and Clear Finished are enabled only when they
+ * have something to do, and do it; Clear Finished can be undone and
+ * keeps the files. */
+static void
+test_bulk_actions (void **state)
+{
+  Fixture *f = *state;
+  DpAppItem *finished = add_from_server (f, "/file/done.bin?size=1000");
+  g_autofree char *path = g_strdup (dp_app_item_get_path (finished));
+  DpAppItem *paused = add_paused (f, "later.iso");
+  GtkWidget *pause_all, *resume_all, *clear;
+
+  show_window (f);
+  pause_all = probe_button (f, "win.pause-all");
+  resume_all = probe_button (f, "win.resume-all");
+  clear = probe_button (f, "win.clear-finished");
+  assert_false (gtk_widget_get_sensitive (pause_all));
+  assert_true (gtk_widget_get_sensitive (resume_all));
+  assert_true (gtk_widget_get_sensitive (clear));
+
+  g_signal_emit_by_name (resume_all, "clicked");
+  assert_int_equal (dp_app_item_get_status (paused), DP_APP_ITEM_QUEUED);
+  assert_true (gtk_widget_get_sensitive (pause_all));
+  assert_false (gtk_widget_get_sensitive (resume_all));
+
+  g_signal_emit_by_name (pause_all, "clicked");
+  assert_int_equal (dp_app_item_get_status (paused), DP_APP_ITEM_PAUSED);
+  assert_false (gtk_widget_get_sensitive (pause_all));
+
+  g_signal_emit_by_name (clear, "clicked");
+  assert_int_equal (g_list_model_get_n_items (dp_app_manager_get_model (f->manager)), 1);
+  assert_ptr_equal (item_at (f, 0), paused);
+  assert_false (gtk_widget_get_sensitive (clear));
+
+  dp_app_test_wait_until (has_undo_button, f, 10);
+  g_signal_emit_by_name (undo_button (f), "clicked");
+  assert_int_equal (g_list_model_get_n_items (dp_app_manager_get_model (f->manager)), 2);
+  assert_ptr_equal (item_at (f, 0), finished);
+  assert_true (gtk_widget_get_sensitive (clear));
+
+  g_signal_emit_by_name (clear, "clicked");
+  assert_true (dp_app_manager_has_pending_removals (f->manager));
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  f->window = NULL;
+  /* Closing the window confirmed it; the file stays. */
+  assert_false (dp_app_manager_has_pending_removals (f->manager));
+  dp_app_test_spin (100);
+  assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+/* The filter and the search narrow what the list shows; nothing left
+ * shows "No Results"; Escape in the search clears it. */
+static void
+test_filter_and_search (void **state)
+{
+  Fixture *f = *state;
+  GtkWidget *dropdown, *entry, *search_bar;
+
+  add_from_server (f, "/file/done.bin?size=1000");
+  add_from_server (f, "/file/gone.bin?status=404");
+  add_paused (f, "alpha.iso");
+  add_paused (f, "beta.iso");
+  show_window (f);
+  dropdown = dp_app_test_find_widget (GTK_WIDGET (f->window), GTK_TYPE_DROP_DOWN, NULL);
+  entry = dp_app_test_find_widget (GTK_WIDGET (f->window), GTK_TYPE_SEARCH_ENTRY, NULL);
+  search_bar = dp_app_test_find_widget (GTK_WIDGET (f->window), GTK_TYPE_SEARCH_BAR, NULL);
+  assert_int_equal (n_shown (f), 4);
+
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), 1);
+  assert_int_equal (n_shown (f), 2);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), 2);
+  assert_int_equal (n_shown (f), 1);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), 3);
+  assert_int_equal (n_shown (f), 1);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), 0);
+  assert_int_equal (n_shown (f), 4);
+  /* A status change moves an item between views. */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), 1);
+  dp_app_item_cancel (item_at (f, 2));
+  assert_int_equal (n_shown (f), 1);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), 0);
+
+  assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.search", NULL));
+  assert_true (gtk_search_bar_get_search_mode (GTK_SEARCH_BAR (search_bar)));
+  /* By name, case aside, and by address. */
+  gtk_editable_set_text (GTK_EDITABLE (entry), "ALPHA");
+  g_signal_emit_by_name (entry, "search-changed");
+  assert_int_equal (n_shown (f), 1);
+  gtk_editable_set_text (GTK_EDITABLE (entry), "127.0.0.1:9/");
+  g_signal_emit_by_name (entry, "search-changed");
+  assert_int_equal (n_shown (f), 2);
+  assert_string_equal (dp_app_window_get_visible_page (f->window), "list");
+  gtk_editable_set_text (GTK_EDITABLE (entry), "nothing like it");
+  g_signal_emit_by_name (entry, "search-changed");
+  assert_int_equal (n_shown (f), 0);
+  assert_string_equal (dp_app_window_get_visible_page (f->window), "no-results");
+
+  g_signal_emit_by_name (entry, "stop-search");
+  assert_string_equal (gtk_editable_get_text (GTK_EDITABLE (entry)), "");
+  assert_false (gtk_search_bar_get_search_mode (GTK_SEARCH_BAR (search_bar)));
+  assert_int_equal (n_shown (f), 4);
+  assert_string_equal (dp_app_window_get_visible_page (f->window), "list");
+}
+
+/* The shortcut of the list bound to @keyval, activated as a key press
+ * would. */
+static void
+press_list_key (Fixture *f,
+                guint    keyval)
+{
+  GtkWidget *list_view = dp_app_window_get_list_view (f->window);
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (list_view);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (shortcut);
+
+          if (GTK_IS_KEYVAL_TRIGGER (trigger) &&
+              gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)) == keyval &&
+              gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)) == 0)
+            {
+              assert_true (gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut), 0,
+                                                         list_view, NULL));
+              return;
+            }
+        }
+    }
+  fail_msg ("No shortcut for key %u on the list", keyval);
+}
+
+/* Delete removes the selected rows at once; the toast's Undo puts them
+ * back where they were. */
+static void
+test_delete_key_removes_with_undo (void **state)
+{
+  Fixture *f = *state;
+  DpAppItem *items[3];
+  GtkSelectionModel *selection;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("file-%u.iso", i);
+      items[i] = add_paused (f, name);
+    }
+  show_window (f);
+  selection = gtk_list_view_get_model (GTK_LIST_VIEW (dp_app_window_get_list_view (f->window)));
+  assert_true (GTK_IS_MULTI_SELECTION (selection));
+  gtk_selection_model_select_item (selection, 0, TRUE);
+  gtk_selection_model_select_item (selection, 2, FALSE);
+
+  press_list_key (f, GDK_KEY_Delete);
+  assert_int_equal (g_list_model_get_n_items (dp_app_manager_get_model (f->manager)), 1);
+  assert_ptr_equal (item_at (f, 0), items[1]);
+
+  dp_app_test_wait_until (has_undo_button, f, 10);
+  g_signal_emit_by_name (undo_button (f), "clicked");
+  assert_int_equal (g_list_model_get_n_items (dp_app_manager_get_model (f->manager)), 3);
+  for (guint i = 0; i < 3; i++)
+    assert_ptr_equal (item_at (f, i), items[i]);
+  assert_false (dp_app_manager_has_pending_removals (f->manager));
+
+  /* Ctrl+A, the list's own select-all, reaches every row. */
+  assert_true (gtk_widget_activate_action (dp_app_window_get_list_view (f->window),
+                                           "list.select-all", NULL));
+  press_list_key (f, GDK_KEY_Delete);
+  assert_int_equal (g_list_model_get_n_items (dp_app_manager_get_model (f->manager)), 0);
+  assert_string_equal (dp_app_window_get_visible_page (f->window), "empty");
+}
+
+/* Activating a finished row (Enter, or a double click) opens its file;
+ * an unfinished one has nothing to open. */
+static void
+test_activation_opens_finished (void **state)
+{
+  Fixture *f = *state;
+  DpAppItem *finished = add_from_server (f, "/file/open-me.bin?size=1000");
+  GtkWidget *list_view;
+
+  add_paused (f, "not-yet.iso");
+  show_window (f);
+  list_view = dp_app_window_get_list_view (f->window);
+
+  g_signal_emit_by_name (list_view, "activate", 1);
+  assert_null (f->opened);
+  g_signal_emit_by_name (list_view, "activate", 0);
+  assert_non_null (f->opened);
+  assert_string_equal (f->opened, dp_app_item_get_path (finished));
+}
+
+static GtkWidget *
+find_popover_menu (GtkWidget *list_view)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (list_view); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_POPOVER_MENU (child))
+      return child;
+  return NULL;
+}
+
+static gboolean
+has_rows (gpointer data)
+{
+  GtkWidget *list_view = data;
+  GtkWidget *first = gtk_widget_get_first_child (list_view);
+
+  return first != NULL && gtk_widget_get_width (first) > 0;
+}
+
+/* A right click on a row that is not selected selects it alone and
+ * opens the menu of what can be done to it. */
+static void
+test_context_menu (void **state)
+{
+  Fixture *f = *state;
+  GtkWidget *list_view, *menu, *row = NULL;
+  GtkSelectionModel *selection;
+  GtkEventController *click = NULL;
+  g_autoptr(GListModel) controllers = NULL;
+  g_autoptr(GString) labels = g_string_new (NULL);
+  GMenuModel *model;
+  graphene_rect_t bounds;
+
+  add_paused (f, "first.iso");
+  add_paused (f, "second.iso");
+  show_window (f);
+  list_view = dp_app_window_get_list_view (f->window);
+  selection = gtk_list_view_get_model (GTK_LIST_VIEW (list_view));
+  dp_app_test_wait_until (has_rows, list_view, 10);
+  gtk_selection_model_select_item (selection, 0, TRUE);
+
+  /* The second row, the list view's second child with a row in it. */
+  for (GtkWidget *child = gtk_widget_get_first_child (list_view); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (dp_app_test_find_widget (child, DP_APP_TYPE_DOWNLOAD_ROW, NULL) != NULL)
+      {
+        GtkWidget *found = dp_app_test_find_widget (child, DP_APP_TYPE_DOWNLOAD_ROW, NULL);
+
+        if (dp_app_download_row_get_item (DP_APP_DOWNLOAD_ROW (found)) == item_at (f, 1))
+          row = child;
+      }
+  assert_non_null (row);
+  assert_true (gtk_widget_compute_bounds (row, list_view, &bounds));
+
+  controllers = gtk_widget_observe_controllers (list_view);
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_GESTURE_CLICK (controller) &&
+          gtk_gesture_single_get_button (GTK_GESTURE_SINGLE (controller)) == GDK_BUTTON_SECONDARY)
+        click = controller;
+    }
+  assert_non_null (click);
+  g_signal_emit_by_name (click, "pressed", 1,
+                         (double) (bounds.origin.x + 20), (double) (bounds.origin.y + 10));
+
+  menu = find_popover_menu (list_view);
+  assert_non_null (menu);
+  assert_true (gtk_widget_get_visible (menu));
+  assert_false (gtk_selection_model_is_selected (selection, 0));
+  assert_true (gtk_selection_model_is_selected (selection, 1));
+
+  model = gtk_popover_menu_get_menu_model (GTK_POPOVER_MENU (menu));
+  for (int s = 0; s < g_menu_model_get_n_items (model); s++)
+    {
+      GMenuModel *section = g_menu_model_get_item_link (model, s, G_MENU_LINK_SECTION);
+
+      for (int i = 0; i < g_menu_model_get_n_items (section); i++)
+        {
+          g_autofree char *label = NULL;
+
+          g_menu_model_get_item_attribute (section, i, G_MENU_ATTRIBUTE_LABEL, "s", &label);
+          g_string_append_printf (labels, "%s;", label);
+        }
+      g_object_unref (section);
+    }
+  assert_string_equal (labels->str,
+                       "_Pause;_Resume;Re_try;_Open File;_Show in Folder;_Copy Link;"
+                       "Re_move;Move to _Trash;");
+
+  /* The menu acts on the selection: Resume queues the clicked row. */
+  assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "items.resume", NULL));
+  assert_int_equal (dp_app_item_get_status (item_at (f, 1)), DP_APP_ITEM_QUEUED);
+  assert_int_equal (dp_app_item_get_status (item_at (f, 0)), DP_APP_ITEM_PAUSED);
+  gtk_popover_popdown (GTK_POPOVER (menu));
+
+  /* The Menu key opens it too. */
+  press_list_key (f, GDK_KEY_Menu);
+  assert_true (gtk_widget_get_visible (menu));
+  gtk_popover_popdown (GTK_POPOVER (menu));
+}
+
+typedef struct
+{
+  Fixture *f;
+  DpAppItem *items[2];
+  gboolean matched;
+  char *mismatch;
+} SummaryWatch;
+
+/* Checked in the same main loop turn as the header changed, so that the
+ * speeds are the ones it was made from. */
+static void
+on_subtitle (AdwWindowTitle *title,
+             GParamSpec     *pspec,
+             SummaryWatch   *watch)
+{
+  double speed = 0;
+  gint64 remaining = 0;
+  g_autofree char *speed_text = NULL;
+  g_autofree char *left_text = NULL;
+  g_autofree char *expected = NULL;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      if (dp_app_item_get_speed (watch->items[i]) <= 0 || dp_app_item_get_size (watch->items[i]) < 0)
+        return;
+      speed += dp_app_item_get_speed (watch->items[i]);
+      remaining += dp_app_item_get_size (watch->items[i]) - dp_app_item_get_received (watch->items[i]);
+    }
+  speed_text = dp_app_format_speed (speed);
+  left_text = dp_app_format_time_left ((gint64) ((double) remaining / speed));
+  expected = g_strdup_printf ("%s · %s", speed_text, left_text);
+  if (g_str_equal (adw_window_title_get_subtitle (title), expected))
+    watch->matched = TRUE;
+  else
+    {
+      g_free (watch->mismatch);
+      watch->mismatch = g_strdup_printf ("“%s”, not “%s”", adw_window_title_get_subtitle (title),
+                                         expected);
+    }
+}
+
+static gboolean
+summary_matched (gpointer data)
+{
+  return ((SummaryWatch *) data)->matched;
+}
+
+static gboolean
+subtitle_is_empty (gpointer data)
+{
+  return *adw_window_title_get_subtitle (data) == '\0';
+}
+
+/* While two downloads run, the header shows their total speed and the
+ * time left for both; nothing once they stopped. */
+static void
+test_header_shows_total (void **state)
+{
+  Fixture *f = *state;
+  SummaryWatch watch = { f, { NULL, NULL }, FALSE, NULL };
+  GtkWidget *title;
+
+  show_window (f);
+  title = dp_app_test_find_widget (GTK_WIDGET (f->window), ADW_TYPE_WINDOW_TITLE, NULL);
+  assert_string_equal (adw_window_title_get_title (ADW_WINDOW_TITLE (title)), "Downpour");
+  assert_string_equal (adw_window_title_get_subtitle (ADW_WINDOW_TITLE (title)), "");
+  g_signal_connect (title, "notify::subtitle", G_CALLBACK (on_subtitle), &watch);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/file/both-%u.iso?size=4000000&rate=%u", i,
+                                               150000 * (i + 1));
+      g_autofree char *url = dp_test_server_url (f->server, path);
+
+      watch.items[i] = dp_app_manager_add (f->manager, url, NULL, 1, NULL, TRUE);
+    }
+  dp_app_test_wait_until (summary_matched, &watch, 20);
+  if (watch.mismatch != NULL)
+    g_debug ("before the match: %s", watch.mismatch);
+
+  dp_app_manager_pause_all (f->manager);
+  dp_app_test_wait_until (subtitle_is_empty, title, 10);
+  g_free (watch.mismatch);
+  g_signal_handlers_disconnect_by_data (title, &watch);
+}
+
+/* Everything fits a phone's 360 pixels, with the search bar open and
+ * the header's total showing. */
+static void
+test_fits_360 (void **state)
+{
+  Fixture *f = *state;
+  GtkWidget *title;
+  int minimum, natural;
+
+  add_paused (f, "a-file-with-a-rather-long-name-that-goes-on-and-on.iso");
+  show_window (f);
+  assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.search", NULL));
+  title = dp_app_test_find_widget (GTK_WIDGET (f->window), ADW_TYPE_WINDOW_TITLE, NULL);
+  adw_window_title_set_subtitle (ADW_WINDOW_TITLE (title), "999.9 MB/s · 59 minutes left");
+
+  gtk_widget_measure (adw_application_window_get_content (ADW_APPLICATION_WINDOW (f->window)),
+                      GTK_ORIENTATION_HORIZONTAL, -1, &minimum, &natural, NULL, NULL);
+  if (minimum > 360)
+    fail_msg ("%d pixels wide at least", minimum);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_long_list_is_revealed_in_steps, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_bulk_actions, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_filter_and_search, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_delete_key_removes_with_undo, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_activation_opens_finished, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_context_menu, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_header_shows_total, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_fits_360, setup, teardown),
   };
 
   if (!dp_app_test_have_display ())
