@@ -47,12 +47,21 @@ G_DEFINE_FINAL_TYPE (DpAppApplication, dp_app_application, ADW_TYPE_APPLICATION)
 
 /* Notifications ---------------------------------------------------- */
 
+/* GLib's notification backends need the session bus; without one a
+ * notification has nowhere to go, and is only remembered. */
+static gboolean
+can_notify (DpAppApplication *self)
+{
+  return g_application_get_dbus_connection (G_APPLICATION (self)) != NULL;
+}
+
 static void
 send_notification (DpAppApplication *self,
                    const char       *id,
                    GNotification    *notification)
 {
-  g_application_send_notification (G_APPLICATION (self), id, notification);
+  if (can_notify (self))
+    g_application_send_notification (G_APPLICATION (self), id, notification);
   if (!g_ptr_array_find_with_equal_func (self->notification_ids, id, g_str_equal, NULL))
     g_ptr_array_add (self->notification_ids, g_strdup (id));
 }
@@ -60,7 +69,7 @@ send_notification (DpAppApplication *self,
 static void
 withdraw_notifications (DpAppApplication *self)
 {
-  for (guint i = 0; i < self->notification_ids->len; i++)
+  for (guint i = 0; i < self->notification_ids->len && can_notify (self); i++)
     g_application_withdraw_notification (G_APPLICATION (self),
                                          g_ptr_array_index (self->notification_ids, i));
   g_ptr_array_set_size (self->notification_ids, 0);
@@ -289,6 +298,7 @@ retry (DpAppApplication *self,
   const char *url, *path;
   DpAppItem *item;
   g_autofree char *id = NULL;
+  guint index;
 
   g_variant_get (target, "(&s&s)", &url, &path);
   item = dp_app_manager_find (self->manager, url, path);
@@ -298,7 +308,10 @@ retry (DpAppApplication *self,
       return;
     }
   id = item_notification_id (item);
-  g_application_withdraw_notification (G_APPLICATION (self), id);
+  if (can_notify (self))
+    g_application_withdraw_notification (G_APPLICATION (self), id);
+  if (g_ptr_array_find_with_equal_func (self->notification_ids, id, g_str_equal, &index))
+    g_ptr_array_remove_index (self->notification_ids, index);
   dp_app_item_resume (item);
 }
 
@@ -360,6 +373,8 @@ on_quit_response (AdwMessageDialog *dialog,
                   const char       *response,
                   DpAppApplication *self)
 {
+  /* It closes itself after answering. */
+  g_clear_weak_pointer (&self->quit_dialog);
   if (g_str_equal (response, "quit"))
     g_application_quit (G_APPLICATION (self));
 }
@@ -408,8 +423,7 @@ quit_action (GSimpleAction *action,
   adw_message_dialog_set_close_response (dialog, "cancel");
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_quit_response), self, 0);
 
-  self->quit_dialog = GTK_WINDOW (dialog);
-  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->quit_dialog);
+  g_set_weak_pointer (&self->quit_dialog, GTK_WINDOW (dialog));
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -670,8 +684,8 @@ dp_app_application_get_manager (DpAppApplication *self)
  * dp_app_application_dup_notification_ids:
  *
  * The notifications sent and not withdrawn yet, which the application
- * withdraws when the user looks at the window. Also what the tests see
- * of notifications, which have nowhere to go without a session bus.
+ * withdraws when the user looks at the window. Without a session bus
+ * they are only remembered, which is also how the tests see them.
  *
  * Returns: (transfer full): their ids, %NULL-terminated
  */
