@@ -11,6 +11,7 @@
 
 #include "dp-app-application.h"
 #include "dp-app-manager.h"
+#include "dp-app-preferences-window.h"
 #include "dp-app-test-util.h"
 #include "dp-app-window.h"
 #include "dp-error.h"
@@ -690,6 +691,39 @@ test_network_back_retries (void **state)
   g_signal_handlers_disconnect_by_data (elsewhere, &elsewhere_starts);
 }
 
+/* The preference reaches the manager through the application, and its
+ * row in the preferences writes it. */
+static void
+test_metered_preference (void **state)
+{
+  g_autoptr(DpAppApplication) app = dp_app_application_new ();
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(GError) error = NULL;
+  DpAppPreferencesWindow *window;
+  DpAppManager *manager;
+  GtkWidget *toggle;
+  gboolean on = TRUE;
+
+  g_application_set_flags (G_APPLICATION (app),
+                           G_APPLICATION_NON_UNIQUE | G_APPLICATION_HANDLES_OPEN);
+  assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  manager = dp_app_application_get_manager (app);
+  g_object_get (manager, "download-on-metered", &on, NULL);
+  assert_false (on);
+
+  window = dp_app_preferences_window_new (NULL, settings);
+  toggle = dp_app_test_find_widget (GTK_WIDGET (window), GTK_TYPE_SWITCH,
+                                    "Download on Metered Connections");
+  assert_non_null (toggle);
+  gtk_switch_set_active (GTK_SWITCH (toggle), TRUE);
+  assert_true (g_settings_get_boolean (settings, "download-on-metered"));
+  g_object_get (manager, "download-on-metered", &on, NULL);
+  assert_true (on);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  dp_app_test_wait_until ((DpAppTestCondition) dp_app_manager_get_loaded, manager, 10);
+}
+
 /* Power Saver ------------------------------------------------------- */
 
 /* While the system saves power the window says so and offers fewer
@@ -745,6 +779,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_metered_pauses_and_resumes, setup, teardown),
     cmocka_unit_test_setup_teardown (test_metered_notice_download_anyway, setup, teardown),
     cmocka_unit_test_setup_teardown (test_network_back_retries, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_metered_preference, setup, teardown),
     cmocka_unit_test_setup_teardown (test_power_saver_notice, setup, teardown),
   };
   g_autofree char *data = NULL;
