@@ -8,7 +8,7 @@ packages=(
   meson ninja-build pkg-config gcc gettext
   libglib2.0-dev libglib2.0-bin libsoup-3.0-dev glib-networking
   libcmocka-dev valgrind
-  libgtk-4-dev libadwaita-1-dev
+  libgtk-4-dev libadwaita-1-dev libportal-gtk4-dev
   xvfb xauth xdotool
   desktop-file-utils appstream
   python3

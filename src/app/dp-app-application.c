@@ -11,17 +11,183 @@
 #include "dp-app-window.h"
 #include "dp-http.h"
 
+#ifdef HAVE_LIBPORTAL
+#include <libportal-gtk4/portal-gtk4.h>
+#endif
+
+/* The id of the notification that says the window closed but the
+ * downloads go on. */
+#define BACKGROUND_NOTIFICATION "background"
+
 struct _DpAppApplication
 {
   AdwApplication parent_instance;
 
   GSettings *settings;
   DpAppManager *manager;
+  GPowerProfileMonitor *power_monitor;
   guint inhibit_cookie;
   guint signal_ids[3];
+
+  /* Running downloads keep the application alive, window or not. */
+  gboolean held;
+  gboolean told_background;
+  gboolean asked_background;
+#ifdef HAVE_LIBPORTAL
+  XdpPortal *portal;
+#endif
+  /* Ids of the notifications sent and not withdrawn yet: they go once
+   * the user looks at the window. */
+  GPtrArray *notification_ids;
+  /* Retries asked for before the saved list was read, as (ss). */
+  GPtrArray *pending_retries;
+  GtkWindow *quit_dialog;
 };
 
 G_DEFINE_FINAL_TYPE (DpAppApplication, dp_app_application, ADW_TYPE_APPLICATION)
+
+/* Notifications ---------------------------------------------------- */
+
+/* GLib's notification backends need the session bus; without one a
+ * notification has nowhere to go, and is only remembered. */
+static gboolean
+can_notify (DpAppApplication *self)
+{
+  return g_application_get_dbus_connection (G_APPLICATION (self)) != NULL;
+}
+
+static void
+send_notification (DpAppApplication *self,
+                   const char       *id,
+                   GNotification    *notification)
+{
+  if (can_notify (self))
+    g_application_send_notification (G_APPLICATION (self), id, notification);
+  if (!g_ptr_array_find_with_equal_func (self->notification_ids, id, g_str_equal, NULL))
+    g_ptr_array_add (self->notification_ids, g_strdup (id));
+}
+
+static void
+withdraw_notifications (DpAppApplication *self)
+{
+  for (guint i = 0; i < self->notification_ids->len && can_notify (self); i++)
+    g_application_withdraw_notification (G_APPLICATION (self),
+                                         g_ptr_array_index (self->notification_ids, i));
+  g_ptr_array_set_size (self->notification_ids, 0);
+}
+
+static char *
+item_notification_id (DpAppItem *item)
+{
+  return g_strdup_printf ("download-%u", g_str_hash (dp_app_item_get_url (item)));
+}
+
+/* What the notifications said is in front of the user now. */
+static void
+on_window_active (DpAppApplication *self,
+                  GParamSpec       *pspec,
+                  GtkWindow        *window)
+{
+  if (gtk_window_is_active (window))
+    withdraw_notifications (self);
+}
+
+/* Running in the background ---------------------------------------- */
+
+#ifdef HAVE_LIBPORTAL
+static void
+on_background_reply (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(DpAppApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+  GtkWindow *window;
+
+  if (xdp_portal_request_background_finish (XDP_PORTAL (source), result, &error))
+    {
+      g_debug ("The background portal lets downloads run with the window closed");
+      return;
+    }
+
+  /* No portal, or one that failed: nothing the user could change. */
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_debug ("No answer from the background portal: %s", error->message);
+      return;
+    }
+
+  g_debug ("The background portal refused to let Downpour run in the background");
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (window != NULL)
+    dp_app_window_show_toast (DP_APP_WINDOW (window),
+                              _("Running in the background is not allowed: downloads may stop "
+                                "when the window is closed"));
+}
+#endif
+
+/* Sandboxed, the application may be stopped once its last window is
+ * gone unless the background portal agreed. Asked once a session, when
+ * downloads first run, while there is a window to ask about. */
+static void
+request_background (DpAppApplication *self)
+{
+#ifdef HAVE_LIBPORTAL
+  g_autoptr(XdpParent) parent = NULL;
+  GtkWindow *window;
+
+  if (self->asked_background)
+    return;
+  self->asked_background = TRUE;
+
+  /* libportal needs the session bus; without one there is no portal. */
+  if (g_application_get_dbus_connection (G_APPLICATION (self)) == NULL)
+    {
+      g_debug ("No session bus: not asking the background portal");
+      return;
+    }
+
+  self->portal = xdp_portal_new ();
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (window != NULL)
+    parent = xdp_parent_new_gtk (window);
+  xdp_portal_request_background (self->portal, parent,
+                                 _("Downloads continue while the window is closed"), NULL,
+                                 XDP_BACKGROUND_FLAG_ACTIVATABLE, NULL, on_background_reply,
+                                 g_object_ref (self));
+#else
+  if (!self->asked_background)
+    g_debug ("Built without libportal: not asking the background portal");
+  self->asked_background = TRUE;
+#endif
+}
+
+/* The window goes away, the downloads go on: the hold taken while they
+ * run keeps the application alive, and a new window shows the same list
+ * when the application is activated again. */
+static gboolean
+on_close_request (DpAppApplication *self,
+                  GtkWindow        *window)
+{
+  guint n_running = dp_app_manager_get_n_running (self->manager);
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *body = NULL;
+
+  if (n_running == 0 || self->told_background)
+    return FALSE;
+
+  /* Once a session is enough for the user to know it did not quit. */
+  self->told_background = TRUE;
+  notification = g_notification_new (_("Downloads Continue in the Background"));
+  body = g_strdup_printf (ngettext ("%u download is still running. Open Downpour to see it.",
+                                    "%u downloads are still running. Open Downpour to see them.",
+                                    n_running),
+                          n_running);
+  g_notification_set_body (notification, body);
+  g_notification_set_default_action (notification, "app.activate");
+  send_notification (self, BACKGROUND_NOTIFICATION, notification);
+  return FALSE;
+}
 
 static DpAppWindow *
 ensure_window (DpAppApplication *self)
@@ -39,6 +205,13 @@ ensure_window (DpAppApplication *self)
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "window-maximized", new_window, "maximized",
                    G_SETTINGS_BIND_DEFAULT);
+  g_signal_connect_object (new_window, "close-request", G_CALLBACK (on_close_request), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (new_window, "notify::is-active", G_CALLBACK (on_window_active), self,
+                           G_CONNECT_SWAPPED);
+  if (self->power_monitor != NULL)
+    g_object_bind_property (self->power_monitor, "power-saver-enabled", new_window, "power-saver",
+                            G_BINDING_SYNC_CREATE);
   return new_window;
 }
 
@@ -55,6 +228,20 @@ on_busy_changed (DpAppApplication *self)
     {
       gtk_application_uninhibit (GTK_APPLICATION (self), self->inhibit_cookie);
       self->inhibit_cookie = 0;
+    }
+
+  /* Released when the last download stops: with no window left, that
+   * ends the application. */
+  if (dp_app_manager_get_busy (self->manager) && !self->held)
+    {
+      self->held = TRUE;
+      g_application_hold (G_APPLICATION (self));
+      request_background (self);
+    }
+  else if (!dp_app_manager_get_busy (self->manager) && self->held)
+    {
+      self->held = FALSE;
+      g_application_release (G_APPLICATION (self));
     }
 }
 
@@ -94,11 +281,48 @@ on_item_done (DpAppApplication *self,
       body = g_strdup_printf (_("%s: %s"), dp_app_item_get_display_name (item),
                               reason != NULL ? reason : "");
       g_notification_set_body (notification, body);
+      /* The address and the file name the download across restarts; a
+       * position in the list would not. */
+      g_notification_add_button_with_target (notification, _("Retry"), "app.retry", "(ss)",
+                                             dp_app_item_get_url (item), path != NULL ? path : "");
     }
   g_notification_set_default_action (notification, "app.activate");
 
-  id = g_strdup_printf ("download-%u", g_str_hash (dp_app_item_get_url (item)));
-  g_application_send_notification (G_APPLICATION (self), id, notification);
+  id = item_notification_id (item);
+  send_notification (self, id, notification);
+}
+
+static void
+retry (DpAppApplication *self,
+       GVariant         *target)
+{
+  const char *url, *path;
+  DpAppItem *item;
+  g_autofree char *id = NULL;
+  guint index;
+
+  g_variant_get (target, "(&s&s)", &url, &path);
+  item = dp_app_manager_find (self->manager, url, path);
+  if (item == NULL)
+    {
+      g_debug ("Nothing to retry: the download is no longer in the list");
+      return;
+    }
+  id = item_notification_id (item);
+  if (can_notify (self))
+    g_application_withdraw_notification (G_APPLICATION (self), id);
+  if (g_ptr_array_find_with_equal_func (self->notification_ids, id, g_str_equal, &index))
+    g_ptr_array_remove_index (self->notification_ids, index);
+  dp_app_item_resume (item);
+}
+
+static gboolean
+release_after_retries (gpointer data)
+{
+  /* By now the queue has started what was retried, and the downloads
+   * hold the application themselves. */
+  g_application_release (G_APPLICATION (data));
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -116,6 +340,16 @@ on_manager_loaded (GObject      *source,
       g_warning ("%s", error->message);
       if (window != NULL)
         dp_app_window_show_toast (DP_APP_WINDOW (window), error->message);
+    }
+
+  if (self->pending_retries->len > 0)
+    {
+      for (guint i = 0; i < self->pending_retries->len; i++)
+        retry (self, g_ptr_array_index (self->pending_retries, i));
+      g_ptr_array_set_size (self->pending_retries, 0);
+      /* After the queue's idle, which has a higher priority. */
+      g_idle_add_full (G_PRIORITY_LOW, release_after_retries, g_object_ref (self),
+                       g_object_unref);
     }
 }
 
@@ -136,11 +370,81 @@ activate_action (GSimpleAction *action,
 }
 
 static void
+on_quit_response (AdwMessageDialog *dialog,
+                  const char       *response,
+                  DpAppApplication *self)
+{
+  /* It closes itself after answering. */
+  g_clear_weak_pointer (&self->quit_dialog);
+  if (g_str_equal (response, "quit"))
+    g_application_quit (G_APPLICATION (self));
+}
+
+/* Quitting stops running downloads, which the user may not expect from
+ * an application that goes on with its window closed: ask first. */
+static void
 quit_action (GSimpleAction *action,
              GVariant      *parameter,
              gpointer       user_data)
 {
-  g_application_quit (G_APPLICATION (user_data));
+  DpAppApplication *self = user_data;
+  guint n_running = dp_app_manager_get_n_running (self->manager);
+  DpAppWindow *window;
+  AdwMessageDialog *dialog;
+
+  if (n_running == 0)
+    {
+      g_application_quit (G_APPLICATION (self));
+      return;
+    }
+
+  if (self->quit_dialog != NULL)
+    {
+      gtk_window_present (self->quit_dialog);
+      return;
+    }
+
+  window = ensure_window (self);
+  gtk_window_present (GTK_WINDOW (window));
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (window),
+                                                       _("Stop Downloads?"), NULL));
+  adw_message_dialog_format_body (dialog,
+                                  ngettext ("%u download will stop. It resumes the next time "
+                                            "Downpour starts.",
+                                            "%u downloads will stop. They resume the next time "
+                                            "Downpour starts.",
+                                            n_running),
+                                  n_running);
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "quit", _("_Quit"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "quit", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_quit_response), self, 0);
+
+  g_set_weak_pointer (&self->quit_dialog, GTK_WINDOW (dialog));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+retry_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  DpAppApplication *self = user_data;
+
+  /* Started by the notification's button, the application has not read
+   * its list yet: retry once it has, alive until then. */
+  if (!dp_app_manager_get_loaded (self->manager))
+    {
+      if (self->pending_retries->len == 0)
+        g_application_hold (G_APPLICATION (self));
+      g_ptr_array_add (self->pending_retries, g_variant_ref (parameter));
+      return;
+    }
+  retry (self, parameter);
 }
 
 static void
@@ -209,6 +513,7 @@ static const GActionEntry app_actions[] = {
   { "about", about_action },
   { "open-file", open_file_action, "s" },
   { "show-in-folder", show_in_folder_action, "s" },
+  { "retry", retry_action, "(ss)" },
 };
 
 static void
@@ -248,6 +553,15 @@ dp_app_application_startup (GApplication *application)
   /* The engine applies a new limit to running downloads at once. */
   g_settings_bind (self->settings, "rate-limit", dp_app_manager_get_engine (self->manager),
                    "rate-limit", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "download-on-metered", self->manager, "download-on-metered",
+                   G_SETTINGS_BIND_GET);
+  /* Before the list is loaded, so that restored downloads already wait
+   * on a metered connection. */
+  g_object_bind_property (g_network_monitor_get_default (), "network-metered", self->manager,
+                          "metered", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (g_network_monitor_get_default (), "network-available", self->manager,
+                          "network-available", G_BINDING_SYNC_CREATE);
+  self->power_monitor = g_power_profile_monitor_dup_default ();
   g_signal_connect_object (self->manager, "notify::busy", G_CALLBACK (on_busy_changed), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->manager, "item-done", G_CALLBACK (on_item_done), self,
@@ -271,6 +585,9 @@ dp_app_application_shutdown (GApplication *application)
   if (self->inhibit_cookie != 0)
     gtk_application_uninhibit (GTK_APPLICATION (self), self->inhibit_cookie);
   self->inhibit_cookie = 0;
+  if (self->held)
+    g_application_release (application);
+  self->held = FALSE;
 
   G_APPLICATION_CLASS (dp_app_application_parent_class)->shutdown (application);
 }
@@ -318,6 +635,12 @@ dp_app_application_dispose (GObject *object)
 
   g_clear_object (&self->manager);
   g_clear_object (&self->settings);
+  g_clear_object (&self->power_monitor);
+#ifdef HAVE_LIBPORTAL
+  g_clear_object (&self->portal);
+#endif
+  g_clear_pointer (&self->notification_ids, g_ptr_array_unref);
+  g_clear_pointer (&self->pending_retries, g_ptr_array_unref);
 
   G_OBJECT_CLASS (dp_app_application_parent_class)->dispose (object);
 }
@@ -338,6 +661,8 @@ dp_app_application_class_init (DpAppApplicationClass *klass)
 static void
 dp_app_application_init (DpAppApplication *self)
 {
+  self->notification_ids = g_ptr_array_new_with_free_func (g_free);
+  self->pending_retries = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
 }
 
 /**
@@ -361,4 +686,29 @@ dp_app_application_get_manager (DpAppApplication *self)
 {
   g_return_val_if_fail (DP_APP_IS_APPLICATION (self), NULL);
   return self->manager;
+}
+
+/**
+ * dp_app_application_dup_notification_ids:
+ *
+ * The notifications sent and not withdrawn yet, which the application
+ * withdraws when the user looks at the window. Without a session bus
+ * they are only remembered, which is also how the tests see them.
+ *
+ * Returns: (transfer full): their ids, %NULL-terminated
+ */
+char **
+dp_app_application_dup_notification_ids (DpAppApplication *self)
+{
+  GStrvBuilder *builder;
+  char **ids;
+
+  g_return_val_if_fail (DP_APP_IS_APPLICATION (self), NULL);
+
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < self->notification_ids->len; i++)
+    g_strv_builder_add (builder, g_ptr_array_index (self->notification_ids, i));
+  ids = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return ids;
 }

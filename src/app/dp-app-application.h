@@ -12,5 +12,6 @@ G_DECLARE_FINAL_TYPE (DpAppApplication, dp_app_application, DP_APP, APPLICATION,
 
 DpAppApplication *dp_app_application_new         (void);
 DpAppManager     *dp_app_application_get_manager (DpAppApplication *self);
+char            **dp_app_application_dup_notification_ids (DpAppApplication *self);
 
 G_END_DECLS

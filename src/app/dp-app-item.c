@@ -701,6 +701,22 @@ dp_app_item_get_insecure_failure (DpAppItem *self)
 }
 
 /**
+ * dp_app_item_get_failure_code:
+ *
+ * Returns: the #DpError code of the failure, while the item stands
+ *   failed, or -1 (also for an error outside %DP_ERROR)
+ */
+int
+dp_app_item_get_failure_code (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), -1);
+
+  if (self->status != DP_APP_ITEM_FAILED || self->running)
+    return -1;
+  return self->error_code;
+}
+
+/**
  * dp_app_item_allow_insecure:
  *
  * The user's explicit choice after a failure reported by

@@ -49,6 +49,7 @@ GIcon           *dp_app_item_get_icon         (DpAppItem   *self);
 DpAppItemStatus  dp_app_item_get_status       (DpAppItem   *self);
 const char      *dp_app_item_get_error        (DpAppItem   *self);
 int              dp_app_item_get_insecure_failure (DpAppItem *self);
+int              dp_app_item_get_failure_code     (DpAppItem *self);
 void             dp_app_item_allow_insecure       (DpAppItem *self);
 gboolean         dp_app_item_is_insecure          (DpAppItem *self);
 gint64           dp_app_item_get_size         (DpAppItem   *self);

@@ -5,6 +5,7 @@
 
 #include "dp-app-file-ops.h"
 #include "dp-app-manager.h"
+#include "dp-error.h"
 
 #define DEFAULT_MAX_ACTIVE 3
 #define MAX_MAX_ACTIVE 20
@@ -66,6 +67,18 @@ struct _DpAppManager
   guint last_removal_id;
   gboolean loaded;
   gboolean shutting_down;
+
+  /* The network as GNetworkMonitor sees it, and the user's choice about
+   * metered connections: plain properties that the application binds,
+   * so that the tests can set them. */
+  gboolean metered;
+  gboolean download_on_metered;
+  gboolean network_available;
+  /* The items this manager paused because the connection is metered
+   * (each holds a reference): only these resume when it no longer is,
+   * not the ones the user paused. */
+  GHashTable *metered_paused;
+  gboolean paused_on_metered;
 };
 
 G_DEFINE_FINAL_TYPE (DpAppManager, dp_app_manager, G_TYPE_OBJECT)
@@ -77,6 +90,10 @@ enum {
   PROP_MAX_ACTIVE,
   PROP_BUSY,
   PROP_LOADED,
+  PROP_METERED,
+  PROP_DOWNLOAD_ON_METERED,
+  PROP_NETWORK_AVAILABLE,
+  PROP_PAUSED_ON_METERED,
   N_PROPS
 };
 
@@ -171,6 +188,113 @@ schedule_queue (DpAppManager *self)
     self->queue_idle_id = g_idle_add (process_queue, self);
 }
 
+/* Metered connections ---------------------------------------------- */
+
+static gboolean
+holds_for_metered (DpAppManager *self)
+{
+  return self->metered && !self->download_on_metered;
+}
+
+static void
+update_paused_on_metered (DpAppManager *self)
+{
+  gboolean paused = g_hash_table_size (self->metered_paused) > 0;
+
+  if (self->paused_on_metered == paused)
+    return;
+  self->paused_on_metered = paused;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED_ON_METERED]);
+}
+
+/* An item the manager paused that the user resumed, or that finished
+ * while it was being stopped, is no longer the manager's to resume. */
+static void
+forget_metered_pause (DpAppManager *self,
+                      DpAppItem    *item)
+{
+  if (dp_app_item_get_status (item) == DP_APP_ITEM_PAUSED ||
+      !g_hash_table_remove (self->metered_paused, item))
+    return;
+  update_paused_on_metered (self);
+}
+
+static void
+pause_for_metered (DpAppManager *self,
+                   DpAppItem    *item)
+{
+  if (!dp_app_item_is_running (item) && dp_app_item_get_status (item) != DP_APP_ITEM_QUEUED)
+    return;
+  dp_app_item_pause (item);
+  if (!g_hash_table_contains (self->metered_paused, item))
+    g_hash_table_add (self->metered_paused, g_object_ref (item));
+}
+
+/* Pauses what runs or waits to run. What the user starts afterwards,
+ * with the notice in front of them, runs: that is their choice. */
+static void
+pause_all_for_metered (DpAppManager *self)
+{
+  guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->items));
+
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(DpAppItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
+      pause_for_metered (self, item);
+    }
+  update_paused_on_metered (self);
+}
+
+static void
+resume_metered_paused (DpAppManager *self)
+{
+  g_autoptr(GHashTable) paused = g_steal_pointer (&self->metered_paused);
+  guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->items));
+
+  self->metered_paused = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  /* In list order, which is the order of the queue. */
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(DpAppItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
+
+      if (g_hash_table_contains (paused, item))
+        dp_app_item_resume (item);
+    }
+  update_paused_on_metered (self);
+}
+
+static void
+set_metered_hold (DpAppManager *self,
+                  gboolean      was_holding)
+{
+  if (was_holding == holds_for_metered (self))
+    return;
+  if (holds_for_metered (self))
+    pause_all_for_metered (self);
+  else
+    resume_metered_paused (self);
+}
+
+/* Downloads that failed because the network went away try again once it
+ * is back, as the user would have to otherwise. */
+static void
+retry_network_failures (DpAppManager *self)
+{
+  guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->items));
+
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(DpAppItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
+
+      if (dp_app_item_get_failure_code (item) != DP_ERROR_NETWORK)
+        continue;
+      dp_app_item_resume (item);
+      if (holds_for_metered (self))
+        pause_for_metered (self, item);
+    }
+  update_paused_on_metered (self);
+}
+
 static void
 on_item_running (DpAppItem    *item,
                  GParamSpec   *pspec,
@@ -199,6 +323,8 @@ on_item_status (DpAppItem    *item,
                 DpAppManager *self)
 {
   DpAppItemStatus status = dp_app_item_get_status (item);
+
+  forget_metered_pause (self, item);
 
   /* Only a download that ran in this session ends worth a word. */
   if (dp_app_item_is_running (item) &&
@@ -240,6 +366,9 @@ unwatch_item (DpAppManager *self,
 {
   g_signal_handlers_disconnect_by_data (item, self);
   count_item (self, item, FALSE);
+  /* Nothing to resume once the network is cheap again. */
+  if (g_hash_table_remove (self->metered_paused, item))
+    update_paused_on_metered (self);
   if (dp_app_item_is_running (item))
     {
       /* It no longer holds a slot, though the engine takes a moment. */
@@ -274,6 +403,7 @@ dp_app_manager_dispose (GObject *object)
   if (self->store != NULL)
     dp_app_store_set_snapshot_func (self->store, NULL, NULL);
   g_clear_object (&self->store);
+  g_clear_pointer (&self->metered_paused, g_hash_table_unref);
   g_clear_object (&self->items);
   g_clear_object (&self->engine);
 
@@ -315,6 +445,18 @@ dp_app_manager_get_property (GObject    *object,
     case PROP_LOADED:
       g_value_set_boolean (value, self->loaded);
       break;
+    case PROP_METERED:
+      g_value_set_boolean (value, self->metered);
+      break;
+    case PROP_DOWNLOAD_ON_METERED:
+      g_value_set_boolean (value, self->download_on_metered);
+      break;
+    case PROP_NETWORK_AVAILABLE:
+      g_value_set_boolean (value, self->network_available);
+      break;
+    case PROP_PAUSED_ON_METERED:
+      g_value_set_boolean (value, self->paused_on_metered);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -355,6 +497,28 @@ dp_app_manager_set_property (GObject      *object,
           g_object_notify_by_pspec (object, pspec);
         }
       break;
+    case PROP_METERED:
+    case PROP_DOWNLOAD_ON_METERED:
+      {
+        gboolean *field = prop_id == PROP_METERED ? &self->metered : &self->download_on_metered;
+        gboolean was_holding = holds_for_metered (self);
+
+        if (*field == g_value_get_boolean (value))
+          break;
+        *field = g_value_get_boolean (value);
+        set_metered_hold (self, was_holding);
+        g_object_notify_by_pspec (object, pspec);
+      }
+      break;
+    case PROP_NETWORK_AVAILABLE:
+      if (self->network_available != g_value_get_boolean (value))
+        {
+          self->network_available = g_value_get_boolean (value);
+          if (self->network_available)
+            retry_network_failures (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -387,6 +551,25 @@ dp_app_manager_class_init (DpAppManagerClass *klass)
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_LOADED] =
     g_param_spec_boolean ("loaded", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* GNetworkMonitor:network-metered, bound by the application. While it
+   * holds and #DpAppManager:download-on-metered does not, the manager
+   * pauses running and queued downloads, and resumes those (only those)
+   * when either changes. */
+  properties[PROP_METERED] =
+    g_param_spec_boolean ("metered", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DOWNLOAD_ON_METERED] =
+    g_param_spec_boolean ("download-on-metered", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* GNetworkMonitor:network-available: when it comes back, downloads
+   * that failed on a network error try again. */
+  properties[PROP_NETWORK_AVAILABLE] =
+    g_param_spec_boolean ("network-available", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Whether downloads wait because the connection is metered. */
+  properties[PROP_PAUSED_ON_METERED] =
+    g_param_spec_boolean ("paused-on-metered", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -449,6 +632,8 @@ dp_app_manager_init (DpAppManager *self)
   self->directory = g_strdup ("");
   self->segments = DP_DOWNLOAD_DEFAULT_SEGMENTS;
   self->max_active = DEFAULT_MAX_ACTIVE;
+  self->network_available = TRUE;
+  self->metered_paused = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
 }
 
 static GVariant *
@@ -1105,6 +1290,10 @@ on_loaded (GObject      *source,
    * splice, so that a list of thousands is one change for the view. */
   g_list_store_splice (self->items, 0, 0, loaded->pdata, loaded->len);
 
+  /* Restored downloads wait for an unmetered connection too. */
+  if (holds_for_metered (self))
+    pause_all_for_metered (self);
+
   self->loaded = TRUE;
   statuses_changed (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADED]);
@@ -1191,4 +1380,80 @@ dp_app_manager_shutdown (DpAppManager *self)
       g_autoptr(DpAppItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
       dp_app_item_stop_for_quit (item);
     }
+}
+
+/**
+ * dp_app_manager_use_fewer_connections:
+ * @per_download: connections a download may use
+ *
+ * Saves power and data for the rest of the session: new downloads use
+ * at most @per_download connections (not more than they would have),
+ * and the engine shares at most that many per running download among
+ * the running ones, which takes effect at once.
+ */
+void
+dp_app_manager_use_fewer_connections (DpAppManager *self,
+                                      guint         per_download)
+{
+  DpEngine *engine;
+  guint total;
+
+  g_return_if_fail (DP_APP_IS_MANAGER (self));
+  g_return_if_fail (per_download >= DP_DOWNLOAD_MIN_SEGMENTS);
+
+  if (self->segments == DP_DOWNLOAD_SEGMENTS_AUTO || self->segments > per_download)
+    g_object_set (self, "segments", per_download, NULL);
+
+  engine = self->engine;
+  total = per_download * self->max_active;
+  if (dp_engine_get_max_connections (engine) > total)
+    dp_engine_set_max_connections (engine, total);
+}
+
+/* Whether downloads wait for an unmetered connection. */
+gboolean
+dp_app_manager_get_paused_on_metered (DpAppManager *self)
+{
+  g_return_val_if_fail (DP_APP_IS_MANAGER (self), FALSE);
+  return self->paused_on_metered;
+}
+
+/**
+ * dp_app_manager_find:
+ * @url: the address of a download
+ * @path: (nullable): its file, or %NULL for one that has none yet
+ *
+ * Finds a download by what identifies it across restarts, for actions
+ * that outlive the process, like a notification's buttons. A failed
+ * download wins over another one of the same address and file.
+ *
+ * Returns: (transfer none) (nullable): the item
+ */
+DpAppItem *
+dp_app_manager_find (DpAppManager *self,
+                     const char   *url,
+                     const char   *path)
+{
+  guint n_items;
+  DpAppItem *found = NULL;
+
+  g_return_val_if_fail (DP_APP_IS_MANAGER (self), NULL);
+  g_return_val_if_fail (url != NULL, NULL);
+
+  if (path != NULL && *path == '\0')
+    path = NULL;
+  n_items = g_list_model_get_n_items (G_LIST_MODEL (self->items));
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(DpAppItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
+
+      if (g_strcmp0 (dp_app_item_get_url (item), url) != 0 ||
+          g_strcmp0 (dp_app_item_get_path (item), path) != 0)
+        continue;
+      if (dp_app_item_get_status (item) == DP_APP_ITEM_FAILED)
+        return item;
+      if (found == NULL)
+        found = item;
+    }
+  return found;
 }

@@ -58,4 +58,11 @@ gboolean      dp_app_manager_load_finish            (DpAppManager        *self,
 GVariant     *dp_app_manager_serialize              (DpAppManager        *self);
 void          dp_app_manager_shutdown               (DpAppManager        *self);
 
+gboolean      dp_app_manager_get_paused_on_metered  (DpAppManager        *self);
+void          dp_app_manager_use_fewer_connections  (DpAppManager        *self,
+                                                     guint                per_download);
+DpAppItem    *dp_app_manager_find                   (DpAppManager        *self,
+                                                     const char          *url,
+                                                     const char          *path);
+
 G_END_DECLS

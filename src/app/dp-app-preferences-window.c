@@ -23,6 +23,7 @@ struct _DpAppPreferencesWindow
   GtkSpinButton *speed_spin;
   GtkSpinButton *max_active_spin;
   GtkSwitch *notify_switch;
+  GtkSwitch *metered_switch;
 
   /* Set while the controls are made to show the settings, so that their
    * signals do not write back what was just read. */
@@ -190,6 +191,7 @@ dp_app_preferences_window_class_init (DpAppPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, speed_spin);
   gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, max_active_spin);
   gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, notify_switch);
+  gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, metered_switch);
   gtk_widget_class_bind_template_callback (widget_class, on_folder_row_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_reset_folder_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_automatic_changed);
@@ -236,6 +238,8 @@ dp_app_preferences_window_new (GtkWindow *parent,
                    gtk_spin_button_get_adjustment (self->max_active_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "notify-on-completion", self->notify_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "download-on-metered", self->metered_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
   g_signal_connect_object (settings, "changed::download-folder",
                            G_CALLBACK (update_folder), self, G_CONNECT_SWAPPED);

@@ -54,7 +54,16 @@ struct _DpAppWindow
   guint reveal_tick_id;
   guint summary_id;
   GArray *held_removals;     /* ids of the removals our toasts offer to undo */
+
+  /* The notices above the list. */
+  GtkRevealer *power_saver_revealer;
+  GtkRevealer *metered_revealer;
+  gboolean power_saver;
+  gboolean fewer_connections;
 };
+
+/* Connections per download while the system saves power. */
+#define POWER_SAVER_CONNECTIONS 4
 
 /* A list view makes a row for every item near the top as soon as it
  * sees them: for a long saved list, a couple of hundred rows and a few
@@ -70,6 +79,7 @@ G_DEFINE_FINAL_TYPE (DpAppWindow, dp_app_window, ADW_TYPE_APPLICATION_WINDOW)
 enum {
   PROP_0,
   PROP_MANAGER,
+  PROP_POWER_SAVER,
   N_PROPS
 };
 
@@ -713,6 +723,31 @@ on_drop (GtkDropTarget *target,
   return TRUE;
 }
 
+/* Notices ------------------------------------------------------------ */
+
+static void
+update_power_saver_notice (DpAppWindow *self)
+{
+  /* Once acted on, it has said what it had to say. */
+  gtk_revealer_set_reveal_child (self->power_saver_revealer,
+                                 self->power_saver && !self->fewer_connections);
+}
+
+static void
+on_fewer_connections_clicked (DpAppWindow *self)
+{
+  dp_app_manager_use_fewer_connections (self->manager, POWER_SAVER_CONNECTIONS);
+  self->fewer_connections = TRUE;
+  update_power_saver_notice (self);
+}
+
+static void
+on_download_anyway_clicked (DpAppWindow *self)
+{
+  /* For this session: the preference stays as the user set it. */
+  g_object_set (self->manager, "download-on-metered", TRUE, NULL);
+}
+
 static void
 dp_app_window_constructed (GObject *object)
 {
@@ -754,6 +789,9 @@ dp_app_window_constructed (GObject *object)
   update_page (self);
   update_actions (self);
   on_busy_changed (self);
+
+  g_object_bind_property (self->manager, "paused-on-metered", self->metered_revealer,
+                          "reveal-child", G_BINDING_SYNC_CREATE);
 }
 
 static void
@@ -800,6 +838,9 @@ dp_app_window_get_property (GObject    *object,
     case PROP_MANAGER:
       g_value_set_object (value, self->manager);
       break;
+    case PROP_POWER_SAVER:
+      g_value_set_boolean (value, self->power_saver);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -817,6 +858,14 @@ dp_app_window_set_property (GObject      *object,
     {
     case PROP_MANAGER:
       self->manager = g_value_dup_object (value);
+      break;
+    case PROP_POWER_SAVER:
+      if (self->power_saver != g_value_get_boolean (value))
+        {
+          self->power_saver = g_value_get_boolean (value);
+          update_power_saver_notice (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -842,6 +891,11 @@ dp_app_window_class_init (DpAppWindowClass *klass)
   properties[PROP_MANAGER] =
     g_param_spec_object ("manager", NULL, NULL, DP_APP_TYPE_MANAGER,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /* GPowerProfileMonitor:power-saver-enabled, bound by the application:
+   * the window offers to use fewer connections. */
+  properties[PROP_POWER_SAVER] =
+    g_param_spec_boolean ("power-saver", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -858,6 +912,10 @@ dp_app_window_class_init (DpAppWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_stop_search);
   gtk_widget_class_bind_template_callback (widget_class, on_filter_selected);
   gtk_widget_class_bind_template_callback (widget_class, on_activate);
+  gtk_widget_class_bind_template_child (widget_class, DpAppWindow, power_saver_revealer);
+  gtk_widget_class_bind_template_child (widget_class, DpAppWindow, metered_revealer);
+  gtk_widget_class_bind_template_callback (widget_class, on_fewer_connections_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_download_anyway_clicked);
 
   gtk_widget_class_install_action (widget_class, "win.add", NULL, add_action);
   gtk_widget_class_install_action (widget_class, "win.paste", NULL, paste_action);
