@@ -41,7 +41,7 @@ struct _DpAppApplication
   GPtrArray *notification_ids;
   /* Retries asked for before the saved list was read, as (ss). */
   GPtrArray *pending_retries;
-  GtkWindow *quit_dialog;
+  GObject *quit_dialog;  /* while it asks */
 };
 
 G_DEFINE_FINAL_TYPE (DpAppApplication, dp_app_application, ADW_TYPE_APPLICATION)
@@ -370,7 +370,7 @@ activate_action (GSimpleAction *action,
 }
 
 static void
-on_quit_response (AdwMessageDialog *dialog,
+on_quit_response (GObject          *dialog,
                   const char       *response,
                   DpAppApplication *self)
 {
@@ -390,7 +390,8 @@ quit_action (GSimpleAction *action,
   DpAppApplication *self = user_data;
   guint n_running = dp_app_manager_get_n_running (self->manager);
   DpAppWindow *window;
-  AdwMessageDialog *dialog;
+  g_autofree char *body = NULL;
+  GObject *dialog;
 
   if (n_running == 0)
     {
@@ -398,34 +399,29 @@ quit_action (GSimpleAction *action,
       return;
     }
 
+  window = ensure_window (self);
+  gtk_window_present (GTK_WINDOW (window));
   if (self->quit_dialog != NULL)
     {
-      gtk_window_present (self->quit_dialog);
+      dp_app_alert_raise (self->quit_dialog);
       return;
     }
 
-  window = ensure_window (self);
-  gtk_window_present (GTK_WINDOW (window));
-  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (window),
-                                                       _("Stop Downloads?"), NULL));
-  adw_message_dialog_format_body (dialog,
-                                  ngettext ("%u download will stop. It resumes the next time "
-                                            "Downpour starts.",
-                                            "%u downloads will stop. They resume the next time "
-                                            "Downpour starts.",
-                                            n_running),
-                                  n_running);
-  adw_message_dialog_add_responses (dialog,
-                                    "cancel", _("_Cancel"),
-                                    "quit", _("_Quit"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (dialog, "quit", ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
+  body = g_strdup_printf (ngettext ("%u download will stop. It resumes the next time "
+                                    "Downpour starts.",
+                                    "%u downloads will stop. They resume the next time "
+                                    "Downpour starts.",
+                                    n_running),
+                          n_running);
+  dialog = dp_app_alert_new (_("Stop Downloads?"), body);
+  dp_app_alert_add_response (dialog, "cancel", _("_Cancel"), ADW_RESPONSE_DEFAULT);
+  dp_app_alert_add_response (dialog, "quit", _("_Quit"), ADW_RESPONSE_DESTRUCTIVE);
+  dp_app_alert_set_default_response (dialog, "cancel");
+  dp_app_alert_set_close_response (dialog, "cancel");
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_quit_response), self, 0);
 
-  g_set_weak_pointer (&self->quit_dialog, GTK_WINDOW (dialog));
-  gtk_window_present (GTK_WINDOW (dialog));
+  g_set_weak_pointer (&self->quit_dialog, dialog);
+  dp_app_alert_present (dialog, GTK_WIDGET (window));
 }
 
 static void

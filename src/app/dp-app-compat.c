@@ -85,6 +85,20 @@ dp_app_alert_present (GObject   *alert,
   g_object_unref (alert);
 }
 
+void
+dp_app_alert_raise (GObject *alert)
+{
+#if HAVE_ADW_DIALOGS
+  /* A dialog inside its window: presenting the window showed it. */
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (alert));
+
+  if (GTK_IS_WINDOW (root))
+    gtk_window_present (GTK_WINDOW (root));
+#else
+  gtk_window_present (GTK_WINDOW (alert));
+#endif
+}
+
 /* About */
 
 GObject *

@@ -26,6 +26,8 @@ void     dp_app_alert_set_close_response   (GObject               *alert,
                                             const char            *id);
 void     dp_app_alert_present              (GObject               *alert,
                                             GtkWidget             *parent);
+/* Brings an alert that is already shown to the front. */
+void     dp_app_alert_raise                (GObject               *alert);
 
 /* The about dialog: AdwAboutDialog (≥ 1.5), else AdwAboutWindow. The
  * properties the app sets have the same names in both. */
