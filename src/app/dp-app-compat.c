@@ -391,6 +391,38 @@ dp_app_choose_folder_finish (GAsyncResult  *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* Bars */
+
+void
+dp_app_use_toolbar_view (AdwApplicationWindow *window,
+                         GtkBox               *box,
+                         GtkWidget            *content)
+{
+#if HAVE_ADW_BREAKPOINTS
+  AdwToolbarView *view = ADW_TOOLBAR_VIEW (adw_toolbar_view_new ());
+  GtkWidget *child;
+
+  /* The bars keep their order; the view draws them as one top edge. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (box))) != NULL)
+    {
+      g_object_ref (child);
+      gtk_box_remove (box, child);
+      if (child == content)
+        adw_toolbar_view_set_content (view, child);
+      else
+        adw_toolbar_view_add_top_bar (view, child);
+      g_object_unref (child);
+      if (child == content)
+        break;
+    }
+  adw_application_window_set_content (window, GTK_WIDGET (view));
+#else
+  (void) window;
+  (void) box;
+  (void) content;
+#endif
+}
+
 /* Narrow windows */
 
 typedef struct

@@ -55,6 +55,13 @@ void     dp_app_choose_folder_async        (GtkWindow             *parent,
 GFile   *dp_app_choose_folder_finish       (GAsyncResult          *result,
                                             GError               **error);
 
+/* Where libadwaita has AdwToolbarView (≥ 1.4), puts the window's bars
+ * into one: @box is the window's vertical content box, whose children
+ * before @content are bars on top. On 1.2 the box stays as it is. */
+void     dp_app_use_toolbar_view           (AdwApplicationWindow  *window,
+                                            GtkBox                *box,
+                                            GtkWidget             *content);
+
 /* Calls @apply with TRUE when @window becomes narrower than @max_width
  * pixels and with FALSE when it is wide again: an AdwBreakpoint
  * (libadwaita ≥ 1.4), else the window's width as it is allocated. */

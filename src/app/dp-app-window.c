@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "dp-app-compat.h"
 #include "dp-app-download-row.h"
 #include "dp-app-file-ops.h"
 #include "dp-app-format.h"
@@ -37,6 +38,7 @@ struct _DpAppWindow
 
   DpAppManager *manager;
 
+  GtkBox *content_box;
   AdwToastOverlay *toast_overlay;
   AdwWindowTitle *window_title;
   GtkToggleButton *search_button;
@@ -900,6 +902,7 @@ dp_app_window_class_init (DpAppWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/downpour/Downpour/dp-app-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, DpAppWindow, content_box);
   gtk_widget_class_bind_template_child (widget_class, DpAppWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, DpAppWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, DpAppWindow, list_view);
@@ -956,6 +959,8 @@ dp_app_window_init (DpAppWindow *self)
   };
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  dp_app_use_toolbar_view (ADW_APPLICATION_WINDOW (self), self->content_box,
+                           GTK_WIDGET (self->toast_overlay));
   self->held_removals = g_array_new (FALSE, FALSE, sizeof (guint));
 
   g_object_bind_property (self->search_button, "active", self->search_bar, "search-mode-enabled",
