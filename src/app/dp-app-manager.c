@@ -626,3 +626,19 @@ dp_app_manager_shutdown (DpAppManager *self)
       dp_app_item_stop_for_quit (item);
     }
 }
+
+/**
+ * dp_app_manager_cancel:
+ * @item: an item of the list
+ *
+ * Stops @item for good and deletes what it downloaded so far.
+ */
+void
+dp_app_manager_cancel (DpAppManager *self,
+                       DpAppItem    *item)
+{
+  g_return_if_fail (DP_APP_IS_MANAGER (self));
+  g_return_if_fail (DP_APP_IS_ITEM (item));
+
+  dp_app_item_cancel (item);
+}

@@ -43,5 +43,7 @@ gboolean      dp_app_manager_load_finish            (DpAppManager        *self,
                                                      GError             **error);
 GVariant     *dp_app_manager_serialize              (DpAppManager        *self);
 void          dp_app_manager_shutdown               (DpAppManager        *self);
+void          dp_app_manager_cancel                 (DpAppManager        *self,
+                                                     DpAppItem           *item);
 
 G_END_DECLS
