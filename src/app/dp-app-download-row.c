@@ -745,6 +745,9 @@ dp_app_download_row_set_item (DpAppDownloadRow *self,
 
   g_signal_connect (item, "notify::display-name", G_CALLBACK (on_name_changed), self);
   g_signal_connect (item, "notify::status", G_CALLBACK (on_status_changed), self);
+  /* A failure on a security check counts once the item stopped, after
+   * its final status. */
+  g_signal_connect (item, "notify::running", G_CALLBACK (on_status_changed), self);
   g_signal_connect (item, "notify::path", G_CALLBACK (on_status_changed), self);
   g_signal_connect (item, "notify::error", G_CALLBACK (on_status_changed), self);
   g_signal_connect (item, "notify::rate-limit", G_CALLBACK (on_status_changed), self);
