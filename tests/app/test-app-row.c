@@ -804,6 +804,102 @@ test_bar (void **state)
   g_object_unref (bar);
 }
 
+static void
+count_nodes (GskRenderNode *node,
+             guint         *borders,
+             guint         *repeats)
+{
+  switch (gsk_render_node_get_node_type (node))
+    {
+    case GSK_CONTAINER_NODE:
+      for (guint i = 0; i < gsk_container_node_get_n_children (node); i++)
+        count_nodes (gsk_container_node_get_child (node, i), borders, repeats);
+      break;
+    case GSK_ROUNDED_CLIP_NODE:
+      count_nodes (gsk_rounded_clip_node_get_child (node), borders, repeats);
+      break;
+    case GSK_CLIP_NODE:
+      count_nodes (gsk_clip_node_get_child (node), borders, repeats);
+      break;
+    case GSK_REPEAT_NODE:
+      (*repeats)++;
+      count_nodes (gsk_repeat_node_get_child (node), borders, repeats);
+      break;
+    case GSK_BORDER_NODE:
+      (*borders)++;
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+draw_bar (DpAppSegmentMap *bar,
+          guint           *borders,
+          guint           *repeats)
+{
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+
+  GTK_WIDGET_GET_CLASS (bar)->snapshot (GTK_WIDGET (bar), snapshot);
+  node = gtk_snapshot_free_to_node (snapshot);
+  *borders = *repeats = 0;
+  if (node != NULL)
+    count_nodes (node, borders, repeats);
+}
+
+static gboolean
+is_allocated (gpointer widget)
+{
+  return gtk_widget_get_width (widget) >= 300;
+}
+
+static gboolean
+is_high_contrast (gpointer data)
+{
+  return adw_style_manager_get_high_contrast (adw_style_manager_get_default ()) ==
+         GPOINTER_TO_INT (data);
+}
+
+/* Parts being downloaded are striped, not only tinted; the
+ * high-contrast setting outlines the bar and those parts. */
+static void
+test_bar_high_contrast (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(GSettings) a11y = g_settings_new ("org.gnome.desktop.a11y.interface");
+  GtkWidget *bar = dp_app_segment_map_new ();
+  g_autoptr(GArray) segments = g_array_new (FALSE, FALSE, sizeof (DpSegmentInfo));
+  DpSegmentInfo parts[] = {
+    { 0, 300, 300, FALSE },
+    { 300, 400, 600, TRUE },
+    { 600, 650, 1000, TRUE },
+  };
+  guint borders, repeats;
+
+  g_array_append_vals (segments, parts, G_N_ELEMENTS (parts));
+  gtk_widget_set_size_request (bar, 300, -1);
+  gtk_window_set_child (GTK_WINDOW (f->window), bar);
+  dp_app_segment_map_set_progress (DP_APP_SEGMENT_MAP (bar), segments, 1000, 450);
+  dp_app_test_wait_until (is_allocated, bar, 10);
+
+  g_settings_set_boolean (a11y, "high-contrast", FALSE);
+  dp_app_test_wait_until (is_high_contrast, GINT_TO_POINTER (FALSE), 10);
+  draw_bar (DP_APP_SEGMENT_MAP (bar), &borders, &repeats);
+  assert_int_equal (repeats, 2);
+  assert_int_equal (borders, 0);
+
+  g_settings_set_boolean (a11y, "high-contrast", TRUE);
+  dp_app_test_wait_until (is_high_contrast, GINT_TO_POINTER (TRUE), 10);
+  draw_bar (DP_APP_SEGMENT_MAP (bar), &borders, &repeats);
+  assert_int_equal (repeats, 2);
+  /* The bar, and each part a connection works on. */
+  assert_int_equal (borders, 3);
+
+  g_settings_set_boolean (a11y, "high-contrast", FALSE);
+  dp_app_test_wait_until (is_high_contrast, GINT_TO_POINTER (FALSE), 10);
+}
+
 int
 main (void)
 {
@@ -822,6 +918,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_fits_360, setup, teardown),
     cmocka_unit_test_setup_teardown (test_accessible_labels, setup, teardown),
     cmocka_unit_test_setup_teardown (test_bar, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_bar_high_contrast, setup, teardown),
     cmocka_unit_test_setup_teardown (test_cancel_and_remove_at_once, setup, teardown),
     cmocka_unit_test_setup_teardown (test_menu_items, setup, teardown),
     cmocka_unit_test_setup_teardown (test_menu_made_when_opened, setup, teardown),
