@@ -70,9 +70,9 @@ struct _DpAppDownloadRow
   GtkImage *icon;
   GtkLabel *name_label;
   DpAppSegmentMap *bar;
-  GtkLabel *status_label;
+  GtkInscription *status_label;
   GtkWidget *insecure_icon;
-  GtkLabel *details_label;
+  GtkInscription *details_label;
   GtkWidget *pause_button;
   GtkWidget *resume_button;
   GtkWidget *retry_button;
@@ -131,16 +131,6 @@ format_status (DpAppItem *item)
   return g_strdup_printf ("%s · %s", text, limited);
 }
 
-/* GtkLabel lays its text out again and queues a resize on every set,
- * even of the same text. */
-static void
-set_label_if_changed (GtkLabel   *label,
-                      const char *text)
-{
-  if (g_strcmp0 (gtk_label_get_label (label), text) != 0)
-    gtk_label_set_label (label, text);
-}
-
 /* A hidden widget is set visible again only when it changes: showing
  * queues a resize even of a visible widget. */
 static void
@@ -196,7 +186,7 @@ update_accessible_label (DpAppDownloadRow *self)
     return;
   /* Translators: a download in the list: its file name, then its status. */
   label = g_strdup_printf (_("%s, %s"), dp_app_item_get_display_name (self->item),
-                           gtk_label_get_label (self->status_label));
+                           gtk_inscription_get_text (self->status_label));
   if (g_strcmp0 (label, self->accessible_label) == 0)
     return;
   g_free (self->accessible_label);
@@ -231,7 +221,7 @@ update_details (DpAppDownloadRow *self)
 {
   g_autofree char *details = format_details (self->item);
 
-  set_label_if_changed (self->details_label, details);
+  gtk_inscription_set_text (self->details_label, details);
 }
 
 static void
@@ -276,7 +266,7 @@ update_status (DpAppDownloadRow *self)
   gboolean insecure_failure = dp_app_item_get_insecure_failure (item) >= 0;
   RowActions enabled = 0;
 
-  set_label_if_changed (self->status_label, status_text);
+  gtk_inscription_set_text (self->status_label, status_text);
   if (status != self->shown_status)
     {
       if (status == DP_APP_ITEM_FAILED)
@@ -395,24 +385,36 @@ on_name_query_tooltip (GtkWidget        *widget,
   return TRUE;
 }
 
+/* Whether @text, laid out as @widget would, is wider than it. */
+static gboolean
+is_cut_off (GtkWidget  *widget,
+            const char *text)
+{
+  g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, text);
+  int width;
+
+  pango_layout_get_pixel_size (layout, &width, NULL);
+  return width > gtk_widget_get_width (widget);
+}
+
 /* A failure's reason, a speed limit or the numbers may be cut off in
  * a narrow row. */
 static gboolean
-on_label_query_tooltip (GtkWidget        *widget,
-                        int               x,
-                        int               y,
-                        gboolean          keyboard_mode,
-                        GtkTooltip       *tooltip,
-                        DpAppDownloadRow *self)
+on_text_query_tooltip (GtkWidget        *widget,
+                       int               x,
+                       int               y,
+                       gboolean          keyboard_mode,
+                       GtkTooltip       *tooltip,
+                       DpAppDownloadRow *self)
 {
-  GtkLabel *label = GTK_LABEL (widget);
+  const char *text = gtk_inscription_get_text (GTK_INSCRIPTION (widget));
 
-  if (self->item == NULL || *gtk_label_get_label (label) == '\0')
+  if (self->item == NULL || text == NULL || *text == '\0')
     return FALSE;
-  if (!(label == self->status_label && self->shown_status == DP_APP_ITEM_FAILED) &&
-      !pango_layout_is_ellipsized (gtk_label_get_layout (label)))
+  if (!(widget == GTK_WIDGET (self->status_label) && self->shown_status == DP_APP_ITEM_FAILED) &&
+      !is_cut_off (widget, text))
     return FALSE;
-  gtk_tooltip_set_text (tooltip, gtk_label_get_label (label));
+  gtk_tooltip_set_text (tooltip, text);
   return TRUE;
 }
 
@@ -653,7 +655,7 @@ dp_app_download_row_class_init (DpAppDownloadRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, row_menu);
   gtk_widget_class_bind_template_callback (widget_class, on_name_query_tooltip);
-  gtk_widget_class_bind_template_callback (widget_class, on_label_query_tooltip);
+  gtk_widget_class_bind_template_callback (widget_class, on_text_query_tooltip);
 
   gtk_widget_class_install_action (widget_class, "row.pause", NULL, pause_action);
   gtk_widget_class_install_action (widget_class, "row.resume", NULL, resume_action);
@@ -772,14 +774,14 @@ const char *
 dp_app_download_row_get_status_text (DpAppDownloadRow *self)
 {
   g_return_val_if_fail (DP_APP_IS_DOWNLOAD_ROW (self), NULL);
-  return gtk_label_get_label (self->status_label);
+  return gtk_inscription_get_text (self->status_label);
 }
 
 const char *
 dp_app_download_row_get_details_text (DpAppDownloadRow *self)
 {
   g_return_val_if_fail (DP_APP_IS_DOWNLOAD_ROW (self), NULL);
-  return gtk_label_get_label (self->details_label);
+  return gtk_inscription_get_text (self->details_label);
 }
 
 double
