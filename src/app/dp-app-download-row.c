@@ -222,6 +222,8 @@ update_details (DpAppDownloadRow *self)
   g_autofree char *details = format_details (self->item);
 
   gtk_inscription_set_text (self->details_label, details);
+  /* Its room goes to the status, such as the reason of a failure. */
+  set_visible_if_changed (GTK_WIDGET (self->details_label), *details != '\0');
 }
 
 static void

@@ -77,7 +77,9 @@ append_rect (GtkSnapshot   *snapshot,
     gtk_snapshot_append_color (snapshot, color, &GRAPHENE_RECT_INIT (x, 0, width, height));
 }
 
-/* One repeat node, however wide: cheap for every renderer. */
+/* Diagonal stripes as one repeating gradient with hard stops, however
+ * wide: both renderers draw it directly. (A repeat node would make the
+ * GL renderer draw its child offscreen first, every frame.) */
 static void
 append_stripes (GtkSnapshot   *snapshot,
                 const GdkRGBA *color,
@@ -85,12 +87,22 @@ append_stripes (GtkSnapshot   *snapshot,
                 float          width,
                 float          height)
 {
+  const float half = STRIPE_ON / (float) STRIPE_PERIOD;
+  const GskColorStop stops[] = {
+    { 0, *color },
+    { half, *color },
+    { half, { 0, 0, 0, 0 } },
+    { 1, { 0, 0, 0, 0 } },
+  };
+
   if (width <= 0)
     return;
-  gtk_snapshot_push_repeat (snapshot, &GRAPHENE_RECT_INIT (x, 0, width, height),
-                            &GRAPHENE_RECT_INIT (x, 0, STRIPE_PERIOD, height));
-  gtk_snapshot_append_color (snapshot, color, &GRAPHENE_RECT_INIT (x, 0, STRIPE_ON, height));
-  gtk_snapshot_pop (snapshot);
+  gtk_snapshot_append_repeating_linear_gradient (snapshot,
+                                                 &GRAPHENE_RECT_INIT (x, 0, width, height),
+                                                 &GRAPHENE_POINT_INIT (x, 0),
+                                                 &GRAPHENE_POINT_INIT (x + STRIPE_PERIOD / 2.0f,
+                                                                       STRIPE_PERIOD / 2.0f),
+                                                 stops, G_N_ELEMENTS (stops));
 }
 
 static void

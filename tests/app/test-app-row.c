@@ -821,9 +821,8 @@ count_nodes (GskRenderNode *node,
     case GSK_CLIP_NODE:
       count_nodes (gsk_clip_node_get_child (node), borders, repeats);
       break;
-    case GSK_REPEAT_NODE:
+    case GSK_REPEATING_LINEAR_GRADIENT_NODE:
       (*repeats)++;
-      count_nodes (gsk_repeat_node_get_child (node), borders, repeats);
       break;
     case GSK_BORDER_NODE:
       (*borders)++;
