@@ -14,10 +14,6 @@
 #define HEIGHT 8
 /* Below this many pixels per segment, dividers would hide the data. */
 #define MIN_PIXELS_FOR_DIVIDERS 6
-/* The stripes of a part being downloaded: STRIPE_ON of every STRIPE_PERIOD
- * pixels. */
-#define STRIPE_PERIOD 4
-#define STRIPE_ON 2
 /* How much of the width the block of an unknown size takes, and how far
  * one pulse moves it. */
 #define PULSE_BLOCK 0.2
@@ -29,9 +25,11 @@
  * while the size is unknown, it is a plain progress bar that pulses.
  *
  * Colour alone does not tell the parts apart: parts on disk are filled,
- * parts a connection works on are striped, and the high-contrast style
- * outlines both the bar and those parts. It redraws only when given
- * something new, that is on progress.
+ * parts a connection works on are outlined, and the high-contrast style
+ * outlines them in the text colour and the bar as well. It draws only
+ * colour and border nodes, which every renderer has ready (a gradient
+ * or repeat node costs the GL renderer a new shader or an offscreen
+ * pass). It redraws only when given something new, that is on progress.
  */
 struct _DpAppSegmentMap
 {
@@ -77,34 +75,6 @@ append_rect (GtkSnapshot   *snapshot,
     gtk_snapshot_append_color (snapshot, color, &GRAPHENE_RECT_INIT (x, 0, width, height));
 }
 
-/* Diagonal stripes as one repeating gradient with hard stops, however
- * wide: both renderers draw it directly. (A repeat node would make the
- * GL renderer draw its child offscreen first, every frame.) */
-static void
-append_stripes (GtkSnapshot   *snapshot,
-                const GdkRGBA *color,
-                float          x,
-                float          width,
-                float          height)
-{
-  const float half = STRIPE_ON / (float) STRIPE_PERIOD;
-  const GskColorStop stops[] = {
-    { 0, *color },
-    { half, *color },
-    { half, { 0, 0, 0, 0 } },
-    { 1, { 0, 0, 0, 0 } },
-  };
-
-  if (width <= 0)
-    return;
-  gtk_snapshot_append_repeating_linear_gradient (snapshot,
-                                                 &GRAPHENE_RECT_INIT (x, 0, width, height),
-                                                 &GRAPHENE_POINT_INIT (x, 0),
-                                                 &GRAPHENE_POINT_INIT (x + STRIPE_PERIOD / 2.0f,
-                                                                       STRIPE_PERIOD / 2.0f),
-                                                 stops, G_N_ELEMENTS (stops));
-}
-
 static void
 append_outline (GtkSnapshot   *snapshot,
                 const GdkRGBA *color,
@@ -133,7 +103,7 @@ dp_app_segment_map_snapshot (GtkWidget   *widget,
   gboolean high_contrast = adw_style_manager_get_high_contrast (adw_style_manager_get_default ());
   g_autofree DpAppSegmentRect *rects = NULL;
   GskRoundedRect outline;
-  GdkRGBA fg, trough, accent, stripes, divider;
+  GdkRGBA fg, trough, accent, pending, edge, divider;
   guint n_rects;
   gboolean dividers;
 
@@ -144,8 +114,9 @@ dp_app_segment_map_snapshot (GtkWidget   *widget,
   trough = fg;
   trough.alpha *= high_contrast ? 0.25f : 0.15f;
   accent = lookup_color (widget, "accent_bg_color", "#3584e4");
-  stripes = high_contrast ? fg : accent;
-  stripes.alpha *= high_contrast ? 0.7f : 0.5f;
+  pending = accent;
+  pending.alpha *= 0.3f;
+  edge = high_contrast ? fg : accent;
   divider = lookup_color (widget, "card_bg_color", "#ffffff");
 
   gsk_rounded_rect_init_from_rect (&outline, &GRAPHENE_RECT_INIT (0, 0, width, height),
@@ -177,13 +148,13 @@ dp_app_segment_map_snapshot (GtkWidget   *widget,
         {
           const DpAppSegmentRect *r = &rects[i];
 
-          /* What a connection still has to do is striped, so that one
-           * sees where the connections are and how much each has left. */
+          /* What a connection still has to do is tinted and outlined,
+           * so that one sees where the connections are and how much
+           * each has left, also without telling colours apart. */
           if (r->active)
             {
-              append_stripes (snapshot, &stripes, r->x + r->filled, r->width - r->filled, height);
-              if (high_contrast)
-                append_outline (snapshot, &fg, r->x, r->width, height, 0);
+              append_rect (snapshot, &pending, r->x + r->filled, r->width - r->filled, height);
+              append_outline (snapshot, &edge, r->x, r->width, height, 0);
             }
           append_rect (snapshot, &accent, r->x, r->filled, height);
           if (dividers && i > 0 && r->filled < r->width)

@@ -807,25 +807,24 @@ test_bar (void **state)
 static void
 count_nodes (GskRenderNode *node,
              guint         *borders,
-             guint         *repeats)
+             GdkRGBA       *border_color)
 {
   switch (gsk_render_node_get_node_type (node))
     {
     case GSK_CONTAINER_NODE:
       for (guint i = 0; i < gsk_container_node_get_n_children (node); i++)
-        count_nodes (gsk_container_node_get_child (node, i), borders, repeats);
+        count_nodes (gsk_container_node_get_child (node, i), borders, border_color);
       break;
     case GSK_ROUNDED_CLIP_NODE:
-      count_nodes (gsk_rounded_clip_node_get_child (node), borders, repeats);
+      count_nodes (gsk_rounded_clip_node_get_child (node), borders, border_color);
       break;
     case GSK_CLIP_NODE:
-      count_nodes (gsk_clip_node_get_child (node), borders, repeats);
-      break;
-    case GSK_REPEATING_LINEAR_GRADIENT_NODE:
-      (*repeats)++;
+      count_nodes (gsk_clip_node_get_child (node), borders, border_color);
       break;
     case GSK_BORDER_NODE:
-      (*borders)++;
+      /* The first: the parts come before the bar's own outline. */
+      if ((*borders)++ == 0)
+        *border_color = gsk_border_node_get_colors (node)[0];
       break;
     default:
       break;
@@ -835,16 +834,16 @@ count_nodes (GskRenderNode *node,
 static void
 draw_bar (DpAppSegmentMap *bar,
           guint           *borders,
-          guint           *repeats)
+          GdkRGBA         *border_color)
 {
   GtkSnapshot *snapshot = gtk_snapshot_new ();
   g_autoptr(GskRenderNode) node = NULL;
 
   GTK_WIDGET_GET_CLASS (bar)->snapshot (GTK_WIDGET (bar), snapshot);
   node = gtk_snapshot_free_to_node (snapshot);
-  *borders = *repeats = 0;
+  *borders = 0;
   if (node != NULL)
-    count_nodes (node, borders, repeats);
+    count_nodes (node, borders, border_color);
 }
 
 static gboolean
@@ -860,8 +859,8 @@ is_high_contrast (gpointer data)
          GPOINTER_TO_INT (data);
 }
 
-/* Parts being downloaded are striped, not only tinted; the
- * high-contrast setting outlines the bar and those parts. */
+/* Parts being downloaded are outlined, not only tinted; the
+ * high-contrast setting outlines them in the text colour, and the bar. */
 static void
 test_bar_high_contrast (void **state)
 {
@@ -874,7 +873,8 @@ test_bar_high_contrast (void **state)
     { 300, 400, 600, TRUE },
     { 600, 650, 1000, TRUE },
   };
-  guint borders, repeats;
+  guint borders;
+  GdkRGBA edge, fg;
 
   g_array_append_vals (segments, parts, G_N_ELEMENTS (parts));
   gtk_widget_set_size_request (bar, 300, -1);
@@ -884,16 +884,19 @@ test_bar_high_contrast (void **state)
 
   g_settings_set_boolean (a11y, "high-contrast", FALSE);
   dp_app_test_wait_until (is_high_contrast, GINT_TO_POINTER (FALSE), 10);
-  draw_bar (DP_APP_SEGMENT_MAP (bar), &borders, &repeats);
-  assert_int_equal (repeats, 2);
-  assert_int_equal (borders, 0);
+  draw_bar (DP_APP_SEGMENT_MAP (bar), &borders, &edge);
+  /* Each part a connection works on. */
+  assert_int_equal (borders, 2);
+  gtk_style_context_get_color (gtk_widget_get_style_context (bar), &fg);
+  assert_false (gdk_rgba_equal (&edge, &fg));
 
   g_settings_set_boolean (a11y, "high-contrast", TRUE);
   dp_app_test_wait_until (is_high_contrast, GINT_TO_POINTER (TRUE), 10);
-  draw_bar (DP_APP_SEGMENT_MAP (bar), &borders, &repeats);
-  assert_int_equal (repeats, 2);
-  /* The bar, and each part a connection works on. */
+  draw_bar (DP_APP_SEGMENT_MAP (bar), &borders, &edge);
+  /* And the bar; all in the text colour. */
   assert_int_equal (borders, 3);
+  gtk_style_context_get_color (gtk_widget_get_style_context (bar), &fg);
+  assert_true (gdk_rgba_equal (&edge, &fg));
 
   g_settings_set_boolean (a11y, "high-contrast", FALSE);
   dp_app_test_wait_until (is_high_contrast, GINT_TO_POINTER (FALSE), 10);
