@@ -64,7 +64,6 @@ struct _DpAppDownloadRow
 
   /* What the widgets show, so that an update touches only what differs. */
   DpAppItemStatus shown_status;
-  RowActions enabled_actions;
   char *accessible_label;
 
   GtkImage *icon;
@@ -141,17 +140,15 @@ set_visible_if_changed (GtkWidget *widget,
     gtk_widget_set_visible (widget, visible);
 }
 
+/* Every action, every time: the state GTK keeps is the only one, so a
+ * menu never offers what the row's last update did not decide. */
 static void
 set_actions_enabled (DpAppDownloadRow *self,
                      RowActions        enabled)
 {
-  RowActions changed = enabled ^ self->enabled_actions;
-
   for (guint i = 0; i < G_N_ELEMENTS (row_actions); i++)
-    if (changed & row_actions[i].flag)
-      gtk_widget_action_set_enabled (GTK_WIDGET (self), row_actions[i].name,
-                                     (enabled & row_actions[i].flag) != 0);
-  self->enabled_actions = enabled;
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), row_actions[i].name,
+                                   (enabled & row_actions[i].flag) != 0);
 }
 
 static void set_button_label (GtkWidget  *button,
@@ -686,10 +683,8 @@ dp_app_download_row_init (DpAppDownloadRow *self)
   gtk_menu_button_set_create_popup_func (self->menu_button, create_menu, self, NULL);
 
   self->shown_status = NO_STATUS;
-  /* As GTK installs them. */
-  self->enabled_actions = ROW_ACTION_PAUSE | ROW_ACTION_RESUME | ROW_ACTION_RETRY |
-                          ROW_ACTION_CANCEL | ROW_ACTION_OPEN | ROW_ACTION_SHOW_IN_FOLDER |
-                          ROW_ACTION_ANYWAY | ROW_ACTION_SPEED_LIMIT | ROW_ACTION_TRASH;
+  /* GTK installs them enabled; nothing applies until there is an item. */
+  set_actions_enabled (self, 0);
 }
 
 /**
@@ -738,7 +733,10 @@ dp_app_download_row_set_item (DpAppDownloadRow *self,
   g_set_object (&self->item, item);
   self->shown_status = NO_STATUS;
   if (item == NULL)
-    return;
+    {
+      set_actions_enabled (self, 0);
+      return;
+    }
 
   self->name_binding = g_object_bind_property (item, "display-name", self->name_label, "label",
                                                G_BINDING_SYNC_CREATE);

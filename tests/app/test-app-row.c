@@ -428,6 +428,7 @@ test_menu_items (void **state)
   g_autoptr(GPtrArray) failed = NULL;
   g_autoptr(GPtrArray) finished = NULL;
   g_autoptr(GPtrArray) insecure = NULL;
+  g_autoptr(GPtrArray) unbound = NULL;
   g_autofree char *https = NULL;
 
   dp_app_test_wait_until (is_downloading, item, 10);
@@ -465,6 +466,12 @@ test_menu_items (void **state)
   insecure = open_menu (f);
   assert_true (has_text (insecure, "Download Anyway…"));
   assert_true (has_text (insecure, "Retry"));
+
+  /* A row the list view has taken back offers nothing of its last item. */
+  dp_app_download_row_set_item (f->row, NULL);
+  unbound = open_menu (f);
+  assert_false (has_text (unbound, "Download Anyway…"));
+  assert_false (has_text (unbound, "Retry"));
 }
 
 static GtkWidget *
@@ -685,7 +692,7 @@ test_fits_360 (void **state)
                            GTK_SELECTION_MODEL (gtk_no_selection_new (
                              G_LIST_MODEL (g_object_ref (dp_app_manager_get_model (f->manager))))));
   dp_app_test_spin (100);
-  assert_ptr_equal (gtk_widget_get_parent (GTK_WIDGET (f->row)) != NULL, TRUE);
+  assert_non_null (gtk_widget_get_parent (GTK_WIDGET (f->row)));
   gtk_widget_measure (list, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, &natural, NULL, NULL);
   assert_true (minimum <= 360);
   g_object_unref (f->row);
