@@ -181,7 +181,7 @@ notify_progress_now (DpAppItem *self)
 }
 
 static gboolean
-on_tick (gpointer data)
+on_progress_tick (gpointer data)
 {
   g_autoptr(GPtrArray) items = NULL;
 
@@ -221,7 +221,7 @@ queue_progress_notify (DpAppItem *self)
     {
       /* Nothing was notified during the last interval. */
       notify_progress_now (self);
-      tick_id = g_timeout_add (PROGRESS_INTERVAL_MS, on_tick, NULL);
+      tick_id = g_timeout_add (PROGRESS_INTERVAL_MS, on_progress_tick, NULL);
       g_source_set_name_by_id (tick_id, "[downpour] item progress");
       return;
     }
@@ -388,10 +388,10 @@ on_progress (DpDownload *download,
  * dp_app_item_report_progress:
  * @segments: (transfer none): a #GArray of #DpSegmentInfo
  *
- * What a progress report of the engine does to a running item: the
- * getters return the new values at once; their properties are notified
- * at most every 100 ms. The engine's reports come through here; the
- * tests call it to send many at once.
+ * Does to a running item what a progress report of the engine does:
+ * the getters return the new values at once; their properties are
+ * notified at most every 100 ms. For the tests, which send many reports
+ * at once; the engine's own go the same way.
  */
 void
 dp_app_item_report_progress (DpAppItem *self,
