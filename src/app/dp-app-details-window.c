@@ -270,7 +270,10 @@ update (DpAppDetailsWindow *self)
   connections = g_strdup_printf ("%u", dp_app_item_get_connections (item));
   set_subtitle (self->connections_row, connections);
 
-  dp_app_segment_map_set_segments (self->segment_map, segments, size);
+  dp_app_segment_map_set_progress (self->segment_map, segments, size,
+                                   dp_app_item_get_received (item));
+  dp_app_segment_map_set_connections (self->segment_map, dp_app_item_get_connections (item),
+                                      dp_app_item_get_active_connections (item));
 
   set_subtitle (self->etag_row, etag);
   set_subtitle (self->last_modified_row, last_modified);

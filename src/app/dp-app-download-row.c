@@ -14,16 +14,13 @@
 
 /*
  * One download in the list. The list view recycles rows, so a row
- * shows whichever item it is bound to and refreshes only when that
- * item reports a change.
- *
- * Progress arrives ten times a second per download. A row passes on
- * only what changed, since every change makes GTK measure or draw
- * again, and waits for a tick shared by all rows, so that the window
- * draws one frame for all running downloads rather than one for each.
- * A new status is shown at once: it answers what the user did.
+ * shows whichever item it is bound to. It follows the item's property
+ * notifications, each of which touches only the widgets it concerns;
+ * the item notifies progress at most every 100 ms, on a tick shared by
+ * all items, so that the window draws one frame for all running
+ * downloads. A widget is set only when its value differs: GTK measures
+ * or draws again on every set.
  */
-#define PROGRESS_INTERVAL_MS 100
 
 /* No status shown yet: the next update sets everything. */
 #define NO_STATUS ((DpAppItemStatus) -1)
@@ -38,6 +35,7 @@ typedef enum
   ROW_ACTION_SHOW_IN_FOLDER = 1 << 5,
   ROW_ACTION_ANYWAY = 1 << 6,
   ROW_ACTION_SPEED_LIMIT = 1 << 7,
+  ROW_ACTION_TRASH = 1 << 8,
 } RowActions;
 
 static const struct {
@@ -52,6 +50,7 @@ static const struct {
   { ROW_ACTION_SHOW_IN_FOLDER, "row.show-in-folder" },
   { ROW_ACTION_ANYWAY, "row.download-anyway" },
   { ROW_ACTION_SPEED_LIMIT, "row.speed-limit" },
+  { ROW_ACTION_TRASH, "row.trash" },
 };
 
 struct _DpAppDownloadRow
@@ -60,29 +59,23 @@ struct _DpAppDownloadRow
 
   DpAppManager *manager;
   DpAppItem *item;
-  gulong changed_id;
+  GBinding *name_binding;
+  GBinding *icon_binding;
 
   /* What the widgets show, so that an update touches only what differs. */
   DpAppItemStatus shown_status;
-  guint64 shown_limit;
-  RowActions enabled_actions;
-  gboolean pulsing;
-  /* In pending_rows, waiting for the shared tick. */
-  gboolean progress_pending;
+  char *accessible_label;
 
   GtkImage *icon;
   GtkLabel *name_label;
-  GtkProgressBar *progress_bar;
-  DpAppSegmentMap *segment_map;
-  GtkLabel *status_label;
+  DpAppSegmentMap *bar;
+  GtkInscription *status_label;
   GtkWidget *insecure_icon;
-  GtkLabel *details_label;
+  GtkInscription *details_label;
   GtkWidget *pause_button;
   GtkWidget *resume_button;
   GtkWidget *retry_button;
-  GtkWidget *anyway_button;
   GtkWidget *open_button;
-  GtkWidget *cancel_button;
   GtkMenuButton *menu_button;
   GMenuModel *row_menu;
 };
@@ -120,16 +113,12 @@ format_details (DpAppItem *item)
   return g_strdup_printf ("%s · %s · %s", progress, speed, left);
 }
 
-/*
- * A limit says why a download is slow, or will be. It goes with the
- * status, whose label gives way in a narrow window, and not with the
- * numbers, which never do: there it would push the row's buttons out.
- */
+/* A limit says why a download is slow, or will be. */
 static char *
-format_status (DpAppItem       *item,
-               DpAppItemStatus  status,
-               guint64          limit)
+format_status (DpAppItem *item)
 {
+  DpAppItemStatus status = dp_app_item_get_status (item);
+  guint64 limit = dp_app_item_get_rate_limit (item);
   g_autofree char *text = dp_app_format_status (status, dp_app_item_get_error (item));
   g_autofree char *limited = NULL;
 
@@ -141,77 +130,164 @@ format_status (DpAppItem       *item,
   return g_strdup_printf ("%s · %s", text, limited);
 }
 
-/* GtkLabel lays its text out again and queues a resize on every set,
- * even of the same text. */
+/* A hidden widget is set visible again only when it changes: showing
+ * queues a resize even of a visible widget. */
 static void
-set_label_if_changed (GtkLabel   *label,
-                      const char *text)
+set_visible_if_changed (GtkWidget *widget,
+                        gboolean   visible)
 {
-  if (g_strcmp0 (gtk_label_get_label (label), text) != 0)
-    gtk_label_set_label (label, text);
+  if (gtk_widget_get_visible (widget) != visible)
+    gtk_widget_set_visible (widget, visible);
 }
 
-/* GtkProgressBar allocates its bar again on every set, even to the same
- * place. Setting a fraction also ends the pulsing. */
-static void
-set_fraction (DpAppDownloadRow *self,
-              double            fraction)
-{
-  if (self->pulsing || gtk_progress_bar_get_fraction (self->progress_bar) != fraction)
-    gtk_progress_bar_set_fraction (self->progress_bar, fraction);
-  self->pulsing = FALSE;
-}
-
+/* Every action, every time: the state GTK keeps is the only one, so a
+ * menu never offers what the row's last update did not decide. */
 static void
 set_actions_enabled (DpAppDownloadRow *self,
                      RowActions        enabled)
 {
-  RowActions changed = enabled ^ self->enabled_actions;
-
   for (guint i = 0; i < G_N_ELEMENTS (row_actions); i++)
-    if (changed & row_actions[i].flag)
-      gtk_widget_action_set_enabled (GTK_WIDGET (self), row_actions[i].name,
-                                     (enabled & row_actions[i].flag) != 0);
-  self->enabled_actions = enabled;
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), row_actions[i].name,
+                                   (enabled & row_actions[i].flag) != 0);
+}
+
+static void set_button_label (GtkWidget  *button,
+                              const char *format,
+                              ...) G_GNUC_PRINTF (2, 3);
+
+static void
+set_button_label (GtkWidget  *button,
+                  const char *format,
+                  ...)
+{
+  g_autofree char *label = NULL;
+  va_list args;
+
+  va_start (args, format);
+  label = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                  -1);
+}
+
+/* The row is announced by its file and status; its buttons show only
+ * icons, and say which file they act on. */
+static void
+update_accessible_label (DpAppDownloadRow *self)
+{
+  g_autofree char *label = NULL;
+
+  if (self->item == NULL)
+    return;
+  /* Translators: a download in the list: its file name, then its status. */
+  label = g_strdup_printf (_("%s, %s"), dp_app_item_get_display_name (self->item),
+                           gtk_inscription_get_text (self->status_label));
+  if (g_strcmp0 (label, self->accessible_label) == 0)
+    return;
+  g_free (self->accessible_label);
+  self->accessible_label = g_steal_pointer (&label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, self->accessible_label,
+                                  -1);
 }
 
 static void
-update_status (DpAppDownloadRow *self,
-               DpAppItemStatus   status,
-               guint64           limit)
+update_name (DpAppDownloadRow *self)
+{
+  const char *name = dp_app_item_get_display_name (self->item);
+
+  /* Translators: %s is a file name; an icon-only button's name. */
+  set_button_label (self->pause_button, _("Pause %s"), name);
+  /* Translators: %s is a file name; an icon-only button's name. */
+  set_button_label (self->resume_button, _("Resume %s"), name);
+  /* Translators: %s is a file name; an icon-only button's name. */
+  set_button_label (self->retry_button, _("Retry %s"), name);
+  /* Translators: %s is a file name; an icon-only button's name. */
+  set_button_label (self->open_button, _("Open %s"), name);
+  /* Translators: %s is a file name; an icon-only button's name. */
+  set_button_label (GTK_WIDGET (self->menu_button), _("More Actions for %s"), name);
+  /* Translators: %s is a file name; the name of its progress bar. */
+  set_button_label (GTK_WIDGET (self->bar), _("Progress of %s"), name);
+  update_accessible_label (self);
+}
+
+static void
+update_details (DpAppDownloadRow *self)
+{
+  g_autofree char *details = format_details (self->item);
+
+  gtk_inscription_set_text (self->details_label, details);
+  /* Its room goes to the status, such as the reason of a failure. */
+  set_visible_if_changed (GTK_WIDGET (self->details_label), *details != '\0');
+}
+
+static void
+update_bar (DpAppDownloadRow *self)
 {
   DpAppItem *item = self->item;
-  g_autofree char *status_text = NULL;
+  DpAppItemStatus status = dp_app_item_get_status (item);
+  gint64 size = dp_app_item_get_size (item);
+  gint64 received = dp_app_item_get_received (item);
+  g_autoptr(GArray) segments = dp_app_item_dup_segments (item);
+  /* A bar tells nothing about a download that failed before any data. */
+  gboolean show = status != DP_APP_ITEM_FINISHED && status != DP_APP_ITEM_CANCELLED &&
+                  !(status == DP_APP_ITEM_FAILED && received == 0);
+
+  set_visible_if_changed (GTK_WIDGET (self->bar), show);
+  dp_app_segment_map_set_progress (self->bar, segments, size, received);
+  /* Data of an unknown amount: the bar says it arrives. */
+  if (size <= 0 && received > 0 && status_is_running (status))
+    dp_app_segment_map_pulse (self->bar);
+  else
+    dp_app_segment_map_stop_pulse (self->bar);
+}
+
+static void
+update_connections (DpAppDownloadRow *self)
+{
+  dp_app_segment_map_set_connections (self->bar,
+                                      dp_app_item_get_connections (self->item),
+                                      dp_app_item_get_active_connections (self->item));
+}
+
+/* What the status, an error, a limit or a security choice change. */
+static void
+update_status (DpAppDownloadRow *self)
+{
+  DpAppItem *item = self->item;
+  DpAppItemStatus status = dp_app_item_get_status (item);
+  g_autofree char *status_text = format_status (item);
   gboolean running = status_is_running (status);
   gboolean finished = status == DP_APP_ITEM_FINISHED;
   gboolean has_file = finished && dp_app_item_get_path (item) != NULL;
+  gboolean insecure_failure = dp_app_item_get_insecure_failure (item) >= 0;
   RowActions enabled = 0;
 
-  status_text = format_status (item, status, limit);
-  set_label_if_changed (self->status_label, status_text);
-  if (status == DP_APP_ITEM_FAILED)
+  gtk_inscription_set_text (self->status_label, status_text);
+  if (status != self->shown_status)
     {
-      gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "dim-label");
-      gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
-    }
-  else
-    {
-      gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "error");
-      gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "dim-label");
+      if (status == DP_APP_ITEM_FAILED)
+        {
+          gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "dim-label");
+          gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
+        }
+      else
+        {
+          gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "error");
+          gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "dim-label");
+        }
     }
 
-  gtk_widget_set_visible (self->pause_button, running || status == DP_APP_ITEM_QUEUED);
-  gtk_widget_set_visible (self->resume_button, status == DP_APP_ITEM_PAUSED);
-  gtk_widget_set_visible (self->retry_button,
+  set_visible_if_changed (self->pause_button, running || status == DP_APP_ITEM_QUEUED);
+  set_visible_if_changed (self->resume_button, status == DP_APP_ITEM_PAUSED);
+  set_visible_if_changed (self->retry_button,
                           status == DP_APP_ITEM_FAILED || status == DP_APP_ITEM_CANCELLED);
-  /* Skipping a security check is offered where it failed, and shown for
-   * as long as it is skipped. */
-  gtk_widget_set_visible (self->anyway_button, dp_app_item_get_insecure_failure (item) >= 0);
-  gtk_widget_set_visible (self->insecure_icon,
+  set_visible_if_changed (self->open_button, has_file);
+  /* Shown for as long as a check is skipped. */
+  set_visible_if_changed (self->insecure_icon,
                           dp_app_item_is_insecure (item) && status != DP_APP_ITEM_FAILED);
-  gtk_widget_set_visible (self->open_button, finished);
-  gtk_widget_set_visible (self->cancel_button,
-                          !finished && status != DP_APP_ITEM_CANCELLED && status != DP_APP_ITEM_FAILED);
 
   if (status == DP_APP_ITEM_QUEUED || status == DP_APP_ITEM_CONNECTING ||
       status == DP_APP_ITEM_DOWNLOADING)
@@ -220,126 +296,74 @@ update_status (DpAppDownloadRow *self,
     enabled |= ROW_ACTION_RESUME;
   if (status == DP_APP_ITEM_FAILED || status == DP_APP_ITEM_CANCELLED)
     enabled |= ROW_ACTION_RETRY;
-  if (dp_app_item_get_insecure_failure (item) >= 0)
+  /* Skipping a security check is offered only where it failed. */
+  if (insecure_failure)
     enabled |= ROW_ACTION_ANYWAY;
   if (!finished && status != DP_APP_ITEM_CANCELLED && status != DP_APP_ITEM_FINISHING &&
       status != DP_APP_ITEM_FAILED)
     enabled |= ROW_ACTION_CANCEL;
   if (has_file)
-    enabled |= ROW_ACTION_OPEN | ROW_ACTION_SHOW_IN_FOLDER;
+    enabled |= ROW_ACTION_OPEN | ROW_ACTION_SHOW_IN_FOLDER | ROW_ACTION_TRASH;
   /* A failed or cancelled download may be retried, with its limit. */
   if (!finished)
     enabled |= ROW_ACTION_SPEED_LIMIT;
   set_actions_enabled (self, enabled);
 
   self->shown_status = status;
-  self->shown_limit = limit;
+  update_accessible_label (self);
 }
 
 static void
-update (DpAppDownloadRow *self)
-{
-  DpAppItem *item = self->item;
-  DpAppItemStatus status;
-  guint64 limit;
-  g_autofree char *details = NULL;
-  g_autoptr(GArray) segments = NULL;
-  GIcon *icon;
-  gint64 size, received;
-  gboolean running, show_progress;
-
-  if (item == NULL)
-    return;
-
-  status = dp_app_item_get_status (item);
-  limit = dp_app_item_get_rate_limit (item);
-  size = dp_app_item_get_size (item);
-  received = dp_app_item_get_received (item);
-  running = status_is_running (status);
-  /* A bar tells nothing about a download that failed before any data. */
-  show_progress = status != DP_APP_ITEM_FINISHED && status != DP_APP_ITEM_CANCELLED &&
-                  !(status == DP_APP_ITEM_FAILED && received == 0);
-
-  set_label_if_changed (self->name_label, dp_app_item_get_display_name (item));
-  /* GtkImage loads the icon again on every set. */
-  icon = dp_app_item_get_icon (item);
-  if (gtk_image_get_gicon (self->icon) != icon)
-    gtk_image_set_from_gicon (self->icon, icon);
-
-  if (status != self->shown_status || limit != self->shown_limit)
-    update_status (self, status, limit);
-
-  details = format_details (item);
-  set_label_if_changed (self->details_label, details);
-
-  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), show_progress);
-  if (size > 0)
-    set_fraction (self, CLAMP ((double) received / (double) size, 0, 1));
-  else if (running && received > 0)
-    {
-      gtk_progress_bar_pulse (self->progress_bar);
-      self->pulsing = TRUE;
-    }
-  else
-    set_fraction (self, 0);
-
-  segments = dp_app_item_dup_segments (item);
-  dp_app_segment_map_set_segments (self->segment_map, segments, size);
-  gtk_widget_set_visible (GTK_WIDGET (self->segment_map),
-                          show_progress && size > 0 && segments->len > 1);
-}
-
-/* Rows with progress to show at the next tick, which all rows share. */
-static GPtrArray *pending_rows;
-static guint pending_rows_id;
-
-static gboolean
-update_pending_rows (gpointer data)
-{
-  g_autoptr(GPtrArray) rows = g_steal_pointer (&pending_rows);
-
-  pending_rows_id = 0;
-  for (guint i = 0; i < rows->len; i++)
-    DP_APP_DOWNLOAD_ROW (g_ptr_array_index (rows, i))->progress_pending = FALSE;
-  for (guint i = 0; i < rows->len; i++)
-    update (g_ptr_array_index (rows, i));
-  return G_SOURCE_REMOVE;
-}
-
-static void
-queue_progress (DpAppDownloadRow *self)
-{
-  if (self->progress_pending)
-    return;
-  self->progress_pending = TRUE;
-  if (pending_rows == NULL)
-    pending_rows = g_ptr_array_new_with_free_func (g_object_unref);
-  g_ptr_array_add (pending_rows, g_object_ref (self));
-  if (pending_rows_id == 0)
-    pending_rows_id = g_timeout_add (PROGRESS_INTERVAL_MS, update_pending_rows, NULL);
-}
-
-static void
-cancel_progress (DpAppDownloadRow *self)
-{
-  if (!self->progress_pending)
-    return;
-  self->progress_pending = FALSE;
-  g_ptr_array_remove_fast (pending_rows, self);
-}
-
-static void
-on_item_changed (DpAppItem        *item,
+on_name_changed (DpAppItem        *item,
+                 GParamSpec       *pspec,
                  DpAppDownloadRow *self)
 {
-  if (dp_app_item_get_status (item) != self->shown_status ||
-      dp_app_item_get_rate_limit (item) != self->shown_limit)
-    {
-      cancel_progress (self);
-      update (self);
-    }
-  else
-    queue_progress (self);
+  update_name (self);
+}
+
+static void
+on_status_changed (DpAppItem        *item,
+                   GParamSpec       *pspec,
+                   DpAppDownloadRow *self)
+{
+  update_status (self);
+  /* The numbers and the bar depend on the status too. */
+  update_details (self);
+  update_bar (self);
+  update_connections (self);
+}
+
+static void
+on_details_changed (DpAppItem        *item,
+                    GParamSpec       *pspec,
+                    DpAppDownloadRow *self)
+{
+  update_details (self);
+}
+
+static void
+on_progress_changed (DpAppItem        *item,
+                     GParamSpec       *pspec,
+                     DpAppDownloadRow *self)
+{
+  update_details (self);
+  update_bar (self);
+}
+
+static void
+on_segments_changed (DpAppItem        *item,
+                     GParamSpec       *pspec,
+                     DpAppDownloadRow *self)
+{
+  update_bar (self);
+}
+
+static void
+on_connections_changed (DpAppItem        *item,
+                        GParamSpec       *pspec,
+                        DpAppDownloadRow *self)
+{
+  update_connections (self);
 }
 
 static gboolean
@@ -360,21 +384,36 @@ on_name_query_tooltip (GtkWidget        *widget,
   return TRUE;
 }
 
-/* A failure's reason, or a speed limit, may be cut off in the row. */
+/* Whether @text, laid out as @widget would, is wider than it. */
 static gboolean
-on_status_query_tooltip (GtkWidget        *widget,
-                         int               x,
-                         int               y,
-                         gboolean          keyboard_mode,
-                         GtkTooltip       *tooltip,
-                         DpAppDownloadRow *self)
+is_cut_off (GtkWidget  *widget,
+            const char *text)
 {
-  if (self->item == NULL)
+  g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (widget, text);
+  int width;
+
+  pango_layout_get_pixel_size (layout, &width, NULL);
+  return width > gtk_widget_get_width (widget);
+}
+
+/* A failure's reason, a speed limit or the numbers may be cut off in
+ * a narrow row. */
+static gboolean
+on_text_query_tooltip (GtkWidget        *widget,
+                       int               x,
+                       int               y,
+                       gboolean          keyboard_mode,
+                       GtkTooltip       *tooltip,
+                       DpAppDownloadRow *self)
+{
+  const char *text = gtk_inscription_get_text (GTK_INSCRIPTION (widget));
+
+  if (self->item == NULL || text == NULL || *text == '\0')
     return FALSE;
-  if (self->shown_status != DP_APP_ITEM_FAILED &&
-      !pango_layout_is_ellipsized (gtk_label_get_layout (self->status_label)))
+  if (!(widget == GTK_WIDGET (self->status_label) && self->shown_status == DP_APP_ITEM_FAILED) &&
+      !is_cut_off (widget, text))
     return FALSE;
-  gtk_tooltip_set_text (tooltip, gtk_label_get_label (self->status_label));
+  gtk_tooltip_set_text (tooltip, text);
   return TRUE;
 }
 
@@ -412,6 +451,7 @@ resume_action (GtkWidget  *widget,
     dp_app_item_resume (self->item);
 }
 
+/* At once: the manager offers to undo it. */
 static void
 cancel_action (GtkWidget  *widget,
                const char *action_name,
@@ -419,7 +459,11 @@ cancel_action (GtkWidget  *widget,
 {
   DpAppDownloadRow *self = DP_APP_DOWNLOAD_ROW (widget);
 
-  if (self->item != NULL)
+  if (self->item == NULL)
+    return;
+  if (self->manager != NULL)
+    dp_app_manager_cancel (self->manager, self->item);
+  else
     dp_app_item_cancel (self->item);
 }
 
@@ -534,91 +578,28 @@ speed_limit_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
-typedef struct
-{
-  DpAppManager *manager;
-  DpAppItem *item;
-} RemoveRequest;
-
-static void
-remove_request_free (RemoveRequest *request)
-{
-  g_object_unref (request->manager);
-  g_object_unref (request->item);
-  g_free (request);
-}
-
-static void
-on_remove_response (AdwMessageDialog *dialog,
-                    const char       *response,
-                    RemoveRequest    *request)
-{
-  if (g_str_equal (response, "keep") || g_str_equal (response, "remove"))
-    dp_app_manager_remove (request->manager, request->item, FALSE);
-  else if (g_str_equal (response, "delete"))
-    dp_app_manager_remove (request->manager, request->item, TRUE);
-}
-
+/* At once: the manager offers to undo it. An unfinished download's
+ * partial file goes with it; a finished one's file stays. */
 static void
 remove_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *parameter)
 {
   DpAppDownloadRow *self = DP_APP_DOWNLOAD_ROW (widget);
-  GtkWidget *dialog;
-  RemoveRequest *request;
-  g_autofree char *body = NULL;
-  const char *name;
 
-  if (self->item == NULL || self->manager == NULL)
-    return;
+  if (self->item != NULL && self->manager != NULL)
+    dp_app_manager_remove (self->manager, self->item, FALSE);
+}
 
-  name = dp_app_item_get_display_name (self->item);
-  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)),
-                                   _("Remove Download?"), NULL);
+static void
+trash_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  DpAppDownloadRow *self = DP_APP_DOWNLOAD_ROW (widget);
 
-  if (dp_app_item_is_unfinished (self->item))
-    {
-      /* Translators: %s is a file name. */
-      body = g_strdup_printf (_("“%s” will be removed from the list and what was "
-                                "downloaded so far will be deleted."),
-                              name);
-      adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                        "cancel", _("_Cancel"),
-                                        "remove", _("_Remove"),
-                                        NULL);
-      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
-                                                  ADW_RESPONSE_DESTRUCTIVE);
-      adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "remove");
-    }
-  else
-    {
-      /* Translators: %s is a file name. */
-      body = g_strdup_printf (_("“%s” will be removed from the list. Do you also "
-                                "want to delete the file?"),
-                              name);
-      adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                        "cancel", _("_Cancel"),
-                                        "delete", _("_Delete File"),
-                                        "keep", _("_Keep File"),
-                                        NULL);
-      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "delete",
-                                                  ADW_RESPONSE_DESTRUCTIVE);
-      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "keep",
-                                                  ADW_RESPONSE_SUGGESTED);
-      adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "keep");
-    }
-  adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog), body);
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-
-  /* The row may be recycled for another item while the dialog is open:
-   * the request keeps its own references. */
-  request = g_new0 (RemoveRequest, 1);
-  request->manager = g_object_ref (self->manager);
-  request->item = g_object_ref (self->item);
-  g_signal_connect_data (dialog, "response", G_CALLBACK (on_remove_response), request,
-                         (GClosureNotify) (void (*) (void)) remove_request_free, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  if (self->item != NULL && self->manager != NULL)
+    dp_app_manager_remove (self->manager, self->item, TRUE);
 }
 
 static void
@@ -638,12 +619,23 @@ dp_app_download_row_dispose (GObject *object)
 }
 
 static void
+dp_app_download_row_finalize (GObject *object)
+{
+  DpAppDownloadRow *self = DP_APP_DOWNLOAD_ROW (object);
+
+  g_free (self->accessible_label);
+
+  G_OBJECT_CLASS (dp_app_download_row_parent_class)->finalize (object);
+}
+
+static void
 dp_app_download_row_class_init (DpAppDownloadRowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = dp_app_download_row_dispose;
+  object_class->finalize = dp_app_download_row_finalize;
 
   g_type_ensure (DP_APP_TYPE_SEGMENT_MAP);
 
@@ -651,27 +643,25 @@ dp_app_download_row_class_init (DpAppDownloadRowClass *klass)
                                                "/io/github/downpour/Downpour/dp-app-download-row.ui");
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, icon);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, name_label);
-  gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, progress_bar);
-  gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, segment_map);
+  gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, bar);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, status_label);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, insecure_icon);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, details_label);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, pause_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, resume_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, retry_button);
-  gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, anyway_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, open_button);
-  gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppDownloadRow, row_menu);
   gtk_widget_class_bind_template_callback (widget_class, on_name_query_tooltip);
-  gtk_widget_class_bind_template_callback (widget_class, on_status_query_tooltip);
+  gtk_widget_class_bind_template_callback (widget_class, on_text_query_tooltip);
 
   gtk_widget_class_install_action (widget_class, "row.pause", NULL, pause_action);
   gtk_widget_class_install_action (widget_class, "row.resume", NULL, resume_action);
   gtk_widget_class_install_action (widget_class, "row.retry", NULL, resume_action);
   gtk_widget_class_install_action (widget_class, "row.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "row.remove", NULL, remove_action);
+  gtk_widget_class_install_action (widget_class, "row.trash", NULL, trash_action);
   gtk_widget_class_install_action (widget_class, "row.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "row.show-in-folder", NULL, show_in_folder_action);
   gtk_widget_class_install_action (widget_class, "row.copy-url", NULL, copy_url_action);
@@ -681,6 +671,7 @@ dp_app_download_row_class_init (DpAppDownloadRowClass *klass)
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "downloadrow");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
 static void
@@ -692,10 +683,8 @@ dp_app_download_row_init (DpAppDownloadRow *self)
   gtk_menu_button_set_create_popup_func (self->menu_button, create_menu, self, NULL);
 
   self->shown_status = NO_STATUS;
-  /* As GTK installs them. */
-  self->enabled_actions = ROW_ACTION_PAUSE | ROW_ACTION_RESUME | ROW_ACTION_RETRY |
-                          ROW_ACTION_CANCEL | ROW_ACTION_OPEN | ROW_ACTION_SHOW_IN_FOLDER |
-                          ROW_ACTION_ANYWAY | ROW_ACTION_SPEED_LIMIT;
+  /* GTK installs them enabled; nothing applies until there is an item. */
+  set_actions_enabled (self, 0);
 }
 
 /**
@@ -736,34 +725,68 @@ dp_app_download_row_set_item (DpAppDownloadRow *self,
     return;
 
   if (self->item != NULL)
-    g_clear_signal_handler (&self->changed_id, self->item);
-  cancel_progress (self);
+    {
+      g_signal_handlers_disconnect_by_data (self->item, self);
+      g_clear_pointer (&self->name_binding, g_binding_unbind);
+      g_clear_pointer (&self->icon_binding, g_binding_unbind);
+    }
   g_set_object (&self->item, item);
   self->shown_status = NO_STATUS;
-  if (item != NULL)
+  if (item == NULL)
     {
-      self->changed_id = g_signal_connect (item, "changed", G_CALLBACK (on_item_changed), self);
-      update (self);
+      set_actions_enabled (self, 0);
+      return;
     }
+
+  self->name_binding = g_object_bind_property (item, "display-name", self->name_label, "label",
+                                               G_BINDING_SYNC_CREATE);
+  /* GtkImage looks the icon up again on every set: items share one icon
+   * per file type, and the item notifies only a different one. */
+  self->icon_binding = g_object_bind_property (item, "icon", self->icon, "gicon",
+                                               G_BINDING_SYNC_CREATE);
+
+  g_signal_connect (item, "notify::display-name", G_CALLBACK (on_name_changed), self);
+  g_signal_connect (item, "notify::status", G_CALLBACK (on_status_changed), self);
+  /* A failure on a security check counts once the item stopped, after
+   * its final status. */
+  g_signal_connect (item, "notify::running", G_CALLBACK (on_status_changed), self);
+  g_signal_connect (item, "notify::path", G_CALLBACK (on_status_changed), self);
+  g_signal_connect (item, "notify::error", G_CALLBACK (on_status_changed), self);
+  g_signal_connect (item, "notify::rate-limit", G_CALLBACK (on_status_changed), self);
+  g_signal_connect (item, "notify::insecure", G_CALLBACK (on_status_changed), self);
+  g_signal_connect (item, "notify::received", G_CALLBACK (on_progress_changed), self);
+  g_signal_connect (item, "notify::size", G_CALLBACK (on_progress_changed), self);
+  g_signal_connect (item, "notify::speed", G_CALLBACK (on_details_changed), self);
+  g_signal_connect (item, "notify::eta", G_CALLBACK (on_details_changed), self);
+  g_signal_connect (item, "notify::segments", G_CALLBACK (on_segments_changed), self);
+  g_signal_connect (item, "notify::connections", G_CALLBACK (on_connections_changed), self);
+  g_signal_connect (item, "notify::active-connections", G_CALLBACK (on_connections_changed),
+                    self);
+
+  update_status (self);
+  update_name (self);
+  update_details (self);
+  update_bar (self);
+  update_connections (self);
 }
 
 const char *
 dp_app_download_row_get_status_text (DpAppDownloadRow *self)
 {
   g_return_val_if_fail (DP_APP_IS_DOWNLOAD_ROW (self), NULL);
-  return gtk_label_get_label (self->status_label);
+  return gtk_inscription_get_text (self->status_label);
 }
 
 const char *
 dp_app_download_row_get_details_text (DpAppDownloadRow *self)
 {
   g_return_val_if_fail (DP_APP_IS_DOWNLOAD_ROW (self), NULL);
-  return gtk_label_get_label (self->details_label);
+  return gtk_inscription_get_text (self->details_label);
 }
 
 double
 dp_app_download_row_get_fraction (DpAppDownloadRow *self)
 {
   g_return_val_if_fail (DP_APP_IS_DOWNLOAD_ROW (self), 0);
-  return gtk_progress_bar_get_fraction (self->progress_bar);
+  return dp_app_segment_map_get_fraction (self->bar);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "dp-app-file-ops.h"
@@ -11,6 +13,17 @@
 
 /* What a running download turns into once the engine has stopped it. */
 #define NO_PENDING ((DpAppItemStatus) -1)
+
+/*
+ * Progress (received, speed, time left, the segments, connections) is
+ * notified at most once per interval per item: every notification makes
+ * a row format text and GTK measure or draw again. The first change
+ * after a quiet spell is notified at once, the others wait for a tick
+ * that all items share, so that the window draws one frame for all
+ * running downloads. Status and everything else is notified at once: it
+ * answers what the user did.
+ */
+#define PROGRESS_INTERVAL_MS 100
 
 struct _DpAppItem
 {
@@ -40,7 +53,24 @@ struct _DpAppItem
   double speed;
   gint64 eta;
   GArray *segment_map;
+  guint connections;
+  guint active_connections;
+
+  /* Progress properties changed but not notified yet, as 1 << PROP_… */
+  guint dirty;
+  /* In tick_items, waiting for the shared tick. */
+  gboolean in_tick;
 };
+
+G_DEFINE_ENUM_TYPE (DpAppItemStatus, dp_app_item_status,
+  G_DEFINE_ENUM_VALUE (DP_APP_ITEM_QUEUED, "queued"),
+  G_DEFINE_ENUM_VALUE (DP_APP_ITEM_PAUSED, "paused"),
+  G_DEFINE_ENUM_VALUE (DP_APP_ITEM_CONNECTING, "connecting"),
+  G_DEFINE_ENUM_VALUE (DP_APP_ITEM_DOWNLOADING, "downloading"),
+  G_DEFINE_ENUM_VALUE (DP_APP_ITEM_FINISHING, "finishing"),
+  G_DEFINE_ENUM_VALUE (DP_APP_ITEM_FINISHED, "finished"),
+  G_DEFINE_ENUM_VALUE (DP_APP_ITEM_FAILED, "failed"),
+  G_DEFINE_ENUM_VALUE (DP_APP_ITEM_CANCELLED, "cancelled"))
 
 G_DEFINE_FINAL_TYPE (DpAppItem, dp_app_item, G_TYPE_OBJECT)
 
@@ -48,8 +78,23 @@ enum {
   PROP_0,
   PROP_STATUS,
   PROP_RUNNING,
+  PROP_DISPLAY_NAME,
+  PROP_ICON,
+  PROP_PATH,
+  PROP_ERROR,
+  PROP_RATE_LIMIT,
+  PROP_INSECURE,
+  PROP_SIZE,
+  PROP_RECEIVED,
+  PROP_SPEED,
+  PROP_ETA,
+  PROP_SEGMENTS,
+  PROP_CONNECTIONS,
+  PROP_ACTIVE_CONNECTIONS,
   N_PROPS
 };
+
+G_STATIC_ASSERT (N_PROPS <= 32);
 
 enum {
   CHANGED,
@@ -75,6 +120,7 @@ update_display_name (DpAppItem *self)
 {
   g_autofree char *name = NULL;
   g_autofree char *type = NULL;
+  g_autoptr(GIcon) icon = NULL;
 
   if (self->path != NULL)
     name = g_path_get_basename (self->path);
@@ -92,9 +138,17 @@ update_display_name (DpAppItem *self)
   g_free (self->display_name);
   self->display_name = g_steal_pointer (&name);
 
-  g_clear_object (&self->icon);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DISPLAY_NAME]);
+
+  /* Most names change within one type, and a new icon costs a row a
+   * lookup in the icon theme. */
   type = g_content_type_guess (self->display_name, NULL, 0, NULL);
-  self->icon = g_content_type_get_symbolic_icon (type);
+  icon = g_content_type_get_symbolic_icon (type);
+  if (self->icon == NULL || !g_icon_equal (self->icon, icon))
+    {
+      g_set_object (&self->icon, icon);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ICON]);
+    }
 }
 
 static void
@@ -105,7 +159,82 @@ set_path (DpAppItem  *self,
     return;
   g_free (self->path);
   self->path = g_strdup (path);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PATH]);
   update_display_name (self);
+}
+
+static GPtrArray *tick_items;
+static guint tick_id;
+
+static void
+notify_progress_now (DpAppItem *self)
+{
+  guint dirty = self->dirty;
+
+  if (dirty == 0)
+    return;
+  self->dirty = 0;
+  g_object_freeze_notify (G_OBJECT (self));
+  for (guint prop = 1; prop < N_PROPS; prop++)
+    if (dirty & (1u << prop))
+      g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+static gboolean
+on_progress_tick (gpointer data)
+{
+  g_autoptr(GPtrArray) items = NULL;
+
+  if (tick_items->len == 0)
+    {
+      /* A quiet spell: the next change is notified at once. */
+      tick_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+
+  /* A handler may add an item again, or drop the last reference to one. */
+  items = g_steal_pointer (&tick_items);
+  tick_items = g_ptr_array_new ();
+  for (guint i = 0; i < items->len; i++)
+    {
+      DpAppItem *item = g_ptr_array_index (items, i);
+
+      item->in_tick = FALSE;
+      g_object_ref (item);
+    }
+  for (guint i = 0; i < items->len; i++)
+    {
+      notify_progress_now (g_ptr_array_index (items, i));
+      g_object_unref (g_ptr_array_index (items, i));
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+queue_progress_notify (DpAppItem *self)
+{
+  if (self->dirty == 0 || self->in_tick)
+    return;
+  if (tick_items == NULL)
+    tick_items = g_ptr_array_new ();
+  if (tick_id == 0)
+    {
+      /* Nothing was notified during the last interval. */
+      notify_progress_now (self);
+      tick_id = g_timeout_add (PROGRESS_INTERVAL_MS, on_progress_tick, NULL);
+      g_source_set_name_by_id (tick_id, "[downpour] item progress");
+      return;
+    }
+  self->in_tick = TRUE;
+  g_ptr_array_add (tick_items, self);
+}
+
+static void
+mark_progress (DpAppItem *self,
+               guint      prop)
+{
+  self->dirty |= 1u << prop;
 }
 
 static void
@@ -115,7 +244,13 @@ set_status (DpAppItem       *self,
   if (self->status == status)
     return;
   self->status = status;
+  /* The numbers go with the status they belong to. The error and the
+   * speed and time left, which only a running item has, follow it. */
+  g_object_freeze_notify (G_OBJECT (self));
+  notify_progress_now (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATUS]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 static void
@@ -128,6 +263,76 @@ set_running (DpAppItem *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
 }
 
+static guint
+count_active (GArray *segments)
+{
+  guint n = 0;
+
+  for (guint i = 0; segments != NULL && i < segments->len; i++)
+    if (g_array_index (segments, DpSegmentInfo, i).active)
+      n++;
+  return n;
+}
+
+static gboolean
+segments_equal (GArray *a,
+                GArray *b)
+{
+  guint len_a = a != NULL ? a->len : 0;
+  guint len_b = b != NULL ? b->len : 0;
+
+  /* An empty GArray may have no data at all, which memcmp() must not get. */
+  return len_a == len_b &&
+         (len_a == 0 || memcmp (a->data, b->data, sizeof (DpSegmentInfo) * len_a) == 0);
+}
+
+static void
+store_progress (DpAppItem *self,
+                gint64     size,
+                gint64     received,
+                double     speed,
+                gint64     eta,
+                guint      connections,
+                GArray    *segments)
+{
+  guint active = count_active (segments);
+
+  if (self->size != size)
+    {
+      self->size = size;
+      mark_progress (self, PROP_SIZE);
+    }
+  if (self->received != received)
+    {
+      self->received = received;
+      mark_progress (self, PROP_RECEIVED);
+    }
+  if (self->speed != speed)
+    {
+      self->speed = speed;
+      mark_progress (self, PROP_SPEED);
+    }
+  if (self->eta != eta)
+    {
+      self->eta = eta;
+      mark_progress (self, PROP_ETA);
+    }
+  if (self->connections != connections)
+    {
+      self->connections = connections;
+      mark_progress (self, PROP_CONNECTIONS);
+    }
+  if (self->active_connections != active)
+    {
+      self->active_connections = active;
+      mark_progress (self, PROP_ACTIVE_CONNECTIONS);
+    }
+  if (!segments_equal (self->segment_map, segments))
+    mark_progress (self, PROP_SEGMENTS);
+  g_clear_pointer (&self->segment_map, g_array_unref);
+  self->segment_map = segments;
+}
+
 static void
 copy_from_download (DpAppItem *self)
 {
@@ -135,12 +340,13 @@ copy_from_download (DpAppItem *self)
 
   if (dp_download_get_path (download) != NULL)
     set_path (self, dp_download_get_path (download));
-  self->size = dp_download_get_size (download);
-  self->received = dp_download_get_received (download);
-  self->speed = dp_download_get_speed (download);
-  self->eta = dp_download_get_eta (download);
-  g_clear_pointer (&self->segment_map, g_array_unref);
-  self->segment_map = dp_download_dup_segments (download);
+  store_progress (self,
+                  dp_download_get_size (download),
+                  dp_download_get_received (download),
+                  dp_download_get_speed (download),
+                  dp_download_get_eta (download),
+                  dp_download_get_connections (download),
+                  dp_download_dup_segments (download));
 }
 
 static void
@@ -175,7 +381,35 @@ on_progress (DpDownload *download,
         }
     }
 
+  queue_progress_notify (self);
   g_signal_emit (self, signals[CHANGED], 0);
+}
+
+/**
+ * dp_app_item_report_progress:
+ * @segments: (transfer none): a #GArray of #DpSegmentInfo
+ *
+ * Does to a running item what a progress report of the engine does:
+ * the getters return the new values at once; their properties are
+ * notified at most every 100 ms. For the tests, which send many reports
+ * at once; the engine's own go the same way.
+ */
+void
+dp_app_item_report_progress (DpAppItem *self,
+                             gint64     size,
+                             gint64     received,
+                             double     speed,
+                             gint64     eta,
+                             guint      connections,
+                             GArray    *segments)
+{
+  g_return_if_fail (DP_APP_IS_ITEM (self));
+  g_return_if_fail (segments != NULL);
+
+  if (!self->running)
+    return;
+  store_progress (self, size, received, speed, eta, connections, g_array_copy (segments));
+  queue_progress_notify (self);
 }
 
 static void
@@ -184,8 +418,7 @@ forget_partial_file (DpAppItem *self)
   if (self->path != NULL)
     dp_app_delete_file_async (self->path, FALSE);
   set_path (self, NULL);
-  self->received = 0;
-  g_clear_pointer (&self->segment_map, g_array_unref);
+  store_progress (self, self->size, 0, self->speed, self->eta, self->connections, NULL);
 }
 
 static void
@@ -199,14 +432,15 @@ on_started (GObject      *source,
 
   self->pending = NO_PENDING;
   copy_from_download (self);
-  self->speed = 0;
-  self->eta = -1;
+  store_progress (self, self->size, self->received, 0, -1, 0,
+                  self->segment_map != NULL ? g_array_ref (self->segment_map) : NULL);
 
   if (dp_download_start_finish (DP_DOWNLOAD (source), result, &error))
     {
-      if (self->size < 0)
-        self->size = self->received;
-      self->received = self->size;
+      gint64 size = self->size < 0 ? self->received : self->size;
+
+      store_progress (self, size, size, 0, -1, 0,
+                      self->segment_map != NULL ? g_array_ref (self->segment_map) : NULL);
       g_clear_pointer (&self->error, g_free);
       set_status (self, DP_APP_ITEM_FINISHED);
     }
@@ -226,6 +460,7 @@ on_started (GObject      *source,
 
   /* Last, so that whoever counts running items sees the final status. */
   set_running (self, FALSE);
+  notify_progress_now (self);
   g_signal_emit (self, signals[CHANGED], 0);
 }
 
@@ -241,6 +476,11 @@ dp_app_item_dispose (GObject *object)
     }
   g_clear_object (&self->download);
   g_clear_object (&self->icon);
+  if (self->in_tick)
+    {
+      g_ptr_array_remove_fast (tick_items, self);
+      self->in_tick = FALSE;
+    }
 
   G_OBJECT_CLASS (dp_app_item_parent_class)->dispose (object);
 }
@@ -271,10 +511,49 @@ dp_app_item_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_STATUS:
-      g_value_set_int (value, self->status);
+      g_value_set_enum (value, self->status);
       break;
     case PROP_RUNNING:
       g_value_set_boolean (value, self->running);
+      break;
+    case PROP_DISPLAY_NAME:
+      g_value_set_string (value, self->display_name);
+      break;
+    case PROP_ICON:
+      g_value_set_object (value, self->icon);
+      break;
+    case PROP_PATH:
+      g_value_set_string (value, self->path);
+      break;
+    case PROP_ERROR:
+      g_value_set_string (value, dp_app_item_get_error (self));
+      break;
+    case PROP_RATE_LIMIT:
+      g_value_set_uint64 (value, dp_app_item_get_rate_limit (self));
+      break;
+    case PROP_INSECURE:
+      g_value_set_boolean (value, dp_app_item_is_insecure (self));
+      break;
+    case PROP_SIZE:
+      g_value_set_int64 (value, self->size);
+      break;
+    case PROP_RECEIVED:
+      g_value_set_int64 (value, self->received);
+      break;
+    case PROP_SPEED:
+      g_value_set_double (value, dp_app_item_get_speed (self));
+      break;
+    case PROP_ETA:
+      g_value_set_int64 (value, dp_app_item_get_eta (self));
+      break;
+    case PROP_SEGMENTS:
+      g_value_take_boxed (value, dp_app_item_dup_segments (self));
+      break;
+    case PROP_CONNECTIONS:
+      g_value_set_uint (value, dp_app_item_get_connections (self));
+      break;
+    case PROP_ACTIVE_CONNECTIONS:
+      g_value_set_uint (value, dp_app_item_get_active_connections (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -290,20 +569,52 @@ dp_app_item_class_init (DpAppItemClass *klass)
   object_class->finalize = dp_app_item_finalize;
   object_class->get_property = dp_app_item_get_property;
 
+#define RO_FLAGS (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS)
   properties[PROP_STATUS] =
-    g_param_spec_int ("status", NULL, NULL,
-                      DP_APP_ITEM_QUEUED, DP_APP_ITEM_CANCELLED, DP_APP_ITEM_QUEUED,
-                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_enum ("status", NULL, NULL,
+                       DP_APP_TYPE_ITEM_STATUS, DP_APP_ITEM_QUEUED, RO_FLAGS);
   properties[PROP_RUNNING] =
-    g_param_spec_boolean ("running", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_boolean ("running", NULL, NULL, FALSE, RO_FLAGS);
+  properties[PROP_DISPLAY_NAME] =
+    g_param_spec_string ("display-name", NULL, NULL, NULL, RO_FLAGS);
+  properties[PROP_ICON] =
+    g_param_spec_object ("icon", NULL, NULL, G_TYPE_ICON, RO_FLAGS);
+  properties[PROP_PATH] =
+    g_param_spec_string ("path", NULL, NULL, NULL, RO_FLAGS);
+  /* Set while the status is "failed". */
+  properties[PROP_ERROR] =
+    g_param_spec_string ("error", NULL, NULL, NULL, RO_FLAGS);
+  properties[PROP_RATE_LIMIT] =
+    g_param_spec_uint64 ("rate-limit", NULL, NULL, 0, G_MAXUINT64, 0, RO_FLAGS);
+  properties[PROP_INSECURE] =
+    g_param_spec_boolean ("insecure", NULL, NULL, FALSE, RO_FLAGS);
+
+  /* Progress: notified at most every PROGRESS_INTERVAL_MS. */
+  properties[PROP_SIZE] =
+    g_param_spec_int64 ("size", NULL, NULL, -1, G_MAXINT64, -1, RO_FLAGS);
+  properties[PROP_RECEIVED] =
+    g_param_spec_int64 ("received", NULL, NULL, 0, G_MAXINT64, 0, RO_FLAGS);
+  properties[PROP_SPEED] =
+    g_param_spec_double ("speed", NULL, NULL, 0, G_MAXDOUBLE, 0, RO_FLAGS);
+  properties[PROP_ETA] =
+    g_param_spec_int64 ("eta", NULL, NULL, -1, G_MAXINT64, -1, RO_FLAGS);
+  /* A #GArray of #DpSegmentInfo, as dp_app_item_dup_segments(). */
+  properties[PROP_SEGMENTS] =
+    g_param_spec_boxed ("segments", NULL, NULL, G_TYPE_ARRAY, RO_FLAGS);
+  properties[PROP_CONNECTIONS] =
+    g_param_spec_uint ("connections", NULL, NULL, 0, G_MAXUINT, 0, RO_FLAGS);
+  properties[PROP_ACTIVE_CONNECTIONS] =
+    g_param_spec_uint ("active-connections", NULL, NULL, 0, G_MAXUINT, 0, RO_FLAGS);
+#undef RO_FLAGS
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
    * DpAppItem::changed:
    *
-   * Something the list shows changed: progress, status or the speed
-   * limit. Emitted at most as often as the engine reports progress.
+   * Something worth saving changed: progress, status or the speed
+   * limit. Emitted as often as the engine reports progress; the list
+   * marks itself dirty on it. Widgets watch the properties instead,
+   * whose progress is notified at a bounded rate.
    */
   signals[CHANGED] =
     g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -630,7 +941,8 @@ dp_app_item_set_rate_limit (DpAppItem *self,
   if (dp_download_get_rate_limit (self->download) == rate)
     return;
   dp_download_set_rate_limit (self->download, rate);
-  /* The row shows the limit, and the list is saved. */
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RATE_LIMIT]);
+  /* The list is saved. */
   g_signal_emit (self, signals[CHANGED], 0);
 }
 
@@ -739,6 +1051,7 @@ dp_app_item_allow_insecure (DpAppItem *self)
     default:
       return;
     }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INSECURE]);
   dp_app_item_resume (self);
 }
 
@@ -805,6 +1118,22 @@ dp_app_item_dup_segments (DpAppItem *self)
   if (self->segment_map == NULL)
     return g_array_new (FALSE, FALSE, sizeof (DpSegmentInfo));
   return g_array_copy (self->segment_map);
+}
+
+/* Connections open now. */
+guint
+dp_app_item_get_connections (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), 0);
+  return self->running ? self->connections : 0;
+}
+
+/* Segments a connection works on now. */
+guint
+dp_app_item_get_active_connections (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), 0);
+  return self->running ? self->active_connections : 0;
 }
 
 gboolean
@@ -989,14 +1318,6 @@ dp_app_item_stop_for_quit (DpAppItem *self)
 
 /* ---------------------------------------------------------------------- */
 /* For the details view. */
-
-/* Connections fetching right now; 0 unless it runs. */
-guint
-dp_app_item_get_connections (DpAppItem *self)
-{
-  g_return_val_if_fail (DP_APP_IS_ITEM (self), 0);
-  return self->running ? dp_download_get_connections (self->download) : 0;
-}
 
 /**
  * dp_app_item_get_checksum_result:

@@ -25,6 +25,9 @@ typedef enum
   DP_APP_ITEM_CANCELLED,
 } DpAppItemStatus;
 
+#define DP_APP_TYPE_ITEM_STATUS (dp_app_item_status_get_type ())
+GType dp_app_item_status_get_type (void) G_GNUC_CONST;
+
 #define DP_APP_TYPE_ITEM (dp_app_item_get_type ())
 G_DECLARE_FINAL_TYPE (DpAppItem, dp_app_item, DP_APP, ITEM, GObject)
 
@@ -57,6 +60,15 @@ gint64           dp_app_item_get_received     (DpAppItem   *self);
 double           dp_app_item_get_speed        (DpAppItem   *self);
 gint64           dp_app_item_get_eta          (DpAppItem   *self);
 GArray          *dp_app_item_dup_segments     (DpAppItem   *self);
+guint            dp_app_item_get_connections  (DpAppItem   *self);
+guint            dp_app_item_get_active_connections (DpAppItem *self);
+void             dp_app_item_report_progress  (DpAppItem   *self,
+                                               gint64       size,
+                                               gint64       received,
+                                               double       speed,
+                                               gint64       eta,
+                                               guint        connections,
+                                               GArray      *segments);
 gboolean         dp_app_item_is_running       (DpAppItem   *self);
 gboolean         dp_app_item_is_unfinished    (DpAppItem   *self);
 
@@ -69,7 +81,6 @@ void             dp_app_item_discard          (DpAppItem   *self);
 void             dp_app_item_stop_for_quit    (DpAppItem   *self);
 
 /* For the details view. */
-guint                    dp_app_item_get_connections     (DpAppItem *self);
 DpDownloadChecksumResult dp_app_item_get_checksum_result (DpAppItem *self);
 
 G_END_DECLS

@@ -9,10 +9,12 @@
 #include <adwaita.h>
 
 #include "dp-app-download-row.h"
+#include "dp-app-segment-map.h"
 #include "dp-app-speed-limit-dialog.h"
 #include "dp-app-test-util.h"
 #include "dp-test-server.h"
 #include "dp-test-util.h"
+#include "dp-error.h"
 
 typedef struct
 {
@@ -366,6 +368,547 @@ test_menu_made_when_opened (void **state)
   gtk_menu_button_popdown (button);
 }
 
+/* The texts of the menu's items a user sees and can use: GtkPopoverMenu
+ * makes one widget with a "text" property per item, hidden when the item
+ * does not apply. */
+static void
+collect_menu_items (GtkWidget *widget,
+                    GPtrArray *texts)
+{
+  if (!gtk_widget_get_visible (widget))
+    return;
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (widget), "text") != NULL &&
+      !GTK_IS_LABEL (widget) && !GTK_IS_EDITABLE (widget))
+    {
+      char *text = NULL;
+
+      g_object_get (widget, "text", &text, NULL);
+      if (text != NULL && gtk_widget_is_sensitive (widget))
+        g_ptr_array_add (texts, text);
+      else
+        g_free (text);
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_menu_items (child, texts);
+}
+
+static GPtrArray *
+open_menu (Fixture *f)
+{
+  GtkMenuButton *button = GTK_MENU_BUTTON (find_descendant (GTK_WIDGET (f->row),
+                                                            GTK_TYPE_MENU_BUTTON));
+  GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
+
+  gtk_menu_button_popup (button);
+  dp_app_test_spin (50);
+  collect_menu_items (GTK_WIDGET (gtk_menu_button_get_popover (button)), texts);
+  gtk_menu_button_popdown (button);
+  return texts;
+}
+
+static gboolean
+has_text (GPtrArray  *texts,
+          const char *text)
+{
+  for (guint i = 0; i < texts->len; i++)
+    if (g_str_equal (g_ptr_array_index (texts, i), text))
+      return TRUE;
+  return FALSE;
+}
+
+/* The menu offers what applies to the download, and skipping a
+ * security check only where one failed. */
+static void
+test_menu_items (void **state)
+{
+  Fixture *f = *state;
+  DpAppItem *item = add_and_bind (f, "/file/slow.iso?size=3000000&rate=300000", TRUE);
+  g_autoptr(GPtrArray) running = NULL;
+  g_autoptr(GPtrArray) failed = NULL;
+  g_autoptr(GPtrArray) finished = NULL;
+  g_autoptr(GPtrArray) insecure = NULL;
+  g_autoptr(GPtrArray) unbound = NULL;
+  g_autofree char *https = NULL;
+
+  dp_app_test_wait_until (is_downloading, item, 10);
+  running = open_menu (f);
+  assert_true (has_text (running, "Cancel"));
+  assert_true (has_text (running, "Remove"));
+  assert_true (has_text (running, "Speed Limit…"));
+  assert_false (has_text (running, "Download Anyway…"));
+  assert_false (has_text (running, "Move to Trash"));
+  assert_false (has_text (running, "Retry"));
+  gtk_widget_activate_action (GTK_WIDGET (f->row), "row.cancel", NULL);
+  dp_app_test_wait_until (is_settled, item, 10);
+
+  item = add_and_bind (f, "/file/gone.zip?status=404", TRUE);
+  dp_app_test_wait_until (is_settled, item, 30);
+  failed = open_menu (f);
+  assert_true (has_text (failed, "Retry"));
+  assert_false (has_text (failed, "Download Anyway…"));
+  assert_false (has_text (failed, "Cancel"));
+
+  item = add_and_bind (f, "/file/small.bin?size=1000", TRUE);
+  dp_app_test_wait_until (is_settled, item, 30);
+  assert_int_equal (dp_app_item_get_status (item), DP_APP_ITEM_FINISHED);
+  finished = open_menu (f);
+  assert_true (has_text (finished, "Move to Trash"));
+  assert_true (has_text (finished, "Open File"));
+  assert_false (has_text (finished, "Cancel"));
+  assert_false (has_text (finished, "Download Anyway…"));
+
+  https = dp_test_server_https_url (f->server, "/file/self-signed.bin?size=1000");
+  item = dp_app_manager_add (f->manager, https, NULL, 2, NULL, TRUE);
+  dp_app_download_row_set_item (f->row, item);
+  dp_app_test_wait_until (is_settled, item, 30);
+  assert_int_equal (dp_app_item_get_insecure_failure (item), DP_ERROR_TLS);
+  insecure = open_menu (f);
+  assert_true (has_text (insecure, "Download Anyway…"));
+  assert_true (has_text (insecure, "Retry"));
+
+  /* A row the list view has taken back offers nothing of its last item. */
+  dp_app_download_row_set_item (f->row, NULL);
+  unbound = open_menu (f);
+  assert_false (has_text (unbound, "Download Anyway…"));
+  assert_false (has_text (unbound, "Retry"));
+}
+
+static GtkWidget *
+find_toplevel_dialog (void)
+{
+  return dp_app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+}
+
+static gboolean
+is_cancelled (gpointer data)
+{
+  return !dp_app_item_is_running (data) &&
+         dp_app_item_get_status (data) == DP_APP_ITEM_CANCELLED;
+}
+
+static gboolean
+in_list (DpAppManager *manager,
+         DpAppItem    *item)
+{
+  GListModel *model = dp_app_manager_get_model (manager);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(DpAppItem) other = g_list_model_get_item (model, i);
+
+      if (other == item)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+file_is_gone (gpointer path)
+{
+  return !g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* Cancel, Remove and Move to Trash act at once, without asking. */
+static void
+test_cancel_and_remove_at_once (void **state)
+{
+  Fixture *f = *state;
+  DpAppItem *item = add_and_bind (f, "/file/slow.iso?size=3000000&rate=300000", TRUE);
+  g_autofree char *path = NULL;
+
+  dp_app_test_wait_until (is_downloading, item, 10);
+  gtk_widget_activate_action (GTK_WIDGET (f->row), "row.cancel", NULL);
+  assert_null (find_toplevel_dialog ());
+  dp_app_test_wait_until (is_cancelled, item, 10);
+  assert_null (find_toplevel_dialog ());
+
+  gtk_widget_activate_action (GTK_WIDGET (f->row), "row.remove", NULL);
+  assert_null (find_toplevel_dialog ());
+  assert_false (in_list (f->manager, item));
+
+  item = add_and_bind (f, "/file/keep.bin?size=1000", TRUE);
+  dp_app_test_wait_until (is_settled, item, 30);
+  path = g_strdup (dp_app_item_get_path (item));
+  assert_non_null (path);
+  gtk_widget_activate_action (GTK_WIDGET (f->row), "row.trash", NULL);
+  assert_null (find_toplevel_dialog ());
+  assert_false (in_list (f->manager, item));
+  dp_app_test_wait_until (file_is_gone, path, 10);
+}
+
+/* The model: the status is an enum property, the rest real properties. */
+static void
+test_item_properties (void **state)
+{
+  GObjectClass *klass = g_type_class_ref (DP_APP_TYPE_ITEM);
+  GParamSpec *pspec = g_object_class_find_property (klass, "status");
+  const struct {
+    const char *name;
+    GType type;
+  } expected[] = {
+    { "display-name", G_TYPE_STRING },
+    { "icon", G_TYPE_ICON },
+    { "path", G_TYPE_STRING },
+    { "error", G_TYPE_STRING },
+    { "rate-limit", G_TYPE_UINT64 },
+    { "insecure", G_TYPE_BOOLEAN },
+    { "size", G_TYPE_INT64 },
+    { "received", G_TYPE_INT64 },
+    { "speed", G_TYPE_DOUBLE },
+    { "eta", G_TYPE_INT64 },
+    { "segments", G_TYPE_ARRAY },
+    { "connections", G_TYPE_UINT },
+    { "active-connections", G_TYPE_UINT },
+  };
+  g_autoptr(GEnumClass) statuses = g_type_class_ref (DP_APP_TYPE_ITEM_STATUS);
+  g_autoptr(DpAppItem) item = dp_app_item_new ("http://127.0.0.1:1/debian-12.iso", "/tmp", 4, NULL);
+  g_autofree char *name = NULL;
+  DpAppItemStatus status = -1;
+
+  (void) state;
+  assert_non_null (pspec);
+  assert_true (G_IS_PARAM_SPEC_ENUM (pspec));
+  assert_true (G_PARAM_SPEC_VALUE_TYPE (pspec) == DP_APP_TYPE_ITEM_STATUS);
+  assert_int_equal (g_enum_get_value_by_nick (statuses, "downloading")->value,
+                    DP_APP_ITEM_DOWNLOADING);
+  assert_int_equal (g_enum_get_value_by_nick (statuses, "cancelled")->value,
+                    DP_APP_ITEM_CANCELLED);
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      pspec = g_object_class_find_property (klass, expected[i].name);
+      assert_non_null (pspec);
+      assert_true (G_PARAM_SPEC_VALUE_TYPE (pspec) == expected[i].type);
+      assert_true (pspec->flags & G_PARAM_READABLE);
+      assert_false (pspec->flags & G_PARAM_WRITABLE);
+    }
+
+  g_object_get (item, "display-name", &name, "status", &status, NULL);
+  assert_string_equal (name, "debian-12.iso");
+  assert_int_equal (status, DP_APP_ITEM_QUEUED);
+  g_type_class_unref (klass);
+}
+
+static void
+record_time (GObject    *item,
+             GParamSpec *pspec,
+             GArray     *times)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  g_array_append_val (times, now);
+}
+
+/* However often the engine reports, a row hears of progress at most
+ * twice in any 100 ms, and the first report after a quiet spell at once. */
+static void
+test_progress_rate_limited (void **state)
+{
+  Fixture *f = *state;
+  DpAppItem *item = add_and_bind (f, "/file/slow.iso?size=3000000&rate=300000", TRUE);
+  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) segments = NULL;
+  gint64 start;
+  guint in_burst = 0;
+
+  dp_app_test_wait_until (is_downloading, item, 10);
+  segments = dp_app_item_dup_segments (item);
+  g_signal_connect (item, "notify::received", G_CALLBACK (record_time), times);
+
+  start = g_get_monotonic_time ();
+  for (int i = 1; i <= 100; i++)
+    dp_app_item_report_progress (item, 3000000, 2000000 + i, 1000.0 * i, 10, 4, segments);
+  /* The getters have the last report at once. */
+  assert_int_equal (dp_app_item_get_received (item), 2000100);
+  assert_true (times->len <= 1);
+  dp_app_test_spin (400);
+
+  for (guint i = 0; i < times->len; i++)
+    if (g_array_index (times, gint64, i) - start <= 100 * 1000)
+      in_burst++;
+  assert_true (in_burst <= 2);
+  /* The last values are notified, after the burst. */
+  assert_true (times->len >= 1);
+  assert_true (g_array_index (times, gint64, times->len - 1) > start);
+  for (guint i = 0; i + 2 < times->len; i++)
+    assert_true (g_array_index (times, gint64, i + 2) - g_array_index (times, gint64, i) >
+                 100 * 1000);
+
+  g_signal_handlers_disconnect_by_data (item, times);
+  gtk_widget_activate_action (GTK_WIDGET (f->row), "row.cancel", NULL);
+  dp_app_test_wait_until (is_settled, item, 10);
+}
+
+static void
+setup_list_item (GtkSignalListItemFactory *factory,
+                 GtkListItem              *list_item,
+                 GtkWidget                *row)
+{
+  if (gtk_widget_get_parent (row) == NULL)
+    gtk_list_item_set_child (list_item, row);
+}
+
+/* At 360 pixels, the narrowest a phone shows, a row with a long name
+ * and a long status is whole: its minimum width and the list's margins
+ * fit. */
+static void
+test_fits_360 (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(GtkCssProvider) provider = gtk_css_provider_new ();
+  DpAppItem *item = add_and_bind (f, "/file/debian-12.7.0-amd64-DVD-with-a-very-long-name-indeed-"
+                                     "for-testing-1.iso?size=30000000&rate=300000", TRUE);
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  GtkWidget *list;
+  int minimum, natural;
+
+  gtk_css_provider_load_from_resource (provider, "/io/github/downpour/Downpour/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                              GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+
+  dp_app_test_wait_until (is_downloading, item, 10);
+  dp_app_item_set_rate_limit (item, 1500000);
+  dp_app_test_spin (300);
+  assert_non_null (strstr (dp_app_download_row_get_status_text (f->row), "limited to"));
+  assert_non_null (strstr (dp_app_download_row_get_details_text (f->row), "/s"));
+
+  gtk_widget_measure (GTK_WIDGET (f->row), GTK_ORIENTATION_HORIZONTAL, -1,
+                      &minimum, &natural, NULL, NULL);
+  /* The list's padding is 12 pixels on either side. */
+  assert_true (minimum + 2 * 12 <= 360);
+  /* With room, nothing is cut. */
+  assert_true (natural > minimum);
+
+  /* The same row in the list, as the window shows it. */
+  g_object_ref (f->row);
+  gtk_window_set_child (GTK_WINDOW (f->window), NULL);
+  list = gtk_list_view_new (NULL, factory);
+  gtk_widget_add_css_class (list, "downloads");
+  gtk_window_set_child (GTK_WINDOW (f->window), list);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_list_item), f->row);
+  gtk_list_view_set_model (GTK_LIST_VIEW (list),
+                           GTK_SELECTION_MODEL (gtk_no_selection_new (
+                             G_LIST_MODEL (g_object_ref (dp_app_manager_get_model (f->manager))))));
+  dp_app_test_spin (100);
+  assert_non_null (gtk_widget_get_parent (GTK_WIDGET (f->row)));
+  gtk_widget_measure (list, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, &natural, NULL, NULL);
+  assert_true (minimum <= 360);
+  g_object_unref (f->row);
+
+  gtk_style_context_remove_provider_for_display (gdk_display_get_default (),
+                                                 GTK_STYLE_PROVIDER (provider));
+  gtk_widget_activate_action (GTK_WIDGET (f->row), "row.cancel", NULL);
+  dp_app_test_wait_until (is_settled, item, 10);
+}
+
+static gboolean
+has_label (GtkWidget  *widget,
+           const char *label)
+{
+  g_autofree char *mismatch = NULL;
+
+  if (!gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL))
+    return FALSE;
+  mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (widget),
+                                                 GTK_ACCESSIBLE_PROPERTY_LABEL, label);
+  if (mismatch != NULL)
+    g_printerr ("%s: %s\n", label, mismatch);
+  return mismatch == NULL;
+}
+
+/* Icon-only buttons name the file they act on, and the row is
+ * announced by its file and status. */
+static void
+test_accessible_labels (void **state)
+{
+  Fixture *f = *state;
+  DpAppItem *item = add_and_bind (f, "/file/debian-12.iso?size=3000000&rate=300000", TRUE);
+  DpAppItem *other;
+  GtkWidget *button;
+
+  dp_app_test_wait_until (is_downloading, item, 10);
+  button = dp_app_test_find_widget (GTK_WIDGET (f->row), GTK_TYPE_BUTTON, "Pause debian-12.iso");
+  assert_non_null (button);
+  assert_true (gtk_widget_get_visible (button));
+  assert_non_null (dp_app_test_find_widget (GTK_WIDGET (f->row), GTK_TYPE_MENU_BUTTON,
+                                            "More Actions for debian-12.iso"));
+  assert_true (has_label (GTK_WIDGET (f->row), "debian-12.iso, Downloading"));
+  assert_true (gtk_test_accessible_has_role (GTK_ACCESSIBLE (f->row), GTK_ACCESSIBLE_ROLE_GROUP));
+
+  gtk_widget_activate_action (GTK_WIDGET (f->row), "row.pause", NULL);
+  dp_app_test_wait_until (is_settled, item, 10);
+  button = dp_app_test_find_widget (GTK_WIDGET (f->row), GTK_TYPE_BUTTON, "Resume debian-12.iso");
+  assert_non_null (button);
+  assert_true (gtk_widget_get_visible (button));
+  assert_false (gtk_widget_get_visible (dp_app_test_find_widget (GTK_WIDGET (f->row),
+                                                                 GTK_TYPE_BUTTON,
+                                                                 "Pause debian-12.iso")));
+  assert_true (has_label (GTK_WIDGET (f->row), "debian-12.iso, Paused"));
+
+  /* A recycled row names its new file. */
+  other = add_and_bind (f, "/file/other.bin?size=1000", FALSE);
+  assert_non_null (dp_app_test_find_widget (GTK_WIDGET (f->row), GTK_TYPE_BUTTON,
+                                            "Resume other.bin"));
+  assert_null (dp_app_test_find_widget (GTK_WIDGET (f->row), GTK_TYPE_BUTTON,
+                                        "Resume debian-12.iso"));
+  assert_true (has_label (GTK_WIDGET (f->row), "other.bin, Paused"));
+  assert_int_equal (dp_app_item_get_status (other), DP_APP_ITEM_PAUSED);
+}
+
+/* One bar shows progress and segments, and says both to assistive
+ * technologies. */
+static void
+test_bar (void **state)
+{
+  Fixture *f = *state;
+  DpAppSegmentMap *bar = DP_APP_SEGMENT_MAP (dp_app_segment_map_new ());
+  g_autoptr(GArray) segments = g_array_new (FALSE, FALSE, sizeof (DpSegmentInfo));
+  DpSegmentInfo parts[] = {
+    { 0, 300, 300, FALSE },
+    { 300, 400, 600, TRUE },
+    { 600, 650, 1000, TRUE },
+  };
+  g_autofree char *mismatch = NULL;
+
+  (void) f;
+  g_object_ref_sink (bar);
+  assert_true (gtk_test_accessible_has_role (GTK_ACCESSIBLE (bar),
+                                             GTK_ACCESSIBLE_ROLE_PROGRESS_BAR));
+
+  /* Unknown size: it pulses. */
+  dp_app_segment_map_set_progress (bar, segments, -1, 5000);
+  dp_app_segment_map_pulse (bar);
+  assert_true (dp_app_segment_map_get_pulsing (bar));
+  mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (bar),
+                                                 GTK_ACCESSIBLE_PROPERTY_VALUE_TEXT,
+                                                 "5.0\u00a0kB downloaded");
+  assert_null (mismatch);
+
+  g_array_append_vals (segments, parts, G_N_ELEMENTS (parts));
+  dp_app_segment_map_set_progress (bar, segments, 1000, 450);
+  dp_app_segment_map_set_connections (bar, 8, 3);
+  assert_false (dp_app_segment_map_get_pulsing (bar));
+  assert_int_equal (dp_app_segment_map_get_n_segments (bar), 3);
+  assert_true (dp_app_segment_map_get_fraction (bar) == 0.45);
+  mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (bar),
+                                                 GTK_ACCESSIBLE_PROPERTY_VALUE_TEXT,
+                                                 "45 %, 8 connections, 3 active");
+  assert_null (mismatch);
+  mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (bar),
+                                                 GTK_ACCESSIBLE_PROPERTY_VALUE_NOW, 45.0);
+  assert_null (mismatch);
+  mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (bar),
+                                                 GTK_ACCESSIBLE_PROPERTY_VALUE_MAX, 100.0);
+  assert_null (mismatch);
+
+  dp_app_segment_map_set_connections (bar, 1, 1);
+  mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (bar),
+                                                 GTK_ACCESSIBLE_PROPERTY_VALUE_TEXT,
+                                                 "45 %, 1 connection, 1 active");
+  assert_null (mismatch);
+  g_object_unref (bar);
+}
+
+static void
+count_nodes (GskRenderNode *node,
+             guint         *borders,
+             GdkRGBA       *border_color)
+{
+  switch (gsk_render_node_get_node_type (node))
+    {
+    case GSK_CONTAINER_NODE:
+      for (guint i = 0; i < gsk_container_node_get_n_children (node); i++)
+        count_nodes (gsk_container_node_get_child (node, i), borders, border_color);
+      break;
+    case GSK_ROUNDED_CLIP_NODE:
+      count_nodes (gsk_rounded_clip_node_get_child (node), borders, border_color);
+      break;
+    case GSK_CLIP_NODE:
+      count_nodes (gsk_clip_node_get_child (node), borders, border_color);
+      break;
+    case GSK_BORDER_NODE:
+      /* The first: the parts come before the bar's own outline. */
+      if ((*borders)++ == 0)
+        *border_color = gsk_border_node_get_colors (node)[0];
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+draw_bar (DpAppSegmentMap *bar,
+          guint           *borders,
+          GdkRGBA         *border_color)
+{
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+
+  GTK_WIDGET_GET_CLASS (bar)->snapshot (GTK_WIDGET (bar), snapshot);
+  node = gtk_snapshot_free_to_node (snapshot);
+  *borders = 0;
+  if (node != NULL)
+    count_nodes (node, borders, border_color);
+}
+
+static gboolean
+is_allocated (gpointer widget)
+{
+  return gtk_widget_get_width (widget) >= 300;
+}
+
+static gboolean
+is_high_contrast (gpointer data)
+{
+  return adw_style_manager_get_high_contrast (adw_style_manager_get_default ()) ==
+         GPOINTER_TO_INT (data);
+}
+
+/* Parts being downloaded are outlined, not only tinted; the
+ * high-contrast setting outlines them in the text colour, and the bar. */
+static void
+test_bar_high_contrast (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(GSettings) a11y = g_settings_new ("org.gnome.desktop.a11y.interface");
+  GtkWidget *bar = dp_app_segment_map_new ();
+  g_autoptr(GArray) segments = g_array_new (FALSE, FALSE, sizeof (DpSegmentInfo));
+  DpSegmentInfo parts[] = {
+    { 0, 300, 300, FALSE },
+    { 300, 400, 600, TRUE },
+    { 600, 650, 1000, TRUE },
+  };
+  guint borders;
+  GdkRGBA edge, fg;
+
+  g_array_append_vals (segments, parts, G_N_ELEMENTS (parts));
+  gtk_widget_set_size_request (bar, 300, -1);
+  gtk_window_set_child (GTK_WINDOW (f->window), bar);
+  dp_app_segment_map_set_progress (DP_APP_SEGMENT_MAP (bar), segments, 1000, 450);
+  dp_app_test_wait_until (is_allocated, bar, 10);
+
+  g_settings_set_boolean (a11y, "high-contrast", FALSE);
+  dp_app_test_wait_until (is_high_contrast, GINT_TO_POINTER (FALSE), 10);
+  draw_bar (DP_APP_SEGMENT_MAP (bar), &borders, &edge);
+  /* Each part a connection works on. */
+  assert_int_equal (borders, 2);
+  gtk_style_context_get_color (gtk_widget_get_style_context (bar), &fg);
+  assert_false (gdk_rgba_equal (&edge, &fg));
+
+  g_settings_set_boolean (a11y, "high-contrast", TRUE);
+  dp_app_test_wait_until (is_high_contrast, GINT_TO_POINTER (TRUE), 10);
+  draw_bar (DP_APP_SEGMENT_MAP (bar), &borders, &edge);
+  /* And the bar; all in the text colour. */
+  assert_int_equal (borders, 3);
+  gtk_style_context_get_color (gtk_widget_get_style_context (bar), &fg);
+  assert_true (gdk_rgba_equal (&edge, &fg));
+
+  g_settings_set_boolean (a11y, "high-contrast", FALSE);
+  dp_app_test_wait_until (is_high_contrast, GINT_TO_POINTER (FALSE), 10);
+}
+
 int
 main (void)
 {
@@ -379,6 +922,14 @@ main (void)
     /* Last: GTK 4.8's tooltips keep the menu's popover after it is gone,
      * and the next window that appears under the pointer makes them ask
      * that popover's surface where the pointer is (a critical). */
+    cmocka_unit_test_setup_teardown (test_item_properties, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_progress_rate_limited, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_fits_360, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_accessible_labels, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_bar, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_bar_high_contrast, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_cancel_and_remove_at_once, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_menu_items, setup, teardown),
     cmocka_unit_test_setup_teardown (test_menu_made_when_opened, setup, teardown),
   };
 
