@@ -198,6 +198,7 @@ test_pause_resume (void **state)
   Fixture *f = *state;
   DpAppItem *item = add_and_bind (f, "/file/slow.iso?size=3000000&rate=300000", TRUE);
   g_autofree char *paused = NULL;
+  g_autofree char *part = NULL;
 
   dp_app_test_wait_until (is_downloading, item, 10);
   gtk_widget_activate_action (GTK_WIDGET (f->row), "row.pause", NULL);
@@ -214,7 +215,11 @@ test_pause_resume (void **state)
   gtk_widget_activate_action (GTK_WIDGET (f->row), "row.cancel", NULL);
   dp_app_test_wait_until (is_settled, item, 10);
   assert_string_equal (dp_app_download_row_get_status_text (f->row), "Cancelled");
-  assert_null (dp_app_item_get_path (item));
+  /* What it downloaded stays until the cancellation is confirmed, so
+   * that Undo continues it (test-app-manager covers both ways). */
+  assert_non_null (dp_app_item_get_path (item));
+  part = g_strconcat (dp_app_item_get_path (item), ".part", NULL);
+  assert_true (g_file_test (part, G_FILE_TEST_EXISTS));
 }
 
 /* A paused item does not start, and shows so. */
