@@ -4,6 +4,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "dp-app-details-window.h"
 #include "dp-app-download-row.h"
 #include "dp-app-file-ops.h"
 #include "dp-app-format.h"
@@ -564,6 +565,18 @@ download_anyway_action (GtkWidget  *widget,
 }
 
 static void
+details_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  DpAppDownloadRow *self = DP_APP_DOWNLOAD_ROW (widget);
+
+  /* The window keeps the item: the row may show another one meanwhile. */
+  if (self->item != NULL)
+    dp_app_details_window_show (GTK_WINDOW (gtk_widget_get_root (widget)), self->item);
+}
+
+static void
 speed_limit_action (GtkWidget  *widget,
                     const char *action_name,
                     GVariant   *parameter)
@@ -668,6 +681,7 @@ dp_app_download_row_class_init (DpAppDownloadRowClass *klass)
   gtk_widget_class_install_action (widget_class, "row.download-anyway", NULL,
                                    download_anyway_action);
   gtk_widget_class_install_action (widget_class, "row.speed-limit", NULL, speed_limit_action);
+  gtk_widget_class_install_action (widget_class, "row.details", NULL, details_action);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "downloadrow");

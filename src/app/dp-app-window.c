@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "dp-app-compat.h"
+#include "dp-app-details-window.h"
 #include "dp-app-download-row.h"
 #include "dp-app-file-ops.h"
 #include "dp-app-format.h"
@@ -219,6 +220,8 @@ update_actions (DpAppWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "items.show-in-folder", can_open);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "items.trash", can_open);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "items.copy-link", targets->len > 0);
+  /* The details of one download at a time. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "items.details", targets->len == 1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "items.remove", targets->len > 0);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.pause-all",
@@ -561,6 +564,13 @@ items_action (GtkWidget  *widget,
       return;
     }
 
+  if (g_str_equal (action_name, "items.details"))
+    {
+      if (targets->len == 1)
+        dp_app_details_window_show (GTK_WINDOW (self), targets->pdata[0]);
+      return;
+    }
+
   if (g_str_equal (action_name, "items.copy-link"))
     {
       g_autoptr(GString) links = g_string_new (NULL);
@@ -876,7 +886,7 @@ dp_app_window_set_property (GObject      *object,
 
 static const char * const item_actions[] = {
   "items.pause", "items.resume", "items.retry", "items.open", "items.show-in-folder",
-  "items.copy-link", "items.remove", "items.trash",
+  "items.copy-link", "items.remove", "items.trash", "items.details",
 };
 
 static void

@@ -11,6 +11,7 @@
 #include "dp-app-download-row.h"
 #include "dp-app-segment-map.h"
 #include "dp-app-speed-limit-dialog.h"
+#include "dp-app-details-window.h"
 #include "dp-app-test-util.h"
 #include "dp-test-server.h"
 #include "dp-test-util.h"
@@ -344,6 +345,24 @@ find_descendant (GtkWidget *widget,
   return NULL;
 }
 
+/* Details opens the details of the row's download, which stay with it
+ * when the row shows another one. */
+static void
+test_details (void **state)
+{
+  Fixture *f = *state;
+  DpAppItem *item = add_and_bind (f, "/file/later.bin?size=1000", FALSE);
+  GtkWidget *details;
+
+  assert_null (dp_app_test_find_toplevel (DP_APP_TYPE_DETAILS_WINDOW));
+  gtk_widget_activate_action (GTK_WIDGET (f->row), "row.details", NULL);
+  details = dp_app_test_find_toplevel (DP_APP_TYPE_DETAILS_WINDOW);
+  assert_non_null (details);
+  dp_app_download_row_set_item (f->row, NULL);
+  assert_ptr_equal (dp_app_details_window_get_item (DP_APP_DETAILS_WINDOW (details)), item);
+  gtk_window_destroy (GTK_WINDOW (details));
+}
+
 /* The menu is made when it is first opened, and offers the row's
  * actions then. */
 static void
@@ -363,7 +382,7 @@ test_menu_made_when_opened (void **state)
   popover = gtk_menu_button_get_popover (button);
   assert_non_null (popover);
   assert_true (GTK_IS_POPOVER_MENU (popover));
-  assert_int_equal (g_menu_model_get_n_items (gtk_menu_button_get_menu_model (button)), 2);
+  assert_int_equal (g_menu_model_get_n_items (gtk_menu_button_get_menu_model (button)), 3);
   dp_app_test_spin (50);
   assert_true (gtk_widget_get_visible (GTK_WIDGET (popover)));
 
@@ -936,6 +955,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_cancel_and_remove_at_once, setup, teardown),
     cmocka_unit_test_setup_teardown (test_menu_items, setup, teardown),
     cmocka_unit_test_setup_teardown (test_menu_made_when_opened, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_details, setup, teardown),
   };
 
   if (!dp_app_test_have_display ())

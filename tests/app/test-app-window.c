@@ -10,6 +10,7 @@
 #include "dp-app-download-row.h"
 #include "dp-app-format.h"
 #include "dp-app-manager.h"
+#include "dp-app-details-window.h"
 #include "dp-app-test-util.h"
 #include "dp-app-window.h"
 #include "dp-test-server.h"
@@ -475,7 +476,7 @@ static void
 test_context_menu (void **state)
 {
   Fixture *f = *state;
-  GtkWidget *list_view, *menu, *row = NULL;
+  GtkWidget *list_view, *menu, *row = NULL, *details, *shown;
   GtkSelectionModel *selection;
   GtkEventController *click = NULL;
   g_autoptr(GListModel) controllers = NULL;
@@ -538,7 +539,7 @@ test_context_menu (void **state)
       g_object_unref (section);
     }
   assert_string_equal (labels->str,
-                       "_Pause;_Resume;Re_try;_Open File;_Show in Folder;_Copy Link;"
+                       "_Pause;_Resume;Re_try;_Details;_Open File;_Show in Folder;_Copy Link;"
                        "Re_move;Move to _Trash;");
 
   /* The menu acts on the selection: Resume queues the clicked row. */
@@ -551,6 +552,17 @@ test_context_menu (void **state)
   press_list_key (f, GDK_KEY_Menu);
   assert_true (gtk_widget_get_visible (menu));
   gtk_popover_popdown (GTK_POPOVER (menu));
+
+  /* Details are of one download: the selected one. */
+  details = probe_button (f, "items.details");
+  assert_true (gtk_widget_get_sensitive (details));
+  g_signal_emit_by_name (details, "clicked");
+  shown = dp_app_test_find_toplevel (DP_APP_TYPE_DETAILS_WINDOW);
+  assert_non_null (shown);
+  assert_ptr_equal (dp_app_details_window_get_item (DP_APP_DETAILS_WINDOW (shown)), item_at (f, 1));
+  gtk_window_destroy (GTK_WINDOW (shown));
+  gtk_selection_model_select_all (selection);
+  assert_false (gtk_widget_get_sensitive (details));
 }
 
 typedef struct
