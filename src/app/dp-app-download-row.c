@@ -60,6 +60,8 @@ struct _DpAppDownloadRow
 
   DpAppManager *manager;
   DpAppItem *item;
+  /* In a narrow window: shorter numbers. */
+  gboolean compact;
   GBinding *name_binding;
   GBinding *icon_binding;
 
@@ -88,6 +90,32 @@ status_is_running (DpAppItemStatus status)
 {
   return status == DP_APP_ITEM_CONNECTING || status == DP_APP_ITEM_DOWNLOADING ||
          status == DP_APP_ITEM_FINISHING;
+}
+
+/* What a phone's width has room for beside the status: how far, and
+ * how fast while it runs. The header bar says how long for all. */
+static char *
+format_compact_details (DpAppItem *item)
+{
+  DpAppItemStatus status = dp_app_item_get_status (item);
+  gint64 size = dp_app_item_get_size (item);
+  gint64 received = dp_app_item_get_received (item);
+  g_autofree char *progress = NULL;
+  g_autofree char *speed = NULL;
+
+  if (status == DP_APP_ITEM_CANCELLED || (received == 0 && size < 0))
+    return g_strdup ("");
+
+  if (size > 0 && received < size)
+    /* Translators: how much of a file is there, in percent. */
+    progress = g_strdup_printf (_("%d %%"), (int) (100 * received / size));
+  else
+    progress = dp_app_format_progress (received, size);
+  if (status != DP_APP_ITEM_DOWNLOADING)
+    return g_steal_pointer (&progress);
+
+  speed = dp_app_format_speed (dp_app_item_get_speed (item));
+  return g_strdup_printf ("%s · %s", progress, speed);
 }
 
 static char *
@@ -214,10 +242,23 @@ update_name (DpAppDownloadRow *self)
   update_accessible_label (self);
 }
 
+/* In a narrow window a plain "Downloading" gives its room to the
+ * numbers: the bar and the pause button say it already. Screen readers
+ * still hear it, with the row's name. */
+static void
+update_status_shown (DpAppDownloadRow *self)
+{
+  gboolean plain = dp_app_item_get_status (self->item) == DP_APP_ITEM_DOWNLOADING &&
+                   dp_app_item_get_rate_limit (self->item) == 0;
+
+  set_visible_if_changed (GTK_WIDGET (self->status_label), !(self->compact && plain));
+}
+
 static void
 update_details (DpAppDownloadRow *self)
 {
-  g_autofree char *details = format_details (self->item);
+  g_autofree char *details = self->compact ? format_compact_details (self->item)
+                                           : format_details (self->item);
 
   gtk_inscription_set_text (self->details_label, details);
   /* Its room goes to the status, such as the reason of a failure. */
@@ -312,6 +353,7 @@ update_status (DpAppDownloadRow *self)
 
   self->shown_status = status;
   update_accessible_label (self);
+  update_status_shown (self);
 }
 
 static void
@@ -789,6 +831,37 @@ dp_app_download_row_get_status_text (DpAppDownloadRow *self)
 {
   g_return_val_if_fail (DP_APP_IS_DOWNLOAD_ROW (self), NULL);
   return gtk_inscription_get_text (self->status_label);
+}
+
+/**
+ * dp_app_download_row_set_compact:
+ * @compact: whether the window is narrow
+ *
+ * Makes the numbers fit a phone's width: the share done and the speed
+ * instead of the amounts and the time left.
+ */
+void
+dp_app_download_row_set_compact (DpAppDownloadRow *self,
+                                 gboolean          compact)
+{
+  g_return_if_fail (DP_APP_IS_DOWNLOAD_ROW (self));
+
+  compact = !!compact;
+  if (self->compact == compact)
+    return;
+  self->compact = compact;
+  if (self->item != NULL)
+    {
+      update_details (self);
+      update_status_shown (self);
+    }
+}
+
+gboolean
+dp_app_download_row_get_compact (DpAppDownloadRow *self)
+{
+  g_return_val_if_fail (DP_APP_IS_DOWNLOAD_ROW (self), FALSE);
+  return self->compact;
 }
 
 const char *

@@ -19,6 +19,9 @@ void        dp_app_download_row_set_item         (DpAppDownloadRow *self,
 /* For the tests: what the row shows. */
 const char *dp_app_download_row_get_status_text  (DpAppDownloadRow *self);
 const char *dp_app_download_row_get_details_text (DpAppDownloadRow *self);
+void        dp_app_download_row_set_compact      (DpAppDownloadRow *self,
+                                                  gboolean          compact);
+gboolean    dp_app_download_row_get_compact      (DpAppDownloadRow *self);
 double      dp_app_download_row_get_fraction     (DpAppDownloadRow *self);
 
 G_END_DECLS

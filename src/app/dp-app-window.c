@@ -56,6 +56,8 @@ struct _DpAppWindow
   GtkMultiSelection *selection;
   guint reveal_tick_id;
   guint summary_id;
+  /* Narrower than NARROW_WIDTH: rows and the header say less. */
+  gboolean narrow;
   GArray *held_removals;     /* ids of the removals our toasts offer to undo */
 
   /* The notices above the list. */
@@ -288,7 +290,7 @@ update_summary (gpointer data)
   speed_text = dp_app_format_speed (speed);
   if (size_known && speed > 0)
     left_text = dp_app_format_time_left ((gint64) ((double) remaining / speed));
-  if (left_text != NULL)
+  if (left_text != NULL && !self->narrow)
     /* Translators: the total speed of all downloads, and the time left
      * for all of them, as in "12.4 MB/s · 2 minutes left". */
     subtitle = g_strdup_printf (_("%s · %s"), speed_text, left_text);
@@ -391,6 +393,36 @@ reveal_tick (GtkWidget     *widget,
   return G_SOURCE_CONTINUE;
 }
 
+/* Below this width the rows and the header bar shorten their numbers. */
+#define NARROW_WIDTH 500
+
+static void
+set_rows_compact (GtkWidget *widget,
+                  gboolean   compact)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (DP_APP_IS_DOWNLOAD_ROW (child))
+        dp_app_download_row_set_compact (DP_APP_DOWNLOAD_ROW (child), compact);
+      else
+        set_rows_compact (child, compact);
+    }
+}
+
+static void
+on_narrow (GtkWidget *window,
+           gboolean   narrow,
+           gpointer   user_data)
+{
+  DpAppWindow *self = DP_APP_WINDOW (window);
+
+  self->narrow = narrow;
+  /* The rows the list view made; it makes new ones through setup_row(). */
+  set_rows_compact (GTK_WIDGET (self->list_view), narrow);
+  /* The header bar's subtitle follows at its next update. */
+}
+
 static void
 setup_row (GtkSignalListItemFactory *factory,
            GtkListItem              *list_item,
@@ -401,6 +433,8 @@ setup_row (GtkSignalListItemFactory *factory,
   gtk_list_item_set_activatable (list_item, TRUE);
   gtk_list_item_set_selectable (list_item, TRUE);
   gtk_list_item_set_child (list_item, dp_app_download_row_new (self->manager));
+  dp_app_download_row_set_compact (DP_APP_DOWNLOAD_ROW (gtk_list_item_get_child (list_item)),
+                                   self->narrow);
 }
 
 static void
@@ -971,6 +1005,7 @@ dp_app_window_init (DpAppWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   dp_app_use_toolbar_view (ADW_APPLICATION_WINDOW (self), self->content_box,
                            GTK_WIDGET (self->toast_overlay));
+  dp_app_add_narrow_breakpoint (ADW_APPLICATION_WINDOW (self), NARROW_WIDTH, on_narrow, NULL);
   self->held_removals = g_array_new (FALSE, FALSE, sizeof (guint));
 
   g_object_bind_property (self->search_button, "active", self->search_bar, "search-mode-enabled",

@@ -168,3 +168,22 @@ dp_app_test_send_keys (GtkWindow  *window,
   while (g_main_context_iteration (NULL, FALSE))
     ;
 }
+
+GtkWidget *
+dp_app_test_find_text_widget (GtkWidget  *root,
+                              const char *text)
+{
+  if ((GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (root)), text) == 0) ||
+      (GTK_IS_INSCRIPTION (root) &&
+       g_strcmp0 (gtk_inscription_get_text (GTK_INSCRIPTION (root)), text) == 0))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = dp_app_test_find_text_widget (child, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}

@@ -29,6 +29,9 @@ GtkWidget *dp_app_test_find_widget   (GtkWidget  *root,
  * through every controller, as a user's key press does. */
 void       dp_app_test_send_keys     (GtkWindow  *window,
                                       const char *keys);
+/* The first label or inscription under @root that shows @text. */
+GtkWidget *dp_app_test_find_text_widget (GtkWidget  *root,
+                                         const char *text);
 /* The first toplevel window of @type, or %NULL. */
 GtkWidget *dp_app_test_find_toplevel (GType       type);
 

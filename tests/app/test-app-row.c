@@ -192,6 +192,14 @@ test_checksum_mismatch (void **state)
                            "The downloaded file does not match its sha256 checksum"));
 }
 
+/* The inscription that shows the status text. */
+static GtkWidget *
+find_status_widget (Fixture *f)
+{
+  return dp_app_test_find_text_widget (GTK_WIDGET (f->row),
+                                       dp_app_download_row_get_status_text (f->row));
+}
+
 /* The row's buttons pause and resume the download it shows. */
 static void
 test_pause_resume (void **state)
@@ -212,6 +220,15 @@ test_pause_resume (void **state)
   assert_string_equal (dp_app_download_row_get_status_text (f->row), "Queued");
   dp_app_test_wait_until (is_downloading, item, 10);
   assert_string_equal (dp_app_download_row_get_status_text (f->row), "Downloading");
+
+  /* Narrow: the share and the speed, with the plain status hidden. */
+  dp_app_download_row_set_compact (f->row, TRUE);
+  assert_non_null (strstr (dp_app_download_row_get_details_text (f->row), " % · "));
+  assert_null (strstr (dp_app_download_row_get_details_text (f->row), " of "));
+  assert_false (gtk_widget_get_visible (find_status_widget (f)));
+  dp_app_download_row_set_compact (f->row, FALSE);
+  assert_non_null (strstr (dp_app_download_row_get_details_text (f->row), " of "));
+  assert_true (gtk_widget_get_visible (find_status_widget (f)));
 
   gtk_widget_activate_action (GTK_WIDGET (f->row), "row.cancel", NULL);
   dp_app_test_wait_until (is_settled, item, 10);

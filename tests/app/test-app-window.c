@@ -672,6 +672,63 @@ test_fits_360 (void **state)
     fail_msg ("%d pixels wide at least", minimum);
 }
 
+static DpAppDownloadRow *
+first_row (Fixture *f)
+{
+  GtkWidget *list_view = dp_app_window_get_list_view (f->window);
+
+  return (DpAppDownloadRow *) dp_app_test_find_widget (list_view, DP_APP_TYPE_DOWNLOAD_ROW, NULL);
+}
+
+static gboolean
+row_is_compact (gpointer data)
+{
+  DpAppDownloadRow *row = first_row (data);
+
+  return row != NULL && dp_app_download_row_get_compact (row);
+}
+
+static gboolean
+row_is_wide (gpointer data)
+{
+  DpAppDownloadRow *row = first_row (data);
+
+  return row != NULL && !dp_app_download_row_get_compact (row);
+}
+
+/* A phone-sized window makes its rows, those there and those made
+ * later, shorten their numbers; a wide one makes them whole again. */
+static void
+test_narrow_window_compacts_rows (void **state)
+{
+  Fixture *f = *state;
+
+  add_paused (f, "first.iso");
+  show_window (f);
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 800, 600);
+  dp_app_test_wait_until (row_is_wide, f, 10);
+
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 360, 600);
+  dp_app_test_wait_until (row_is_compact, f, 10);
+
+  /* A row made while narrow starts compact. */
+  for (guint i = 0; i < 30; i++)
+    add_paused (f, "more.iso");
+  dp_app_test_wait_until (has_rows, dp_app_window_get_list_view (f->window), 10);
+  dp_app_test_spin (100);
+  for (GtkWidget *child = gtk_widget_get_first_child (dp_app_window_get_list_view (f->window));
+       child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *row = dp_app_test_find_widget (child, DP_APP_TYPE_DOWNLOAD_ROW, NULL);
+
+      if (row != NULL)
+        assert_true (dp_app_download_row_get_compact (DP_APP_DOWNLOAD_ROW (row)));
+    }
+
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 800, 600);
+  dp_app_test_wait_until (row_is_wide, f, 10);
+}
+
 int
 main (void)
 {
@@ -684,6 +741,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_context_menu, setup, teardown),
     cmocka_unit_test_setup_teardown (test_header_shows_total, setup, teardown),
     cmocka_unit_test_setup_teardown (test_fits_360, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_narrow_window_compacts_rows, setup, teardown),
   };
 
   if (!dp_app_test_have_display ())
