@@ -187,3 +187,58 @@ dp_app_test_find_text_widget (GtkWidget  *root,
     }
   return NULL;
 }
+
+/* Buttons that show only an icon, with no accessible name: a screen
+ * reader would read "GtkImage" for them. */
+static gboolean
+has_own_name (GtkWidget *widget)
+{
+  const char *label = GTK_IS_BUTTON (widget) ? gtk_button_get_label (GTK_BUTTON (widget)) : NULL;
+  g_autofree char *mismatch = NULL;
+
+  if (!gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL))
+    return FALSE;
+  /* A mnemonic label as the name: GTK 4.8 reads it with its underscore
+   * and then the text again. */
+  if (label == NULL || !gtk_button_get_use_underline (GTK_BUTTON (widget)))
+    return TRUE;
+  mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (widget),
+                                                 GTK_ACCESSIBLE_PROPERTY_LABEL, label);
+  return mismatch != NULL;
+}
+
+static void
+collect_unnamed_buttons (GtkWidget *widget,
+                         GString   *unnamed)
+{
+  /* The inner buttons of a drop-down or a spin button are GTK's. */
+  if (GTK_IS_DROP_DOWN (widget) || GTK_IS_SPIN_BUTTON (widget) || !gtk_widget_get_mapped (widget))
+    return;
+  if ((GTK_IS_BUTTON (widget) || GTK_IS_MENU_BUTTON (widget)) &&
+      /* GTK 4.8 relates an icon button to its image, which reads as
+       * "GtkImage": only a label of its own names it. */
+      !has_own_name (widget))
+    {
+      const char *tooltip = gtk_widget_get_tooltip_text (widget);
+      const char *label = GTK_IS_BUTTON (widget) ? gtk_button_get_label (GTK_BUTTON (widget))
+                                                 : gtk_menu_button_get_label (GTK_MENU_BUTTON (widget));
+
+      g_string_append_printf (unnamed, "%s (%s); ", G_OBJECT_TYPE_NAME (widget),
+                              tooltip != NULL ? tooltip : label != NULL ? label : "?");
+    }
+  /* A menu button is named as a whole: its inner button takes the name. */
+  if (GTK_IS_MENU_BUTTON (widget))
+    return;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_unnamed_buttons (child, unnamed);
+}
+
+char *
+dp_app_test_dup_unnamed_buttons (GtkWidget *root)
+{
+  GString *unnamed = g_string_new (NULL);
+
+  collect_unnamed_buttons (root, unnamed);
+  return g_string_free (unnamed, FALSE);
+}

@@ -32,6 +32,10 @@ void       dp_app_test_send_keys     (GtkWindow  *window,
 /* The first label or inscription under @root that shows @text. */
 GtkWidget *dp_app_test_find_text_widget (GtkWidget  *root,
                                          const char *text);
+/* The mapped buttons under @root a screen reader could not name (an
+ * icon alone, or a mnemonic GTK 4.8 reads twice, and no label of their
+ * own), as "Type (tooltip); …"; empty when there is none. */
+char      *dp_app_test_dup_unnamed_buttons (GtkWidget *root);
 /* The first toplevel window of @type, or %NULL. */
 GtkWidget *dp_app_test_find_toplevel (GType       type);
 

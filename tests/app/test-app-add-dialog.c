@@ -275,6 +275,20 @@ test_problems_described (void **state)
   assert_null (mismatch);
 }
 
+/* Every button of the dialog has a name a screen reader can read. */
+static void
+test_buttons_named (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *unnamed = NULL;
+
+  gtk_window_present (GTK_WINDOW (f->dialog));
+  dp_app_test_spin (200);
+  unnamed = dp_app_test_dup_unnamed_buttons (GTK_WIDGET (f->dialog));
+  if (*unnamed != '\0')
+    fail_msg ("no accessible name: %s", unnamed);
+}
+
 static gboolean
 has_items (gpointer data)
 {
@@ -315,6 +329,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_automatic, setup, teardown),
     cmocka_unit_test_setup_teardown (test_ctrl_return_adds, setup, teardown),
     cmocka_unit_test_setup_teardown (test_problems_described, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_buttons_named, setup, teardown),
   };
 
   if (!dp_app_test_have_display ())

@@ -486,6 +486,7 @@ test_rows_readable (void **state)
 {
   Fixture *f = *state;
   DpAppItem *item = add (f, "/file/queued.bin?size=10", NULL, FALSE);
+  g_autofree char *unnamed = NULL;
   GtkWidget *map;
   int minimum = 0;
   guint n_rows = 0;
@@ -498,6 +499,11 @@ test_rows_readable (void **state)
   assert_non_null (map);
   gtk_widget_measure (map, GTK_ORIENTATION_VERTICAL, -1, &minimum, NULL, NULL, NULL);
   assert_true (minimum >= 24);
+
+  dp_app_test_spin (200);
+  unnamed = dp_app_test_dup_unnamed_buttons (f->window);
+  if (*unnamed != '\0')
+    fail_msg ("no accessible name: %s", unnamed);
 }
 
 /* Escape closes it, as any dialog. */

@@ -672,6 +672,23 @@ test_fits_360 (void **state)
     fail_msg ("%d pixels wide at least", minimum);
 }
 
+/* Every button a screen reader reaches has a name of its own. */
+static void
+test_buttons_named (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *unnamed = NULL;
+
+  add_paused (f, "first.iso");
+  show_window (f);
+  dp_app_test_wait_until (has_rows, dp_app_window_get_list_view (f->window), 10);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.search", NULL);
+  dp_app_test_spin (300);
+  unnamed = dp_app_test_dup_unnamed_buttons (GTK_WIDGET (f->window));
+  if (*unnamed != '\0')
+    fail_msg ("no accessible name: %s", unnamed);
+}
+
 static DpAppDownloadRow *
 first_row (Fixture *f)
 {
@@ -742,6 +759,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_header_shows_total, setup, teardown),
     cmocka_unit_test_setup_teardown (test_fits_360, setup, teardown),
     cmocka_unit_test_setup_teardown (test_narrow_window_compacts_rows, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_buttons_named, setup, teardown),
   };
 
   if (!dp_app_test_have_display ())
