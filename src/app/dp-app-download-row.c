@@ -4,6 +4,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "dp-app-compat.h"
 #include "dp-app-details-window.h"
 #include "dp-app-download-row.h"
 #include "dp-app-file-ops.h"
@@ -547,9 +548,9 @@ copy_url_action (GtkWidget  *widget,
 }
 
 static void
-on_anyway_response (AdwMessageDialog *dialog,
-                    const char       *response,
-                    DpAppItem        *item)
+on_anyway_response (GObject    *dialog,
+                    const char *response,
+                    DpAppItem  *item)
 {
   if (g_str_equal (response, "anyway"))
     dp_app_item_allow_insecure (item);
@@ -564,7 +565,7 @@ download_anyway_action (GtkWidget  *widget,
   g_autofree char *body = NULL;
   const char *name;
   const char *heading;
-  GtkWidget *dialog;
+  GObject *dialog;
 
   if (self->item == NULL)
     return;
@@ -592,18 +593,14 @@ download_anyway_action (GtkWidget  *widget,
       return;
     }
 
-  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), heading, body);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "anyway", _("_Download Anyway"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "anyway",
-                                              ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  dialog = dp_app_alert_new (heading, body);
+  dp_app_alert_add_response (dialog, "cancel", _("_Cancel"), ADW_RESPONSE_DEFAULT);
+  dp_app_alert_add_response (dialog, "anyway", _("_Download Anyway"), ADW_RESPONSE_DESTRUCTIVE);
+  dp_app_alert_set_default_response (dialog, "cancel");
+  dp_app_alert_set_close_response (dialog, "cancel");
   g_signal_connect_data (dialog, "response", G_CALLBACK (on_anyway_response),
                          g_object_ref (self->item), (GClosureNotify) g_object_unref, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  dp_app_alert_present (dialog, widget);
 }
 
 static void

@@ -471,6 +471,7 @@ test_menu_items (void **state)
   g_autoptr(GPtrArray) insecure = NULL;
   g_autoptr(GPtrArray) unbound = NULL;
   g_autofree char *https = NULL;
+  GtkWidget *dialog;
 
   dp_app_test_wait_until (is_downloading, item, 10);
   running = open_menu (f);
@@ -507,6 +508,18 @@ test_menu_items (void **state)
   insecure = open_menu (f);
   assert_true (has_text (insecure, "Download Anyway…"));
   assert_true (has_text (insecure, "Retry"));
+
+  /* It asks, and Download Anyway skips the check and starts again. */
+  gtk_widget_activate_action (GTK_WIDGET (f->row), "row.download-anyway", NULL);
+  dialog = dp_app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  assert_non_null (dialog);
+  assert_string_equal (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)),
+                       "Download Without Verifying the Server?");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "anyway");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  assert_true (dp_app_item_is_insecure (item));
+  dp_app_test_wait_until (is_settled, item, 30);
+  assert_int_equal (dp_app_item_get_status (item), DP_APP_ITEM_FINISHED);
 
   /* A row the list view has taken back offers nothing of its last item. */
   dp_app_download_row_set_item (f->row, NULL);
