@@ -65,6 +65,17 @@ dp_app_alert_set_close_response (GObject    *alert,
 #endif
 }
 
+void
+dp_app_alert_set_extra_child (GObject   *alert,
+                              GtkWidget *child)
+{
+#if HAVE_ADW_DIALOGS
+  adw_alert_dialog_set_extra_child (ADW_ALERT_DIALOG (alert), child);
+#else
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (alert), child);
+#endif
+}
+
 /* Consumes the caller's reference to @alert. */
 void
 dp_app_alert_present (GObject   *alert,

@@ -24,6 +24,8 @@ void     dp_app_alert_set_default_response (GObject               *alert,
                                             const char            *id);
 void     dp_app_alert_set_close_response   (GObject               *alert,
                                             const char            *id);
+void     dp_app_alert_set_extra_child      (GObject               *alert,
+                                            GtkWidget             *child);
 void     dp_app_alert_present              (GObject               *alert,
                                             GtkWidget             *parent);
 /* Brings an alert that is already shown to the front. */

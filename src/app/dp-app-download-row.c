@@ -621,13 +621,10 @@ speed_limit_action (GtkWidget  *widget,
                     GVariant   *parameter)
 {
   DpAppDownloadRow *self = DP_APP_DOWNLOAD_ROW (widget);
-  DpAppSpeedLimitDialog *dialog;
 
-  if (self->item == NULL)
-    return;
   /* The dialog keeps the item: the row may show another one meanwhile. */
-  dialog = dp_app_speed_limit_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), self->item);
-  gtk_window_present (GTK_WINDOW (dialog));
+  if (self->item != NULL)
+    dp_app_speed_limit_dialog_present (widget, self->item);
 }
 
 /* At once: the manager offers to undo it. An unfinished download's

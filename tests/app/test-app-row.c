@@ -273,10 +273,26 @@ is_mapped (gpointer widget)
   return gtk_widget_get_mapped (widget);
 }
 
+/* The alert that holds the speed limit's form. */
+static GtkWidget *
+find_limit_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) window = g_list_model_get_item (toplevels, i);
+
+      if (dp_app_test_find_widget (window, DP_APP_TYPE_SPEED_LIMIT_DIALOG, NULL) != NULL)
+        return window;
+    }
+  return NULL;
+}
+
 static gboolean
 no_limit_dialog (gpointer data)
 {
-  return dp_app_test_find_toplevel (DP_APP_TYPE_SPEED_LIMIT_DIALOG) == NULL;
+  return find_limit_dialog () == NULL;
 }
 
 /* Opens the row's "Speed Limit…" dialog, sets it as the user would and
@@ -289,9 +305,9 @@ set_limit_in_dialog (Fixture    *f,
 {
   GtkWidget *dialog, *limit, *spin;
 
-  assert_null (dp_app_test_find_toplevel (DP_APP_TYPE_SPEED_LIMIT_DIALOG));
+  assert_null (find_limit_dialog ());
   gtk_widget_activate_action (GTK_WIDGET (f->row), "row.speed-limit", NULL);
-  dialog = dp_app_test_find_toplevel (DP_APP_TYPE_SPEED_LIMIT_DIALOG);
+  dialog = find_limit_dialog ();
   assert_non_null (dialog);
   dp_app_test_wait_until (is_mapped, dialog, 10);
   limit = dp_app_test_find_widget (dialog, GTK_TYPE_SWITCH, "Limit Speed");
