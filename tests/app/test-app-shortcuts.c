@@ -23,10 +23,15 @@ typedef struct
 static int
 setup (void **state)
 {
+  static guint n_apps;
   Fixture *f = g_new0 (Fixture, 1);
   g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
 
   f->app = dp_app_application_new ();
+  /* An id of its own per test: the last one may still be on the bus. */
+  id = g_strdup_printf ("io.github.downpour.Downpour.ShortcutsTest%u", n_apps++);
+  g_application_set_application_id (G_APPLICATION (f->app), id);
   /* No session bus needed, and no other instance to hand over to. */
   g_application_set_flags (G_APPLICATION (f->app),
                            G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
