@@ -6,6 +6,7 @@
 #   downloads.png   several downloads from a throttled loopback server:
 #                   finished, running, failed and queued
 #   add-dialog.png  the add dialog with one line that is not a link
+#   details.png                  the details of a running download
 #   downloads-narrow.png         the same downloads at 360 x 720, a phone
 #   downloads-dark.png           dark style
 #   downloads-high-contrast.png  high contrast
@@ -180,6 +181,20 @@ downloads=(
 start_app downloads "${downloads[@]}"
 sleep 8
 shoot "$window" "$out/downloads.png"
+stop_app
+
+# The details of the ISO: its row's menu (the pointer on the row's last
+# button), then the menu's first item, Details.
+start_app details "${downloads[@]}"
+sleep 6
+xdotool windowfocus --sync "$window"
+xdotool mousemove --window "$window" 707 170 click 1
+sleep 1
+xdotool key Return
+details=$(xdotool search --sync --onlyvisible --name '^Details$' | head -n 1)
+xdotool mousemove 1279 899
+sleep 2
+shoot "$details" "$out/details.png"
 stop_app
 
 # A phone: 360 pixels wide. There is no window manager to ask, so the

@@ -629,6 +629,10 @@ dp_app_application_dispose (GObject *object)
 {
   DpAppApplication *self = DP_APP_APPLICATION (object);
 
+  /* Also when the application never ran (the tests register it only):
+   * the handlers must not outlive it. */
+  for (guint i = 0; i < G_N_ELEMENTS (self->signal_ids); i++)
+    g_clear_handle_id (&self->signal_ids[i], g_source_remove);
   g_clear_object (&self->manager);
   g_clear_object (&self->settings);
   g_clear_object (&self->power_monitor);

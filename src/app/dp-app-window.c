@@ -472,6 +472,10 @@ on_clipboard_text (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (source), result, &error);
+  /* Closed meanwhile: the downloads may go on without a window, but
+   * the links have nowhere to go. */
+  if (self->manager == NULL)
+    return;
   if (text == NULL || *g_strstrip (text) == '\0')
     {
       dp_app_window_show_toast (self, _("The clipboard holds no link"));
