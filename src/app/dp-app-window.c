@@ -55,6 +55,7 @@ struct _DpAppWindow
   GtkSliceListModel *slice;  /* what the list view sees of that */
   GtkMultiSelection *selection;
   guint reveal_tick_id;
+  gboolean reveal_wait;      /* the list page's first frame has no row yet */
   guint summary_id;
   /* Narrower than NARROW_WIDTH: rows and the header say less. */
   gboolean narrow;
@@ -78,6 +79,12 @@ struct _DpAppWindow
  * longer than a window could show (or the list is loaded). */
 #define REVEAL_STEP 24
 #define REVEAL_ALL 240
+
+/* The first downloads added to an empty list come the same way, from
+ * one row: the frame that replaces the empty page with the list redraws
+ * the whole window, and rows made, measured and drawn for the first
+ * time in that same frame would double it. Each frame after it shows
+ * twice as many rows, up to REVEAL_STEP more a frame. */
 
 G_DEFINE_FINAL_TYPE (DpAppWindow, dp_app_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -362,16 +369,6 @@ on_file_error (DpAppManager *manager,
   dp_app_window_show_toast (self, message);
 }
 
-static void
-on_items_changed (GListModel  *model,
-                  guint        position,
-                  guint        removed,
-                  guint        added,
-                  DpAppWindow *self)
-{
-  update_page (self);
-}
-
 static gboolean
 reveal_tick (GtkWidget     *widget,
              GdkFrameClock *clock,
@@ -381,11 +378,20 @@ reveal_tick (GtkWidget     *widget,
   guint size = gtk_slice_list_model_get_size (self->slice);
   guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->filtered));
 
+  if (self->reveal_wait)
+    {
+      self->reveal_wait = FALSE;
+      return G_SOURCE_CONTINUE;
+    }
   if (size < n_items)
-    size += REVEAL_STEP;
+    size += CLAMP (size, 1, REVEAL_STEP);
   if (size >= REVEAL_ALL || (size >= n_items && dp_app_manager_get_loaded (self->manager)))
     {
-      gtk_slice_list_model_set_size (self->slice, G_MAXUINT);
+      /* An empty list waits for its first download with an empty slice. */
+      if (g_list_model_get_n_items (dp_app_manager_get_model (self->manager)) == 0)
+        gtk_slice_list_model_set_size (self->slice, 0);
+      else
+        gtk_slice_list_model_set_size (self->slice, G_MAXUINT);
       self->reveal_tick_id = 0;
       return G_SOURCE_REMOVE;
     }
@@ -421,6 +427,30 @@ on_narrow (GtkWidget *window,
   /* The rows the list view made; it makes new ones through setup_row(). */
   set_rows_compact (GTK_WIDGET (self->list_view), narrow);
   /* The header bar's subtitle follows at its next update. */
+}
+
+static void
+on_items_changed (GListModel  *model,
+                  guint        position,
+                  guint        removed,
+                  guint        added,
+                  DpAppWindow *self)
+{
+  GListModel *all = dp_app_manager_get_model (self->manager);
+
+  update_page (self);
+  if (self->reveal_tick_id != 0 || !dp_app_manager_get_loaded (self->manager))
+    return;
+  /* Empty, the view waits for the next download with an empty slice;
+   * the download's row comes a frame after the list page. */
+  if (g_list_model_get_n_items (all) == 0)
+    gtk_slice_list_model_set_size (self->slice, 0);
+  else if (gtk_slice_list_model_get_size (self->slice) == 0)
+    {
+      self->reveal_wait = TRUE;
+      self->reveal_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), reveal_tick, NULL,
+                                                           NULL);
+    }
 }
 
 static void

@@ -431,6 +431,68 @@ test_delete_key_removes_with_undo (void **state)
   assert_string_equal (dp_app_window_get_visible_page (f->window), "empty");
 }
 
+typedef struct
+{
+  Fixture *f;
+  guint n_frames;
+  guint first_frame_rows;   /* in the view when the first frame was painted */
+} FrameWatch;
+
+static void
+on_painted (GdkFrameClock *clock,
+            FrameWatch    *watch)
+{
+  if (watch->n_frames++ == 0)
+    watch->first_frame_rows = n_shown (watch->f);
+}
+
+static gboolean
+was_painted_once (gpointer data)
+{
+  return ((FrameWatch *) data)->n_frames > 0;
+}
+
+static gboolean
+shows_one (gpointer data)
+{
+  return n_shown (data) == 1;
+}
+
+/* The first download added to an empty list: the list page shows at
+ * once, and its first frame has no row yet; the row comes in the next,
+ * so that the frame which replaces the empty page does not also make,
+ * lay out and draw rows. Again after the list was emptied. */
+static void
+test_first_row_comes_after_the_list_page (void **state)
+{
+  Fixture *f = *state;
+  FrameWatch watch = { f, 0, 0 };
+  GdkFrameClock *clock;
+  gulong handler;
+
+  show_window (f);
+  clock = gtk_widget_get_frame_clock (GTK_WIDGET (f->window));
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (on_painted), &watch);
+  dp_app_test_wait_until (was_painted_once, &watch, 60);
+  assert_string_equal (dp_app_window_get_visible_page (f->window), "empty");
+
+  for (guint round = 0; round < 2; round++)
+    {
+      add_paused (f, "first.iso");
+      assert_string_equal (dp_app_window_get_visible_page (f->window), "list");
+      assert_int_equal (n_shown (f), 0);
+      watch.n_frames = 0;
+      dp_app_test_wait_until (was_painted_once, &watch, 10);
+      assert_int_equal (watch.first_frame_rows, 0);
+      dp_app_test_wait_until (shows_one, f, 10);
+
+      dp_app_manager_remove (f->manager, item_at (f, 0), FALSE);
+      assert_string_equal (dp_app_window_get_visible_page (f->window), "empty");
+      assert_int_equal (n_shown (f), 0);
+    }
+  g_signal_handler_disconnect (clock, handler);
+}
+
 /* Activating a finished row (Enter, or a double click) opens its file;
  * an unfinished one has nothing to open. */
 static void
@@ -751,6 +813,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_long_list_is_revealed_in_steps, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_first_row_comes_after_the_list_page, setup, teardown),
     cmocka_unit_test_setup_teardown (test_bulk_actions, setup, teardown),
     cmocka_unit_test_setup_teardown (test_filter_and_search, setup, teardown),
     cmocka_unit_test_setup_teardown (test_delete_key_removes_with_undo, setup, teardown),

@@ -98,6 +98,10 @@ typedef struct
   gint64 prev_cpu;
   gint64 prev_queued;
   gint64 busy_max;
+  /* Verbose: the main thread's CPU time at the start of the frame being
+   * drawn and at the end of its layout, to split a frame's cost. */
+  gint64 frame_cpu_start;
+  gint64 frame_cpu_layout;
 } Bench;
 
 static double
@@ -385,14 +389,14 @@ on_tick (gpointer data)
       if (!b->measuring_idle)
         b->busy_max = MAX (b->busy_max, cpu - b->prev_cpu);
       if (late > 16000)
-        {
-          b->stalls_over_16++;
-          if (opt_verbose)
-            g_printerr ("stall %.1f ms at t=%.3f s: main thread on a CPU %.1f ms, "
-                        "waiting for one %.1f ms\n", ms (late),
-                        (double) (now - b->t_downloads_start) / G_USEC_PER_SEC,
-                        ms (cpu - b->prev_cpu), ms (queued - b->prev_queued));
-        }
+        b->stalls_over_16++;
+      /* Verbose: every stall, and every tick the main thread was busy
+       * for more than 4 ms, whatever it cost in lateness. */
+      if (opt_verbose && (late > 16000 || (!b->measuring_idle && cpu - b->prev_cpu > 4000)))
+        g_printerr ("stall %.1f ms at t=%.3f s: main thread on a CPU %.1f ms, "
+                    "waiting for one %.1f ms\n", ms (late),
+                    (double) (now - b->t_downloads_start) / G_USEC_PER_SEC,
+                    ms (cpu - b->prev_cpu), ms (queued - b->prev_queued));
     }
   b->prev_source_time = g_source_get_time (source);
   b->prev_cpu = cpu;
@@ -475,6 +479,8 @@ add_downloads (gpointer data)
 
   b->measuring_idle = FALSE;
   b->t_downloads_start = g_get_monotonic_time ();
+  if (opt_verbose)
+    g_printerr ("downloads start at monotonic %.6f s\n", (double) b->t_downloads_start / G_USEC_PER_SEC);
   g_signal_connect (manager, "item-done", G_CALLBACK (on_item_done), b);
   for (int i = 0; i < opt_files; i++)
     {
@@ -489,8 +495,45 @@ add_downloads (gpointer data)
 }
 
 static void
+on_frame_before_paint (GdkFrameClock *clock,
+                       Bench         *b)
+{
+  b->frame_cpu_start = thread_cpu_time ();
+  /* A frame may have nothing to lay out. */
+  b->frame_cpu_layout = b->frame_cpu_start;
+}
+
+/* Connected after the window's own handlers: what they did is done. */
+static void
+on_frame_layout (GdkFrameClock *clock,
+                 Bench         *b)
+{
+  b->frame_cpu_layout = thread_cpu_time ();
+}
+
+static void
+on_frame_after_paint (GdkFrameClock *clock,
+                      Bench         *b)
+{
+  gint64 cpu = thread_cpu_time ();
+
+  if (b->t_downloads_start != 0 && cpu - b->frame_cpu_start > 4000)
+    g_printerr ("frame at t=%.3f s: CPU %.1f ms, of which layout %.1f ms, drawing %.1f ms\n",
+                (double) (g_get_monotonic_time () - b->t_downloads_start) / G_USEC_PER_SEC,
+                ms (cpu - b->frame_cpu_start), ms (b->frame_cpu_layout - b->frame_cpu_start),
+                ms (cpu - b->frame_cpu_layout));
+}
+
+static void
 start_stall_bench (Bench *b)
 {
+  if (opt_verbose)
+    {
+      g_signal_connect (b->frame_clock, "before-paint", G_CALLBACK (on_frame_before_paint), b);
+      g_signal_connect (b->frame_clock, "layout", G_CALLBACK (on_frame_layout), b);
+      g_signal_connect (b->frame_clock, "after-paint", G_CALLBACK (on_frame_after_paint), b);
+    }
+
   /* The idle window first, for comparison; then the downloads. */
   b->measuring_idle = TRUE;
   b->tick_id = g_timeout_add_full (G_PRIORITY_DEFAULT, 1, on_tick, b, NULL);
