@@ -191,7 +191,7 @@ xdotool windowfocus --sync "$window"
 xdotool mousemove --window "$window" 707 170 click 1
 sleep 1
 xdotool key Return
-details=$(xdotool search --sync --onlyvisible --name '^Details$' | head -n 1)
+details=$(xdotool search --sync --onlyvisible --name '^Download Details$' | head -n 1)
 xdotool mousemove 1279 899
 sleep 2
 shoot "$details" "$out/details.png"
