@@ -36,6 +36,7 @@ struct _DpAppDetailsWindow
 
   AdwToastOverlay *toast_overlay;
   AdwWindowTitle *window_title;
+  GtkWidget *copy_button;
   GtkWidget *error_group;
   AdwActionRow *error_row;
   AdwActionRow *address_row;
@@ -75,6 +76,9 @@ make_subtitle_selectable (GtkWidget *widget)
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     {
+      /* The header bar's subtitle is the file name, in the File group too. */
+      if (ADW_IS_HEADER_BAR (child))
+        continue;
       if (GTK_IS_LABEL (child) && gtk_widget_has_css_class (child, "subtitle"))
         gtk_label_set_selectable (GTK_LABEL (child), TRUE);
       else
@@ -430,6 +434,7 @@ dp_app_details_window_class_init (DpAppDetailsWindowClass *klass)
                                                "/io/github/downpour/Downpour/dp-app-details-window.ui");
   gtk_widget_class_bind_template_child (widget_class, DpAppDetailsWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, DpAppDetailsWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, DpAppDetailsWindow, copy_button);
   gtk_widget_class_bind_template_child (widget_class, DpAppDetailsWindow, error_group);
   gtk_widget_class_bind_template_child (widget_class, DpAppDetailsWindow, error_row);
   gtk_widget_class_bind_template_child (widget_class, DpAppDetailsWindow, address_row);
@@ -459,6 +464,8 @@ dp_app_details_window_init (DpAppDetailsWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
   make_subtitle_selectable (GTK_WIDGET (self));
+  /* Not the first selectable value: focus would select all of it. */
+  gtk_window_set_focus (GTK_WINDOW (self), self->copy_button);
 }
 
 /**
