@@ -141,6 +141,13 @@ file_is_there (gpointer data)
   return g_file_test (data, G_FILE_TEST_EXISTS);
 }
 
+/* No deletion nor move to the trash is under way. */
+static gboolean
+file_ops_done (gpointer data)
+{
+  return dp_app_file_ops_get_n_pending () == 0;
+}
+
 /* A download well under way, slow enough to still run when looked at. */
 static DpAppItem *
 add_running (Fixture    *f,
@@ -490,7 +497,8 @@ is_paused (gpointer data)
 
 /* A removed download's partial file is taken over by the same link added
  * again before the removal is confirmed: the confirmation leaves it to
- * the new download, which finishes with the whole file. */
+ * the new download, even paused (when it holds no lock on it), which
+ * then finishes with the whole file. */
 static void
 test_readded_download_keeps_adopted_part (void **state)
 {
@@ -499,11 +507,13 @@ test_readded_download_keeps_adopted_part (void **state)
   g_autofree char *url = NULL;
   g_autofree char *path = NULL;
   g_autofree char *sum = NULL;
+  g_autofree char *part = NULL;
   DpAppItem *old = add_running (f, "again.iso");
   DpAppItem *fresh;
   guint id;
 
   url = g_strdup (dp_app_item_get_url (old));
+  part = part_path (old, ".part");
   path = g_strdup (dp_app_item_get_path (old));
   g_object_ref (old);
   dp_app_manager_remove (f->manager, old, FALSE);
@@ -514,8 +524,14 @@ test_readded_download_keeps_adopted_part (void **state)
   dp_app_test_wait_until (has_some_bytes, fresh, 20);
   /* It continues the old partial file rather than starting another. */
   assert_string_equal (dp_app_item_get_path (fresh), path);
+  dp_app_item_pause (fresh);
+  dp_app_test_wait_until (is_stopped, fresh, 10);
 
   assert_true (dp_app_manager_confirm_removal (f->manager, id));
+  dp_app_test_wait_until (file_ops_done, NULL, 10);
+  assert_true (g_file_test (part, G_FILE_TEST_EXISTS));
+  dp_app_item_resume (fresh);
+  dp_app_test_wait_until (is_running, fresh, 10);
   dp_app_test_wait_until (is_stopped, fresh, 30);
   assert_int_equal (dp_app_item_get_status (fresh), DP_APP_ITEM_FINISHED);
   sum = dp_test_file_sha256 (path);
@@ -735,12 +751,6 @@ test_confirm_cancel_while_stopping (void **state)
   dp_app_test_wait_until (file_is_gone, part, 10);
   dp_app_test_wait_until (file_is_gone, part_state, 10);
   assert_null (dp_app_item_get_path (item));
-}
-
-static gboolean
-file_ops_done (gpointer data)
-{
-  return dp_app_file_ops_get_n_pending () == 0;
 }
 
 /* The session ends without a shutdown while a cancellation is pending,
