@@ -539,6 +539,37 @@ test_readded_download_keeps_adopted_part (void **state)
   g_object_unref (old);
 }
 
+/* The same while the new download is removed too and may come back:
+ * confirming the first removal leaves it its file. */
+static void
+test_readded_then_removed_keeps_part (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *url = NULL;
+  g_autofree char *part = NULL;
+  DpAppItem *old = add_running (f, "again-removed.iso");
+  DpAppItem *fresh;
+  guint old_id;
+
+  url = g_strdup (dp_app_item_get_url (old));
+  part = part_path (old, ".part");
+  dp_app_manager_remove (f->manager, old, FALSE);
+  old_id = f->last_id;
+  dp_app_test_wait_until (is_stopped, old, 10);
+
+  fresh = dp_app_manager_add (f->manager, url, NULL, 1, NULL, TRUE);
+  dp_app_test_wait_until (has_some_bytes, fresh, 20);
+  dp_app_manager_remove (f->manager, fresh, FALSE);
+  dp_app_test_wait_until (is_stopped, fresh, 10);
+
+  assert_true (dp_app_manager_confirm_removal (f->manager, old_id));
+  dp_app_test_wait_until (file_ops_done, NULL, 10);
+  assert_true (g_file_test (part, G_FILE_TEST_EXISTS));
+  assert_true (dp_app_manager_undo_removal (f->manager, f->last_id));
+  dp_app_test_wait_until (is_running, fresh, 10);
+  assert_true (dp_app_item_get_received (fresh) >= 200000);
+}
+
 static void
 on_download_done (GObject      *source,
                   GAsyncResult *result,
@@ -599,8 +630,9 @@ test_confirm_spares_part_locked_elsewhere (void **state)
   assert_string_equal (sum, expected);
 }
 
-/* Pause All right after Cancel, before the engine let go: the download
- * ends cancelled all the same, and the confirmation deletes its data. */
+/* Pause All and the download's own Pause right after Cancel, before the
+ * engine let go: the download ends cancelled all the same, and the
+ * confirmation deletes its data. */
 static void
 test_cancel_then_pause_all_stays_cancelled (void **state)
 {
@@ -612,6 +644,8 @@ test_cancel_then_pause_all_stays_cancelled (void **state)
   dp_app_manager_cancel (f->manager, item);
   id = f->last_id;
   dp_app_manager_pause_all (f->manager);
+  dp_app_item_pause (item);
+  assert_true (dp_app_item_is_running (item));
   dp_app_test_wait_until (is_stopped, item, 10);
   assert_int_equal (dp_app_item_get_status (item), DP_APP_ITEM_CANCELLED);
 
@@ -663,6 +697,24 @@ test_metered_remove_undo_resumes (void **state)
   assert_false (dp_app_manager_get_paused_on_metered (f->manager));
   dp_app_test_wait_until (is_running, a, 10);
   dp_app_test_wait_until (is_running, b, 10);
+}
+
+/* Undone once the connection is cheap again, the removal of a download
+ * the manager had paused resumes it, as the others were. */
+static void
+test_metered_remove_undo_after_unmetered (void **state)
+{
+  Fixture *f = *state;
+  DpAppItem *item = add_running (f, "metered-late.iso");
+
+  g_object_set (f->manager, "metered", TRUE, NULL);
+  dp_app_test_wait_until (is_paused, item, 10);
+  dp_app_manager_remove (f->manager, item, FALSE);
+  g_object_set (f->manager, "metered", FALSE, NULL);
+
+  assert_true (dp_app_manager_undo_removal (f->manager, f->last_id));
+  assert_false (dp_app_manager_get_paused_on_metered (f->manager));
+  dp_app_test_wait_until (is_running, item, 10);
 }
 
 /* The same for a cancellation undone. */
@@ -730,6 +782,65 @@ test_confirm_cancel_of_removed_item (void **state)
   assert_int_equal (n_items (f->manager), 1);
   assert_int_equal (dp_app_item_get_status (item), DP_APP_ITEM_CANCELLED);
   assert_true (dp_app_item_get_received (item) >= 200000);
+}
+
+/* Two downloads of the list share a partial file (the first cancelled,
+ * the same link added again, the cancellation undone): confirming the
+ * first one's cancellation while it is still stopping leaves the file
+ * to the second. */
+static void
+test_confirm_while_stopping_spares_shared_part (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *url = NULL;
+  g_autofree char *part = NULL;
+  DpAppItem *first = add_running (f, "shared.iso");
+  DpAppItem *second;
+
+  url = g_strdup (dp_app_item_get_url (first));
+  part = part_path (first, ".part");
+  dp_app_manager_cancel (f->manager, first);
+  dp_app_test_wait_until (is_stopped, first, 10);
+  second = dp_app_manager_add (f->manager, url, NULL, 1, NULL, TRUE);
+  dp_app_test_wait_until (has_some_bytes, second, 20);
+  assert_string_equal (dp_app_item_get_path (second), dp_app_item_get_path (first));
+  dp_app_item_pause (second);
+  dp_app_test_wait_until (is_stopped, second, 10);
+
+  assert_true (dp_app_manager_undo_removal (f->manager, f->last_id));
+  dp_app_test_wait_until (has_some_bytes, first, 20);
+  dp_app_manager_cancel (f->manager, first);
+  assert_true (dp_app_manager_confirm_removal (f->manager, f->last_id));
+  dp_app_test_wait_until (is_stopped, first, 10);
+  assert_int_equal (dp_app_item_get_status (first), DP_APP_ITEM_CANCELLED);
+  assert_null (dp_app_item_get_path (first));
+
+  dp_app_test_wait_until (file_ops_done, NULL, 10);
+  assert_true (g_file_test (part, G_FILE_TEST_EXISTS));
+}
+
+/* Remove right after Cancel, before the engine let go, then Undo of the
+ * removal: the download comes back cancelled, as it was when removed. */
+static void
+test_remove_while_cancelling_then_undo (void **state)
+{
+  Fixture *f = *state;
+  DpAppItem *item = add_running (f, "cancel-then-remove.iso");
+  guint cancel_id;
+
+  dp_app_manager_cancel (f->manager, item);
+  cancel_id = f->last_id;
+  assert_true (dp_app_item_is_running (item));
+  dp_app_manager_remove (f->manager, item, FALSE);
+  assert_true (dp_app_manager_undo_removal (f->manager, f->last_id));
+  dp_app_test_wait_until (is_stopped, item, 10);
+  dp_app_test_spin (100);
+  assert_false (dp_app_item_is_running (item));
+  assert_int_equal (dp_app_item_get_status (item), DP_APP_ITEM_CANCELLED);
+
+  /* The cancellation is still the user's to undo. */
+  assert_true (dp_app_manager_undo_removal (f->manager, cancel_id));
+  dp_app_test_wait_until (is_running, item, 10);
 }
 
 /* A cancellation confirmed while the engine is still stopping (the
@@ -849,14 +960,18 @@ main (void)
     cmocka_unit_test_setup_teardown (test_cancel_pending_at_crash_is_confirmed_on_load, setup, teardown),
     cmocka_unit_test_setup_teardown (test_pause_all_and_resume_all, setup, teardown),
     cmocka_unit_test_setup_teardown (test_readded_download_keeps_adopted_part, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_readded_then_removed_keeps_part, setup, teardown),
     cmocka_unit_test_setup_teardown (test_confirm_spares_part_locked_elsewhere, setup, teardown),
     cmocka_unit_test_setup_teardown (test_cancel_then_pause_all_stays_cancelled, setup, teardown),
     cmocka_unit_test_setup_teardown (test_cancel_then_metered_stays_cancelled, setup, teardown),
     cmocka_unit_test_setup_teardown (test_metered_remove_undo_resumes, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_metered_remove_undo_after_unmetered, setup, teardown),
     cmocka_unit_test_setup_teardown (test_metered_cancel_undo_resumes, setup, teardown),
     cmocka_unit_test_setup_teardown (test_undo_cancel_of_removed_item, setup, teardown),
     cmocka_unit_test_setup_teardown (test_confirm_cancel_of_removed_item, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_remove_while_cancelling_then_undo, setup, teardown),
     cmocka_unit_test_setup_teardown (test_confirm_cancel_while_stopping, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_confirm_while_stopping_spares_shared_part, setup, teardown),
     cmocka_unit_test_setup_teardown (test_crash_cleanup_spares_adopted_part, setup, teardown),
     cmocka_unit_test_setup_teardown (test_confirm_holds_application, setup, teardown),
   };
