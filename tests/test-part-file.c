@@ -378,6 +378,59 @@ test_discard_spares_a_replaced_name (void **state)
   assert_contents (part, "theirs");
 }
 
+/* Deleting partial data takes the download's lock first: a file some
+ * download holds stays as it is, with its record; one nobody holds goes,
+ * with its record. */
+static void
+test_delete_spares_a_held_file (void **state)
+{
+  const char *dir = *state;
+  g_autofree char *part = g_build_filename (dir, "held.part", NULL);
+  g_autofree char *record = g_build_filename (dir, "held.part.state", NULL);
+  g_autoptr(GError) error = NULL;
+  DpPartFile *file = dp_part_file_open (part, DP_PART_FILE_EXCLUSIVE, NULL);
+
+  assert_non_null (file);
+  assert_true (dp_part_file_write (file, 0, "held", 4, NULL));
+  g_assert_true (g_file_set_contents (record, "progress", -1, NULL));
+
+  assert_false (dp_part_file_delete (part, record, &error));
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_BUSY));
+  assert_contents (part, "held");
+  assert_contents (record, "progress");
+
+  dp_part_file_free (file);
+  assert_true (dp_part_file_delete (part, record, NULL));
+  assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+  assert_false (g_file_test (record, G_FILE_TEST_EXISTS));
+}
+
+/* A missing partial file is no error, and its stale record goes; a link
+ * at the name is neither followed nor deleted. */
+static void
+test_delete_missing_and_links (void **state)
+{
+  const char *dir = *state;
+  g_autofree char *part = g_build_filename (dir, "gone.part", NULL);
+  g_autofree char *record = g_build_filename (dir, "gone.part.state", NULL);
+  g_autofree char *victim = g_build_filename (dir, "victim", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (record, "stale", -1, NULL));
+  assert_true (dp_part_file_delete (part, record, NULL));
+  assert_false (g_file_test (record, G_FILE_TEST_EXISTS));
+  assert_true (dp_part_file_delete (part, NULL, NULL));
+
+  g_assert_true (g_file_set_contents (victim, "keep me", -1, NULL));
+  g_assert_true (g_file_set_contents (record, "theirs", -1, NULL));
+  assert_int_equal (symlink (victim, part), 0);
+  assert_false (dp_part_file_delete (part, record, &error));
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_EXISTS));
+  assert_true (g_file_test (part, G_FILE_TEST_IS_SYMLINK));
+  assert_contents (victim, "keep me");
+  assert_contents (record, "theirs");
+}
+
 int
 main (void)
 {
@@ -395,6 +448,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_failed_sync_is_sticky, setup, teardown),
     cmocka_unit_test_setup_teardown (test_next_open_fault, setup, teardown),
     cmocka_unit_test_setup_teardown (test_discard_spares_a_replaced_name, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_delete_spares_a_held_file, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_delete_missing_and_links, setup, teardown),
   };
 
   /* DP_TEST_FILTER=test_name runs one test (a glob pattern). */

@@ -180,6 +180,12 @@ test_validators_kept_across_resume (void **state)
 }
 
 static void
+count_notify (guint *count)
+{
+  (*count)++;
+}
+
+static void
 test_checksum_results (void **state)
 {
   Fixture *f = *state;
@@ -190,6 +196,7 @@ test_checksum_results (void **state)
   g_autoptr(DpDownload) verified = new_download (f, "/file/good.bin?size=200003&seed=5");
   g_autoptr(DpDownload) mismatch = new_download (f, "/file/bad.bin?size=200003&seed=5");
   g_autoptr(GError) error = NULL;
+  guint notified = 0;
 
   /* One hex digit off. */
   bad[strlen (bad) - 1] = bad[strlen (bad) - 1] == '0' ? '1' : '0';
@@ -201,9 +208,12 @@ test_checksum_results (void **state)
   assert_int_equal (dp_download_get_checksum_result (verified), DP_DOWNLOAD_CHECKSUM_PENDING);
   run_ok (verified);
   assert_int_equal (dp_download_get_checksum_result (verified), DP_DOWNLOAD_CHECKSUM_VERIFIED);
-  /* Another checksum has not been checked. */
+  /* Another checksum has not been checked, and whoever shows the
+   * result hears of it. */
+  g_signal_connect_swapped (verified, "notify::checksum-result", G_CALLBACK (count_notify), &notified);
   dp_download_set_checksum (verified, bad);
   assert_int_equal (dp_download_get_checksum_result (verified), DP_DOWNLOAD_CHECKSUM_PENDING);
+  assert_int_equal (notified, 1);
 
   dp_download_set_checksum (mismatch, bad);
   assert_false (dp_test_run_download (mismatch, 60, &error));

@@ -18,5 +18,6 @@ void     dp_app_open_file          (GtkWindow           *parent,
                                     const char          *path);
 void     dp_app_show_in_folder     (GtkWindow           *parent,
                                     const char          *path);
+guint    dp_app_file_ops_get_n_pending (void);
 
 G_END_DECLS

@@ -40,6 +40,7 @@ struct _DpAppItem
   DpAppItemStatus pending;
   gboolean running;
   gboolean keep_partial;  /* a cancellation that may still be undone */
+  gboolean keep_files;    /* another download continues the partial file */
   char *error;
   int error_code;       /* in DP_ERROR, or -1 */
 
@@ -412,10 +413,13 @@ dp_app_item_report_progress (DpAppItem *self,
   queue_progress_notify (self);
 }
 
+/* The item no longer has partial data; @delete_files unless another
+ * download continues them. */
 static void
-forget_partial_file (DpAppItem *self)
+forget_partial_file (DpAppItem *self,
+                     gboolean   delete_files)
 {
-  if (self->path != NULL)
+  if (self->path != NULL && delete_files)
     dp_app_delete_file_async (self->path, FALSE);
   set_path (self, NULL);
   store_progress (self, self->size, 0, self->speed, self->eta, self->connections, NULL);
@@ -447,7 +451,7 @@ on_started (GObject      *source,
   else if (g_error_matches (error, DP_ERROR, DP_ERROR_CANCELLED) && pending != NO_PENDING)
     {
       if (pending == DP_APP_ITEM_CANCELLED && !self->keep_partial)
-        forget_partial_file (self);
+        forget_partial_file (self, !self->keep_files);
       set_status (self, pending);
     }
   else
@@ -1173,6 +1177,7 @@ dp_app_item_start (DpAppItem *self)
   g_clear_pointer (&self->error, g_free);
   self->pending = NO_PENDING;
   self->keep_partial = FALSE;
+  self->keep_files = FALSE;
   set_running (self, TRUE);
   set_status (self, DP_APP_ITEM_CONNECTING);
   g_signal_emit (self, signals[CHANGED], 0);
@@ -1187,6 +1192,9 @@ dp_app_item_pause (DpAppItem *self)
 
   if (self->running)
     {
+      /* A cancellation under way stays one: the user was told so. */
+      if (self->pending == DP_APP_ITEM_CANCELLED)
+        return;
       self->pending = DP_APP_ITEM_PAUSED;
       dp_download_cancel (self->download);
     }
@@ -1240,11 +1248,12 @@ dp_app_item_cancel (DpAppItem *self)
     {
       self->pending = DP_APP_ITEM_CANCELLED;
       self->keep_partial = FALSE;
+      self->keep_files = FALSE;
       dp_download_cancel (self->download);
     }
   else if (self->status != DP_APP_ITEM_FINISHED && self->status != DP_APP_ITEM_CANCELLED)
     {
-      forget_partial_file (self);
+      forget_partial_file (self, TRUE);
       set_status (self, DP_APP_ITEM_CANCELLED);
       g_signal_emit (self, signals[CHANGED], 0);
     }
@@ -1275,31 +1284,61 @@ dp_app_item_cancel_keeping_data (DpAppItem *self)
     }
 }
 
-/**
- * dp_app_item_discard:
- *
- * Cancels an unfinished item for good and deletes its partial file,
- * also when it was cancelled with dp_app_item_cancel_keeping_data().
- * A finished item is left alone.
- */
-void
-dp_app_item_discard (DpAppItem *self)
+static void
+discard (DpAppItem *self,
+         gboolean   delete_files)
 {
-  g_return_if_fail (DP_APP_IS_ITEM (self));
-
   if (self->running)
     {
       /* The file goes once the engine has let go of it. */
       self->pending = DP_APP_ITEM_CANCELLED;
       self->keep_partial = FALSE;
+      self->keep_files = !delete_files;
       dp_download_cancel (self->download);
     }
   else if (self->status != DP_APP_ITEM_FINISHED)
     {
-      forget_partial_file (self);
+      forget_partial_file (self, delete_files);
       set_status (self, DP_APP_ITEM_CANCELLED);
       g_signal_emit (self, signals[CHANGED], 0);
     }
+}
+
+/**
+ * dp_app_item_discard:
+ *
+ * Cancels an unfinished item for good and deletes its partial file,
+ * also when it was cancelled with dp_app_item_cancel_keeping_data().
+ * The file is only deleted while no download holds it. A finished item
+ * is left alone.
+ */
+void
+dp_app_item_discard (DpAppItem *self)
+{
+  g_return_if_fail (DP_APP_IS_ITEM (self));
+  discard (self, TRUE);
+}
+
+/**
+ * dp_app_item_discard_keeping_files:
+ *
+ * dp_app_item_discard(), except that the partial file stays on disk:
+ * another download continues it. The item no longer refers to it.
+ */
+void
+dp_app_item_discard_keeping_files (DpAppItem *self)
+{
+  g_return_if_fail (DP_APP_IS_ITEM (self));
+  discard (self, FALSE);
+}
+
+/* Whether the item runs still, but only until the engine let go of it
+ * as cancelled: for what to do with it, it is cancelled already. */
+gboolean
+dp_app_item_is_being_cancelled (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), FALSE);
+  return self->running && self->pending == DP_APP_ITEM_CANCELLED;
 }
 
 /* Stops a running item so that it resumes when Downpour starts again. */

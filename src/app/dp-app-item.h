@@ -71,6 +71,7 @@ void             dp_app_item_report_progress  (DpAppItem   *self,
                                                GArray      *segments);
 gboolean         dp_app_item_is_running       (DpAppItem   *self);
 gboolean         dp_app_item_is_unfinished    (DpAppItem   *self);
+gboolean         dp_app_item_is_being_cancelled (DpAppItem *self);
 
 void             dp_app_item_start            (DpAppItem   *self);
 void             dp_app_item_pause            (DpAppItem   *self);
@@ -78,6 +79,7 @@ void             dp_app_item_resume           (DpAppItem   *self);
 void             dp_app_item_cancel           (DpAppItem   *self);
 void             dp_app_item_cancel_keeping_data (DpAppItem *self);
 void             dp_app_item_discard          (DpAppItem   *self);
+void             dp_app_item_discard_keeping_files (DpAppItem *self);
 void             dp_app_item_stop_for_quit    (DpAppItem   *self);
 
 /* For the details view. */

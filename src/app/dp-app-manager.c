@@ -27,6 +27,7 @@ typedef struct
   DpAppItem *item;
   guint position;          /* in the list when it was removed */
   DpAppItemStatus status;  /* before it was stopped */
+  gboolean metered_paused; /* the manager had paused it */
 } Removed;
 
 typedef struct
@@ -188,6 +189,16 @@ schedule_queue (DpAppManager *self)
     self->queue_idle_id = g_idle_add (process_queue, self);
 }
 
+/* What an item is, or is about to be: one that runs only until the
+ * engine let go of it as cancelled counts as cancelled already. */
+static DpAppItemStatus
+item_status (DpAppItem *item)
+{
+  if (dp_app_item_is_being_cancelled (item))
+    return DP_APP_ITEM_CANCELLED;
+  return dp_app_item_get_status (item);
+}
+
 /* Metered connections ---------------------------------------------- */
 
 static gboolean
@@ -223,7 +234,9 @@ static void
 pause_for_metered (DpAppManager *self,
                    DpAppItem    *item)
 {
-  if (!dp_app_item_is_running (item) && dp_app_item_get_status (item) != DP_APP_ITEM_QUEUED)
+  /* One being cancelled stops for good, not for the connection. */
+  if (dp_app_item_is_being_cancelled (item) ||
+      (!dp_app_item_is_running (item) && dp_app_item_get_status (item) != DP_APP_ITEM_QUEUED))
     return;
   dp_app_item_pause (item);
   if (!g_hash_table_contains (self->metered_paused, item))
@@ -261,6 +274,23 @@ resume_metered_paused (DpAppManager *self)
         dp_app_item_resume (item);
     }
   update_paused_on_metered (self);
+}
+
+/* An undone removal gives back to the manager an item it had paused:
+ * paused still while the connection is metered, else resumed as the
+ * others were meanwhile. */
+static void
+restore_metered_pause (DpAppManager *self,
+                       DpAppItem    *item)
+{
+  if (!holds_for_metered (self))
+    {
+      dp_app_item_resume (item);
+      return;
+    }
+  dp_app_item_pause (item);
+  if (!g_hash_table_contains (self->metered_paused, item))
+    g_hash_table_add (self->metered_paused, g_object_ref (item));
 }
 
 static void
@@ -877,16 +907,61 @@ trash_file (DpAppManager *self,
   dp_app_trash_file_async (path, NULL, on_trashed, request);
 }
 
-/* Deletes the partial data of an item that is out of the list or
- * cancelled; @now when there is no later. */
-static void
-discard_item (DpAppItem *item,
-              gboolean   now)
+/* Whether an item other than @item, in the list or in a removal that
+ * may still be undone, has @path: the same link added again continues
+ * the partial file that a removed or cancelled download left, and the
+ * file is the new download's then. */
+static gboolean
+path_in_use (DpAppManager *self,
+             DpAppItem    *item,
+             const char   *path)
 {
-  if (now && !dp_app_item_is_running (item) && dp_app_item_get_path (item) != NULL &&
-      dp_app_item_is_unfinished (item))
-    dp_app_delete_partial_now (dp_app_item_get_path (item));
-  dp_app_item_discard (item);
+  guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->items));
+
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(DpAppItem) other = g_list_model_get_item (G_LIST_MODEL (self->items), i);
+
+      if (other != item && g_strcmp0 (dp_app_item_get_path (other), path) == 0)
+        return TRUE;
+    }
+
+  for (guint i = 0; i < self->removals->len; i++)
+    {
+      Removal *removal = g_ptr_array_index (self->removals, i);
+
+      for (guint j = 0; j < removal->items->len; j++)
+        {
+          DpAppItem *other = g_array_index (removal->items, Removed, j).item;
+
+          if (other != item && g_strcmp0 (dp_app_item_get_path (other), path) == 0)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* Deletes the partial data of an item that is out of the list or
+ * cancelled, unless another download uses them; @now when there is no
+ * later. Whatever the list says, a download that holds the file keeps
+ * it: the deletion takes the engine's lock first. */
+static void
+discard_item (DpAppManager *self,
+              DpAppItem    *item,
+              gboolean      now)
+{
+  const char *path = dp_app_item_get_path (item);
+
+  if (path != NULL && path_in_use (self, item, path))
+    dp_app_item_discard_keeping_files (item);
+  else if (now && !dp_app_item_is_running (item) && path != NULL &&
+           dp_app_item_is_unfinished (item))
+    {
+      dp_app_delete_partial_now (path);
+      dp_app_item_discard_keeping_files (item);
+    }
+  else
+    dp_app_item_discard (item);
 }
 
 static void
@@ -901,12 +976,15 @@ confirm_removal (DpAppManager *self,
 
       if (removal->cancel)
         {
-          /* Retried meanwhile: nothing left to delete. */
-          if (dp_app_item_get_status (item) == DP_APP_ITEM_CANCELLED)
-            discard_item (item, now);
+          /* Removed meanwhile: that removal decides, undone or not.
+           * Retried meanwhile: nothing left to delete. One still
+           * stopping is cancelled all the same. */
+          if (g_list_store_find (self->items, item, NULL) &&
+              item_status (item) == DP_APP_ITEM_CANCELLED)
+            discard_item (self, item, now);
         }
       else if (dp_app_item_is_unfinished (item))
-        discard_item (item, now);
+        discard_item (self, item, now);
       else if (removal->delete_files && dp_app_item_get_path (item) != NULL)
         trash_file (self, dp_app_item_get_path (item), now);
     }
@@ -979,7 +1057,7 @@ dp_app_manager_remove_items (DpAppManager *self,
   removal = removal_new (self, FALSE, delete_files);
   for (guint i = 0; i < items->len; i++)
     {
-      Removed removed = { NULL, 0, 0 };
+      Removed removed = { NULL, 0, 0, FALSE };
 
       g_return_if_fail (DP_APP_IS_ITEM (items->pdata[i]));
       if (!g_list_store_find (self->items, items->pdata[i], &removed.position))
@@ -991,7 +1069,8 @@ dp_app_manager_remove_items (DpAppManager *self,
       if (removed.item != NULL)
         continue;
       removed.item = g_object_ref (items->pdata[i]);
-      removed.status = dp_app_item_get_status (removed.item);
+      removed.status = item_status (removed.item);
+      removed.metered_paused = g_hash_table_contains (self->metered_paused, removed.item);
       g_array_append_val (removal->items, removed);
     }
 
@@ -1008,7 +1087,8 @@ dp_app_manager_remove_items (DpAppManager *self,
       Removed *removed = &g_array_index (removal->items, Removed, i - 1);
 
       unwatch_item (self, removed->item);
-      /* Stopped, not cancelled: an undo continues it. */
+      /* Stopped, not cancelled: an undo continues it. One being
+       * cancelled stays so. */
       if (is_active_status (removed->status) || dp_app_item_is_running (removed->item))
         dp_app_item_pause (removed->item);
       g_list_store_remove (self->items, removed->position);
@@ -1064,18 +1144,21 @@ dp_app_manager_cancel (DpAppManager *self,
                        DpAppItem    *item)
 {
   Removal *removal;
-  Removed removed = { NULL, 0, 0 };
+  Removed removed = { NULL, 0, 0, FALSE };
 
   g_return_if_fail (DP_APP_IS_MANAGER (self));
   g_return_if_fail (DP_APP_IS_ITEM (item));
 
-  removed.status = dp_app_item_get_status (item);
+  removed.status = item_status (item);
   if (removed.status == DP_APP_ITEM_FINISHED || removed.status == DP_APP_ITEM_CANCELLED ||
       !g_list_store_find (self->items, item, &removed.position))
     return;
 
   removal = removal_new (self, TRUE, FALSE);
   removed.item = g_object_ref (item);
+  /* Cancelled, it is no longer the manager's to resume; an undo makes
+   * it so again. */
+  removed.metered_paused = g_hash_table_contains (self->metered_paused, item);
   g_array_append_val (removal->items, removed);
   dp_app_item_cancel_keeping_data (item);
   announce_removal (self, removal, _("Download cancelled"));
@@ -1109,14 +1192,19 @@ dp_app_manager_undo_removal (DpAppManager *self,
 
       if (removal->cancel)
         {
-          if (dp_app_item_get_status (item) != DP_APP_ITEM_CANCELLED &&
-              !dp_app_item_is_running (item))
+          /* Removed meanwhile: not brought back behind the user's back
+           * (that removal has an undo of its own). */
+          if (!g_list_store_find (self->items, item, NULL) ||
+              (dp_app_item_get_status (item) != DP_APP_ITEM_CANCELLED &&
+               !dp_app_item_is_running (item)))
             continue;
           /* Queued again, from the bytes it has; a paused one stays
            * paused. */
           dp_app_item_resume (item);
           if (removed->status == DP_APP_ITEM_PAUSED)
             dp_app_item_pause (item);
+          if (removed->metered_paused)
+            restore_metered_pause (self, item);
         }
       else
         {
@@ -1127,10 +1215,13 @@ dp_app_manager_undo_removal (DpAppManager *self,
           rewatch_item (self, item);
           if (is_active_status (removed->status))
             dp_app_item_resume (item);
+          if (removed->metered_paused)
+            restore_metered_pause (self, item);
         }
     }
 
   removal_free (removal);
+  update_paused_on_metered (self);
   statuses_changed (self);
   schedule_queue (self);
   mark_dirty (self, TRUE);
@@ -1186,7 +1277,7 @@ dp_app_manager_pause_all (DpAppManager *self)
     {
       g_autoptr(DpAppItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
 
-      if (is_active_status (dp_app_item_get_status (item)))
+      if (is_active_status (item_status (item)))
         dp_app_item_pause (item);
     }
 }
@@ -1273,12 +1364,6 @@ on_loaded (GObject      *source,
 
           if (item != NULL)
             {
-              /* A cancellation is saved at once, before it can be
-               * undone; partial data still beside it means that the
-               * last session ended before it was confirmed. It is now. */
-              if (dp_app_item_get_status (item) == DP_APP_ITEM_CANCELLED &&
-                  dp_app_item_get_path (item) != NULL)
-                dp_app_item_discard (item);
               watch_item (self, item);
               g_ptr_array_add (loaded, item);
             }
@@ -1289,6 +1374,19 @@ on_loaded (GObject      *source,
   /* Saved downloads come first: anything added meanwhile is newer. One
    * splice, so that a list of thousands is one change for the view. */
   g_list_store_splice (self->items, 0, 0, loaded->pdata, loaded->len);
+
+  /* A cancellation is saved at once, before it can be undone; partial
+   * data still beside it means that the last session ended before it
+   * was confirmed. It is now, once the whole list is there to tell
+   * whether another download continues the same file. */
+  for (guint i = 0; i < loaded->len; i++)
+    {
+      DpAppItem *item = g_ptr_array_index (loaded, i);
+
+      if (dp_app_item_get_status (item) == DP_APP_ITEM_CANCELLED &&
+          dp_app_item_get_path (item) != NULL)
+        discard_item (self, item, FALSE);
+    }
 
   /* Restored downloads wait for an unmetered connection too. */
   if (holds_for_metered (self))

@@ -483,10 +483,33 @@ dp_download_get_url (DpDownload *self)
 
 DEFINE_STRING_SETTER (output, PROP_OUTPUT)
 DEFINE_STRING_SETTER (directory, PROP_DIRECTORY)
-DEFINE_STRING_SETTER (checksum, PROP_CHECKSUM)
 DEFINE_UINT_SETTER (segments, PROP_SEGMENTS)
 DEFINE_UINT_SETTER (stall_timeout, PROP_STALL_TIMEOUT)
 DEFINE_UINT_SETTER (retry_delay, PROP_RETRY_DELAY)
+
+void
+dp_download_set_checksum (DpDownload *self,
+                          const char *checksum)
+{
+  DpDownloadChecksumResult was;
+
+  g_return_if_fail (DP_IS_DOWNLOAD (self));
+
+  /* The result is that of the checksum set: another one is unchecked. */
+  was = dp_download_get_checksum_result (self);
+  if (!set_str (&self->checksum, checksum))
+    return;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHECKSUM]);
+  if (dp_download_get_checksum_result (self) != was)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHECKSUM_RESULT]);
+}
+
+const char *
+dp_download_get_checksum (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), NULL);
+  return self->checksum;
+}
 
 DpEngine *
 dp_download_get_engine (DpDownload *self)

@@ -604,6 +604,87 @@ dp_part_file_discard (DpPartFile *self)
   self->fd = -1;
 }
 
+static gboolean
+unlink_quietly (const char  *path,
+                GError     **error)
+{
+  if (g_unlink (path) == 0 || errno == ENOENT)
+    return TRUE;
+  g_propagate_error (error, dp_part_file_error_new (errno, path));
+  return FALSE;
+}
+
+gboolean
+dp_part_file_delete (const char  *path,
+                     const char  *state_path,
+                     GError     **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  for (guint attempt = 0;; attempt++)
+    {
+      struct stat st;
+      gboolean ok;
+      int ret;
+      int fd;
+
+      /* Read-only is enough to lock, and works on a read-only file;
+       * O_NONBLOCK so that a FIFO planted at the name cannot hang us. */
+      do
+        fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+      while (fd < 0 && errno == EINTR);
+      if (fd < 0 && errno == ENOENT)
+        /* No partial file, so nobody writes one: a record left alone
+         * would only mislead a later download. */
+        return state_path == NULL || unlink_quietly (state_path, error);
+      if (fd < 0)
+        {
+          g_propagate_error (error, open_error_new (errno, path));
+          return FALSE;
+        }
+      if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+        {
+          g_autofree char *display = g_filename_display_name (path);
+
+          close (fd);
+          g_set_error (error, DP_ERROR, DP_ERROR_EXISTS,
+                       _("“%s” is not a partial download."), display);
+          return FALSE;
+        }
+
+      /* Patient: a download that only looks at it lets go at once. */
+      ret = lock_fd (fd, TRUE);
+      if (ret == EWOULDBLOCK)
+        {
+          close (fd);
+          g_propagate_error (error, busy_error_new (path));
+          return FALSE;
+        }
+      if (ret != 0)
+        g_debug ("cannot lock %s (%s); deleting without", path, g_strerror (ret));
+
+      if (!is_at_path (fd, path))
+        {
+          /* Renamed, deleted or replaced before we got the lock: the
+           * name holds another file, or none, by now. */
+          close (fd);
+          if (attempt + 1 >= REOPEN_TRIES)
+            {
+              g_propagate_error (error, busy_error_new (path));
+              return FALSE;
+            }
+          continue;
+        }
+
+      /* The record first: a partial file without one is never taken
+       * for progress it does not hold. */
+      ok = state_path == NULL || unlink_quietly (state_path, error);
+      ok = ok && unlink_quietly (path, error);
+      close (fd);
+      return ok;
+    }
+}
+
 void
 dp_part_file_free (DpPartFile *self)
 {

@@ -121,6 +121,27 @@ gboolean    dp_part_file_has_data    (DpPartFile  *self);
  * it: its contents are known bad, or nothing worth keeping. */
 void        dp_part_file_discard     (DpPartFile  *self);
 
+/**
+ * dp_part_file_delete:
+ * @path: a partial file, normally "NAME.part"
+ * @state_path: (nullable): the record of its progress kept beside it
+ * @error: return location for a %DP_ERROR error
+ *
+ * Deletes partial data that no download writes any more: opens @path
+ * (never through a symbolic link), takes the lock a download holds on
+ * it, and only under that lock deletes @state_path, then @path. While
+ * another download holds the lock, nothing is deleted and this fails
+ * with %DP_ERROR_BUSY: that download continues the file. A missing
+ * @path is no error (@state_path is deleted all the same); anything but
+ * a regular file at @path is left alone, and fails with
+ * %DP_ERROR_EXISTS. Blocks: call it from a worker thread.
+ *
+ * Returns: whether nothing of the partial data is left
+ */
+gboolean    dp_part_file_delete      (const char  *path,
+                                      const char  *state_path,
+                                      GError     **error);
+
 /* Closes the descriptor, releasing the lock; the partial file stays for
  * a later resume. */
 void        dp_part_file_free        (DpPartFile  *self);
