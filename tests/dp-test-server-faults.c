@@ -431,6 +431,98 @@ authorized (SoupServerMessage *msg,
   return strcmp (value, expected) == 0;
 }
 
+#define DIGEST_NONCE "dp-test-nonce-5f2c"
+
+static char *
+md5_hex (const char *text)
+{
+  return g_compute_checksum_for_string (G_CHECKSUM_MD5, text, -1);
+}
+
+/* digest=USER:PASS: whether the request answers the Digest challenge
+ * (RFC 7616 with MD5 and qop=auth) with those credentials. */
+static gboolean
+digest_authorized (SoupServerMessage *msg,
+                   const char        *credentials)
+{
+  SoupMessageHeaders *req_headers = soup_server_message_get_request_headers (msg);
+  const char *value = soup_message_headers_get_one (req_headers, "Authorization");
+  const char *colon = strchr (credentials, ':');
+  g_autofree char *user = NULL;
+  g_autofree char *ha1 = NULL;
+  g_autofree char *ha2 = NULL;
+  g_autofree char *a1 = NULL;
+  g_autofree char *a2 = NULL;
+  g_autofree char *joined = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(GHashTable) params = NULL;
+  const char *uri, *nc, *cnonce, *response;
+
+  if (value == NULL || colon == NULL || g_ascii_strncasecmp (value, "Digest ", 7) != 0)
+    return FALSE;
+  params = soup_header_parse_param_list (value + 7);
+  user = g_strndup (credentials, (gsize) (colon - credentials));
+  uri = g_hash_table_lookup (params, "uri");
+  nc = g_hash_table_lookup (params, "nc");
+  cnonce = g_hash_table_lookup (params, "cnonce");
+  response = g_hash_table_lookup (params, "response");
+  if (g_strcmp0 (g_hash_table_lookup (params, "username"), user) != 0 ||
+      g_strcmp0 (g_hash_table_lookup (params, "realm"), "test") != 0 ||
+      g_strcmp0 (g_hash_table_lookup (params, "nonce"), DIGEST_NONCE) != 0 ||
+      g_strcmp0 (g_hash_table_lookup (params, "qop"), "auth") != 0 ||
+      uri == NULL || nc == NULL || cnonce == NULL || response == NULL)
+    return FALSE;
+
+  a1 = g_strdup_printf ("%s:test:%s", user, colon + 1);
+  ha1 = md5_hex (a1);
+  a2 = g_strdup_printf ("%s:%s", soup_server_message_get_method (msg), uri);
+  ha2 = md5_hex (a2);
+  joined = g_strdup_printf ("%s:%s:%s:%s:auth:%s", ha1, DIGEST_NONCE, nc, cnonce, ha2);
+  expected = md5_hex (joined);
+  return g_ascii_strcasecmp (expected, response) == 0;
+}
+
+/* needcookie=N=V|N2=V2: whether the Cookie header has every pair. */
+static gboolean
+has_cookies (SoupServerMessage *msg,
+             const char        *wanted)
+{
+  const char *header = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                     "Cookie");
+  g_auto(GStrv) pairs = NULL;
+  g_auto(GStrv) need = g_strsplit (wanted, "|", -1);
+
+  if (header == NULL)
+    return FALSE;
+  pairs = g_strsplit (header, ";", -1);
+  for (guint i = 0; need[i] != NULL; i++)
+    {
+      gboolean found = FALSE;
+
+      for (guint j = 0; pairs[j] != NULL && !found; j++)
+        found = strcmp (g_strstrip (pairs[j]), need[i]) == 0;
+      if (!found)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* needheader=NAME:VALUE */
+static gboolean
+has_header (SoupServerMessage *msg,
+            const char        *wanted)
+{
+  const char *colon = strchr (wanted, ':');
+  g_autofree char *name = NULL;
+  const char *value;
+
+  if (colon == NULL)
+    return FALSE;
+  name = g_strndup (wanted, (gsize) (colon - wanted));
+  value = soup_message_headers_get_list (soup_server_message_get_request_headers (msg), name);
+  return g_strcmp0 (value, colon + 1) == 0;
+}
+
 /* ---- representations -------------------------------------------------- */
 
 static GBytes *
@@ -861,6 +953,8 @@ _dp_test_server_handle (DpTestServer      *self,
   g_autofree char *signed_target = NULL;
 
   add_padding (headers, query_u64 (query, "bigheaders", 0));
+  if (query_str (query, "setcookie") != NULL)
+    soup_message_headers_append (headers, "Set-Cookie", query_str (query, "setcookie"));
 
   if (g_str_has_prefix (path, "/signed/"))
     {
@@ -893,6 +987,32 @@ _dp_test_server_handle (DpTestServer      *self,
     {
       soup_message_headers_replace (headers, "WWW-Authenticate", "Basic realm=\"test\"");
       respond_html (msg, query, SOUP_STATUS_UNAUTHORIZED, "Log in first.");
+      return;
+    }
+  if (query_str (query, "digest") != NULL && !digest_authorized (msg, query_str (query, "digest")))
+    {
+      soup_message_headers_replace (headers, "WWW-Authenticate",
+                                    "Digest realm=\"test\", nonce=\"" DIGEST_NONCE "\", "
+                                    "qop=\"auth\", algorithm=MD5");
+      respond_html (msg, query, SOUP_STATUS_UNAUTHORIZED, "Log in first.");
+      return;
+    }
+  if (query_str (query, "needcookie") != NULL && !has_cookies (msg, query_str (query, "needcookie")))
+    {
+      respond_html (msg, query, SOUP_STATUS_FORBIDDEN, "No session cookie.");
+      return;
+    }
+  if (query_str (query, "needreferer") != NULL &&
+      g_strcmp0 (soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                               "Referer"),
+                 query_str (query, "needreferer")) != 0)
+    {
+      respond_html (msg, query, SOUP_STATUS_FORBIDDEN, "Hotlinking is not allowed.");
+      return;
+    }
+  if (query_str (query, "needheader") != NULL && !has_header (msg, query_str (query, "needheader")))
+    {
+      respond_html (msg, query, SOUP_STATUS_FORBIDDEN, "Missing header.");
       return;
     }
 

@@ -244,6 +244,8 @@ dp_test_request_free (DpTestRequest *request)
   g_free (request->accept_encoding);
   g_free (request->cookie);
   g_free (request->user_agent);
+  g_free (request->referer);
+  g_free (request->headers);
   g_free (request->http_version);
   g_free (request);
 }
@@ -262,6 +264,8 @@ dp_test_request_copy (const DpTestRequest *request)
   copy->accept_encoding = g_strdup (request->accept_encoding);
   copy->cookie = g_strdup (request->cookie);
   copy->user_agent = g_strdup (request->user_agent);
+  copy->referer = g_strdup (request->referer);
+  copy->headers = g_strdup (request->headers);
   copy->http_version = g_strdup (request->http_version);
   return copy;
 }
@@ -286,6 +290,17 @@ log_entry_new (SoupServerMessage *msg,
   entry->accept_encoding = g_strdup (soup_message_headers_get_one (h, "Accept-Encoding"));
   entry->cookie = g_strdup (soup_message_headers_get_one (h, "Cookie"));
   entry->user_agent = g_strdup (soup_message_headers_get_one (h, "User-Agent"));
+  entry->referer = g_strdup (soup_message_headers_get_one (h, "Referer"));
+  {
+    GString *all = g_string_new (NULL);
+    SoupMessageHeadersIter iter;
+    const char *name, *value;
+
+    soup_message_headers_iter_init (&iter, h);
+    while (soup_message_headers_iter_next (&iter, &name, &value))
+      g_string_append_printf (all, "%s: %s\n", name, value);
+    entry->headers = g_string_free (all, FALSE);
+  }
   switch (soup_server_message_get_http_version (msg))
     {
     case SOUP_HTTP_1_0:

@@ -138,6 +138,17 @@ G_BEGIN_DECLS
  *   auth=USER:PASS             401 with 'WWW-Authenticate: Basic
  *                              realm="test"' unless the request has
  *                              that Basic Authorization
+ *   digest=USER:PASS           the same with Digest (RFC 7616, MD5,
+ *                              qop=auth, realm "test"): 401 with a
+ *                              challenge unless the request answers it
+ *                              with those credentials
+ *   needcookie=N=V             403 unless the Cookie header has the
+ *                              pair N=V (several: separate with "|")
+ *   needreferer=URL            403 unless Referer is exactly URL
+ *   needheader=NAME:VALUE      403 unless the request has that header
+ *                              with exactly that value
+ *   setcookie=C                add "Set-Cookie: C" to every answer to
+ *                              this address, redirects and errors too
  *   html=1                     a GET with Range is answered 200 with
  *                              an HTML error page (an expired link)
  *   htmlafter=K                the same, but only after K GETs to this
@@ -178,8 +189,9 @@ G_BEGIN_DECLS
  *                              range start only)
  *
  * Any other path gets 404. When several faults could answer, the first
- * of these wins: bigheaders (added to any answer), an expired signed
- * link, 404, 405 for other methods, auth, signed, redirectto, redirect,
+ * of these wins: bigheaders and setcookie (added to any answer), an expired signed
+ * link, 404, 405 for other methods, auth, digest, needcookie,
+ * needreferer, needheader, signed, redirectto, redirect,
  * status, nohead, maxconn, failfirst, failat, failafter, rangestatus,
  * html, htmlafter; then the file, with the range, encoding, validator,
  * HEAD and speed faults combined.
@@ -203,6 +215,9 @@ typedef struct
   char *accept_encoding;
   char *cookie;
   char *user_agent;
+  char *referer;
+  char *headers;          /* every request header, "Name: value\n" each,
+                           * in the order sent (Range included) */
   char *http_version;     /* "HTTP/1.0" or "HTTP/1.1" */
   gint64 time_us;         /* g_get_monotonic_time () when it arrived */
   guint connection;       /* client connections numbered from 1, in the

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#define _GNU_SOURCE  /* posix_openpt() and friends */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -681,6 +686,178 @@ test_checksum (void **state)
                       "--checksum", "sha256:abc", url, NULL);
 }
 
+/* Bad request options: exit 2, one line that says what is wrong, and
+ * nothing on disk. */
+static void
+test_request_options_usage (void **state)
+{
+  const char *dir = *state;
+  g_autofree char *missing = g_build_filename (dir, "no-cookies.txt", NULL);
+  g_autofree char *bad = g_build_filename (dir, "bad-cookies.txt", NULL);
+  g_autofree char *out = g_build_filename (dir, "x.bin", NULL);
+
+  assert_usage_error ("Downpour sets the header “Range” itself to get the file right",
+                      "-H", "Range: bytes=0-", "-o", out, "http://a/x", NULL);
+  assert_usage_error ("“no colon” is not a header. Write it as “Name: value”.",
+                      "--header", "no colon", "-o", out, "http://a/x", NULL);
+  assert_usage_error ("The value of the header “X-A” has a line break",
+                      "-H", "X-A: 1\r\nHost: evil", "-o", out, "http://a/x", NULL);
+  assert_usage_error ("“novalue” is not a cookie. Give cookies as “name=value; name2=value2”.",
+                      "--cookie", "novalue", "-o", out, "http://a/x", NULL);
+  assert_usage_error ("The referrer “ftp://example.org/” is not an http:// or https:// address.",
+                      "--referer", "ftp://example.org/", "-o", out, "http://a/x", NULL);
+  assert_usage_error ("Could not read cookies from “", "--load-cookies", missing, "http://a/x", NULL);
+  g_assert_true (g_file_set_contents (bad, "example.org TRUE / FALSE 0 a b\n", -1, NULL));
+  assert_usage_error ("Line 1 of “", "--load-cookies", bad, "http://a/x", NULL);
+  assert_usage_error ("--user needs a user name", "--user", ":pw", "http://a/x", NULL);
+  assert_int_equal (g_unlink (bad), 0);
+  assert_int_equal (dp_test_count_files (dir), 0);
+}
+
+/* Every request option on one download, from a server that refuses
+ * each request that lacks any of them. */
+static void
+test_request_options_sent (void **state)
+{
+  const char *dir = *state;
+  g_autoptr(DpTestServer) server = dp_test_server_new ();
+  g_autoptr(GPtrArray) log = NULL;
+  g_autofree char *url = dp_test_server_url (server,
+    "/file/opts.bin?size=2097169&seed=24&needheader=X-Api-Key%3Ak3y"
+    "&needcookie=sid%3D42%7Cfromfile%3Dyes%7Cagain%3D1"
+    "&needreferer=https%3A%2F%2Fexample.org%2Ffiles&digest=alice%3Apa%3Ass");
+  g_autofree char *cookies = g_build_filename (dir, "cookies.txt", NULL);
+  g_autofree char *out = g_build_filename (dir, "opts.bin", NULL);
+  g_autofree char *want = dp_test_content_sha256 (24, 2097169);
+  g_autofree char *got = NULL;
+  Run run;
+
+  g_assert_true (g_file_set_contents (cookies, "# Netscape HTTP Cookie File\n"
+                                      "127.0.0.1\tFALSE\t/\tFALSE\t0\tfromfile\tyes\n", -1, NULL));
+  run = run_cli ("-q", "-s", "3", "-o", out, "-H", "X-Api-Key: k3y", "--cookie", "sid=42",
+                 "--cookie", "again=1", "--load-cookies", cookies,
+                 "--referer", "https://example.org/files", "--user-agent", "Fetcher/2.0",
+                 "--user", "alice:pa:ss", url, NULL);
+  if (run.status != 0)
+    fail_msg ("exit %d: %s", run.status, run.err);
+  assert_string_equal (run.err, "");
+  got = dp_test_file_sha256 (out);
+  assert_string_equal (got, want);
+  run_clear (&run);
+
+  log = dp_test_server_dup_log (server);
+  for (guint i = 0; i < log->len; i++)
+    {
+      const DpTestRequest *r = g_ptr_array_index (log, i);
+
+      assert_string_equal (r->user_agent, "Fetcher/2.0");
+      if (r->status == 200 || r->status == 206)
+        assert_true (g_str_has_prefix (r->authorization, "Digest "));
+    }
+
+  /* A cookie file with nothing left in it says so, and goes on. */
+  g_assert_true (g_file_set_contents (cookies, "127.0.0.1\tFALSE\t/\tFALSE\t1\told\tx\n",
+                                      -1, NULL));
+  run = run_cli ("-o", out, "--load-cookies", cookies, url, NULL);
+  assert_int_equal (run.status, 1);
+  assert_non_null (strstr (run.err, "has no cookies that have not expired."));
+  assert_non_null (strstr (run.err, "downpour-cli: The server wants a login for this file (401"));
+  run_clear (&run);
+}
+
+static void
+become_session_leader (gpointer user_data)
+{
+  const char *terminal = user_data;
+
+  setsid ();
+  /* A session leader's first terminal becomes its controlling one. */
+  if (terminal != NULL)
+    close (open (terminal, O_RDWR));
+}
+
+/* Reads what the terminal shows until @needle, or the end. */
+static void
+read_terminal (int      master,
+               GString *seen,
+               const char *needle)
+{
+  while (needle == NULL || strstr (seen->str, needle) == NULL)
+    {
+      struct pollfd p = { .fd = master, .events = POLLIN };
+      char buf[256];
+      ssize_t n;
+
+      if (poll (&p, 1, 60000) <= 0)
+        fail_msg ("the terminal shows only “%s”", seen->str);
+      n = read (master, buf, sizeof buf);
+      if (n <= 0)
+        break;
+      g_string_append_len (seen, buf, n);
+    }
+}
+
+/* --user without a password asks on the terminal, without echo, even
+ * with standard input elsewhere; with no terminal it is bad usage. */
+static void
+test_password_prompt (void **state)
+{
+  const char *dir = *state;
+  g_autoptr(DpTestServer) server = dp_test_server_new ();
+  g_autofree char *url = dp_test_server_url (server, "/file/asked.bin?size=300007&seed=25"
+                                                     "&auth=carol%3Ahunter2");
+  g_autofree char *out = g_build_filename (dir, "asked.bin", NULL);
+  g_autofree char *want = dp_test_content_sha256 (25, 300007);
+  g_autofree char *got = NULL;
+  g_autoptr(GString) seen = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { g_getenv ("DOWNPOUR_CLI"), "-q", "-o", out, "--user", "carol", url, NULL };
+  char *terminal;
+  int master, slave, status = 0;
+  GPid pid;
+  Run run = { 0 };
+
+  /* No terminal at all. */
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, become_session_leader,
+                               NULL, &run.out, &run.err, &status, &error));
+  g_assert_no_error (error);
+  assert_int_equal (WEXITSTATUS (status), 2);
+  assert_one_error_line (&run, "--user=carol gives no password, and there is no terminal to ask "
+                               "for one. Use --user=USER:PASSWORD.");
+  run_clear (&run);
+  assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  master = posix_openpt (O_RDWR | O_NOCTTY);
+  assert_true (master >= 0);
+  assert_int_equal (grantpt (master), 0);
+  assert_int_equal (unlockpt (master), 0);
+  terminal = ptsname (master);
+  assert_non_null (terminal);
+  /* Held open here too, so that the terminal stays up between the
+   * child's opening it and the program's. */
+  slave = open (terminal, O_RDWR | O_NOCTTY);
+  assert_true (slave >= 0);
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                become_session_leader, terminal, &pid, &error));
+  g_assert_no_error (error);
+
+  read_terminal (master, seen, "Password for carol: ");
+  assert_int_equal (write (master, "hunter2\n", 8), 8);
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  g_spawn_close_pid (pid);
+  close (slave);
+  read_terminal (master, seen, NULL);
+  close (master);
+
+  assert_true (WIFEXITED (status));
+  if (WEXITSTATUS (status) != 0)
+    fail_msg ("exit %d; the terminal showed “%s”", WEXITSTATUS (status), seen->str);
+  /* Not echoed. */
+  assert_null (strstr (seen->str, "hunter2"));
+  got = dp_test_file_sha256 (out);
+  assert_string_equal (got, want);
+}
+
 static int
 setup (void **state)
 {
@@ -710,6 +887,9 @@ main (void)
     cmocka_unit_test_setup_teardown (test_same_folder_name_at_once, setup, teardown),
     cmocka_unit_test_setup_teardown (test_security_options, setup, teardown),
     cmocka_unit_test_setup_teardown (test_leak_check, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_request_options_usage, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_request_options_sent, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_password_prompt, setup, teardown),
   };
 
   int failed;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "dp-checksum.h"
@@ -61,6 +63,11 @@ dp_cli_options_parse (DpCliOptions  *options,
   g_autofree char *segments_text = NULL;
   g_autofree char *rate_text = NULL;
   g_auto(GStrv) urls = NULL;
+  g_auto(GStrv) headers = NULL;
+  g_auto(GStrv) cookies = NULL;
+  g_autofree char *user_agent = NULL;
+  g_autofree char *referrer = NULL;
+  g_autofree char *login = NULL;
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &options->output,
       N_("Save to FILE"), N_("FILE") },
@@ -80,6 +87,21 @@ dp_cli_options_parse (DpCliOptions  *options,
          "way could change the file)"), NULL },
     { "allow-http-redirect", 0, 0, G_OPTION_ARG_NONE, &options->allow_http_redirect,
       N_("Follow redirects from https:// to unencrypted http:// addresses (unsafe)"), NULL },
+    { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &headers,
+      N_("Send this header with every request to the address's server (repeatable)"),
+      N_("'NAME: VALUE'") },
+    { "user-agent", 0, 0, G_OPTION_ARG_STRING, &user_agent,
+      N_("Identify as AGENT instead of Downpour"), N_("AGENT") },
+    { "referer", 0, 0, G_OPTION_ARG_STRING, &referrer,
+      N_("Send URL as the page the link was on"), N_("URL") },
+    { "cookie", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cookies,
+      N_("Send these cookies to the address's host (repeatable)"), N_("'NAME=VALUE; …'") },
+    { "load-cookies", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &options->cookie_files,
+      N_("Send the cookies of a cookies.txt file (Netscape format) where they apply"),
+      N_("FILE") },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &login,
+      N_("Log in as USER when the server asks; without a password it is asked for"),
+      N_("USER[:PASSWORD]") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &options->quiet,
       N_("No progress output"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &options->version,
@@ -131,6 +153,40 @@ dp_cli_options_parse (DpCliOptions  *options,
         return FALSE;
     }
 
+  options->request = dp_request_new ();
+  for (guint i = 0; headers != NULL && headers[i] != NULL; i++)
+    if (!dp_request_add_header (options->request, headers[i], error))
+      return FALSE;
+  if (user_agent != NULL && !dp_request_set_user_agent (options->request, user_agent, error))
+    return FALSE;
+  if (referrer != NULL && !dp_request_set_referrer (options->request, referrer, error))
+    return FALSE;
+  for (guint i = 0; cookies != NULL && cookies[i] != NULL; i++)
+    if (!dp_request_add_cookies (options->request, cookies[i], error))
+      return FALSE;
+  for (guint i = 0; options->cookie_files != NULL && options->cookie_files[i] != NULL; i++)
+    if (*options->cookie_files[i] == '\0')
+      {
+        g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                             _("--load-cookies needs a file name."));
+        return FALSE;
+      }
+  if (login != NULL)
+    {
+      /* Split at the first colon: a password may hold more. */
+      const char *colon = strchr (login, ':');
+
+      options->user = colon != NULL ? g_strndup (login, (gsize) (colon - login)) : g_strdup (login);
+      options->password = colon != NULL ? g_strdup (colon + 1) : NULL;
+      explicit_bzero (login, strlen (login));
+      if (*options->user == '\0')
+        {
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                               _("--user needs a user name: --user=USER or --user=USER:PASSWORD."));
+          return FALSE;
+        }
+    }
+
   if (urls == NULL || urls[0] == NULL)
     {
       g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
@@ -159,4 +215,10 @@ dp_cli_options_clear (DpCliOptions *options)
   g_clear_pointer (&options->output, g_free);
   g_clear_pointer (&options->directory, g_free);
   g_clear_pointer (&options->checksum, g_free);
+  g_clear_pointer (&options->request, dp_request_free);
+  g_clear_pointer (&options->cookie_files, g_strfreev);
+  g_clear_pointer (&options->user, g_free);
+  if (options->password != NULL)
+    explicit_bzero (options->password, strlen (options->password));
+  g_clear_pointer (&options->password, g_free);
 }

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "dp-request.h"
+
 G_BEGIN_DECLS
 
 /* Exit codes: part of the command-line contract. */
@@ -24,6 +26,12 @@ typedef struct
   gboolean version;
   gboolean no_check_certificate;
   gboolean allow_http_redirect;
+  DpRequest *request;             /* --header, --user-agent, --referer and
+                                   * --cookie, checked */
+  char **cookie_files;            /* --load-cookies, not read yet, or NULL */
+  char *user;                     /* --user's name, or NULL */
+  char *password;                 /* --user's password; NULL when it is to be
+                                   * asked on the terminal */
 } DpCliOptions;
 
 /*

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
+#include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
@@ -116,6 +119,76 @@ on_interrupt (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Asks for @user's password on the controlling terminal, without
+ * echoing it, as ssh and curl do; standard input may be a pipe. */
+static char *
+ask_password (const char  *user,
+              GError     **error)
+{
+  g_autofree char *prompt = g_strdup_printf (_("Password for %s: "), user);
+  GString *password = g_string_new (NULL);
+  struct termios saved, quiet;
+  gboolean restore;
+  int tty = open ("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+  char c;
+
+  if (tty < 0)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                   _("--user=%s gives no password, and there is no terminal to ask for one. "
+                     "Use --user=USER:PASSWORD."), user);
+      g_string_free (password, TRUE);
+      return NULL;
+    }
+  restore = tcgetattr (tty, &saved) == 0;
+  if (restore)
+    {
+      quiet = saved;
+      quiet.c_lflag &= ~(tcflag_t) ECHO;
+      quiet.c_lflag |= ECHONL;
+      tcsetattr (tty, TCSAFLUSH, &quiet);
+    }
+  if (write (tty, prompt, strlen (prompt)) < 0)
+    { /* The answer may still come. */ }
+  while (read (tty, &c, 1) == 1 && c != '\n')
+    g_string_append_c (password, c);
+  if (restore)
+    tcsetattr (tty, TCSAFLUSH, &saved);
+  close (tty);
+  return g_string_free (password, FALSE);
+}
+
+/* Reads the cookie files and asks for a missing password: what the
+ * command line named but parsing it could not do. */
+static gboolean
+complete_request (DpCliOptions  *options,
+                  GError       **error)
+{
+  for (guint i = 0; options->cookie_files != NULL && options->cookie_files[i] != NULL; i++)
+    {
+      guint n = 0;
+
+      if (!dp_request_load_cookie_file (options->request, options->cookie_files[i], &n, error))
+        return FALSE;
+      if (n == 0 && !options->quiet)
+        {
+          g_autofree char *shown = g_filename_display_name (options->cookie_files[i]);
+
+          print_error (_("“%s” has no cookies that have not expired."), shown);
+        }
+    }
+
+  if (options->user != NULL)
+    {
+      if (options->password == NULL)
+        options->password = ask_password (options->user, error);
+      if (options->password == NULL)
+        return FALSE;
+      dp_request_set_login (options->request, options->user, options->password);
+    }
+  return TRUE;
+}
+
 static char *
 default_directory (void)
 {
@@ -157,6 +230,13 @@ main (int   argc,
       return DP_CLI_EXIT_OK;
     }
 
+  if (!complete_request (&options, &error))
+    {
+      print_error ("%s", error->message);
+      dp_cli_options_clear (&options);
+      return DP_CLI_EXIT_USAGE;
+    }
+
   directory = g_strdup (options.directory);
   if (options.output == NULL && directory == NULL)
     {
@@ -178,6 +258,8 @@ main (int   argc,
   dp_download_set_checksum (download, options.checksum);
   dp_download_set_accept_invalid_certificates (download, options.no_check_certificate);
   dp_download_set_allow_insecure_redirects (download, options.allow_http_redirect);
+  if (!dp_request_is_empty (options.request))
+    dp_download_set_request (download, options.request);
   cli.quiet = options.quiet;
   dp_cli_options_clear (&options);
 

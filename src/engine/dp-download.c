@@ -43,6 +43,7 @@ struct _DpDownload
   /* This download's own speed limit; the running transfer reads it, so
    * a new rate takes effect without a restart. */
   DpRateLimiter *limiter;
+  DpRequest *request;   /* what goes with the requests, or NULL */
 
   /* State as last reported, main thread. */
   DpDownloadState state;
@@ -103,6 +104,7 @@ enum {
   PROP_LAST_MODIFIED,
   PROP_ACCEPTS_RANGES,
   PROP_CHECKSUM_RESULT,
+  PROP_REQUEST,
   N_PROPS
 };
 
@@ -150,6 +152,7 @@ dp_download_finalize (GObject *object)
   g_free (self->checked_checksum);
   g_clear_pointer (&self->segment_map, g_array_unref);
   dp_rate_limiter_unref (self->limiter);
+  g_clear_pointer (&self->request, dp_request_free);
 
   G_OBJECT_CLASS (dp_download_parent_class)->finalize (object);
 }
@@ -218,6 +221,9 @@ dp_download_get_property (GObject    *object,
     case PROP_CHECKSUM_RESULT:
       g_value_set_int (value, dp_download_get_checksum_result (self));
       break;
+    case PROP_REQUEST:
+      g_value_set_boxed (value, self->request);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -265,6 +271,9 @@ dp_download_set_property (GObject      *object,
       break;
     case PROP_RATE_LIMIT:
       dp_download_set_rate_limit (self, g_value_get_uint64 (value));
+      break;
+    case PROP_REQUEST:
+      dp_download_set_request (self, g_value_get_boxed (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -390,6 +399,15 @@ dp_download_class_init (DpDownloadClass *klass)
                       DP_DOWNLOAD_CHECKSUM_NONE, DP_DOWNLOAD_CHECKSUM_MISMATCH,
                       DP_DOWNLOAD_CHECKSUM_NONE,
                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * DpDownload:request:
+   *
+   * Headers, cookies and a login to send besides the address (see
+   * #DpRequest), or %NULL. Copied when the download starts.
+   */
+  properties[PROP_REQUEST] =
+    g_param_spec_boxed ("request", NULL, NULL, DP_TYPE_REQUEST,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -509,6 +527,27 @@ dp_download_get_checksum (DpDownload *self)
 {
   g_return_val_if_fail (DP_IS_DOWNLOAD (self), NULL);
   return self->checksum;
+}
+
+const DpRequest *
+dp_download_get_request (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), NULL);
+  return self->request;
+}
+
+void
+dp_download_set_request (DpDownload      *self,
+                         const DpRequest *request)
+{
+  g_return_if_fail (DP_IS_DOWNLOAD (self));
+
+  if (request == NULL && self->request == NULL)
+    return;
+  g_clear_pointer (&self->request, dp_request_free);
+  if (request != NULL)
+    self->request = dp_request_copy (request);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REQUEST]);
 }
 
 DpEngine *
@@ -879,6 +918,7 @@ start_transfer (DpDownload *self,
   config.resume = TRUE;
   config.engine = g_object_ref (self->engine != NULL ? self->engine : dp_engine_get_default ());
   config.limiter = dp_rate_limiter_ref (self->limiter);
+  config.request = self->request != NULL ? dp_request_copy (self->request) : NULL;
 
   weak = g_new0 (GWeakRef, 1);
   g_weak_ref_init (weak, self);

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "dp-engine.h"
+#include "dp-request.h"
 
 G_BEGIN_DECLS
 
@@ -92,6 +93,11 @@ guint64          dp_download_get_rate_limit    (DpDownload *self);
 void             dp_download_set_rate_limit    (DpDownload *self,
                                                 guint64     rate);
 GArray          *dp_download_dup_segments      (DpDownload *self);
+/* Headers, cookies and a login to send (see #DpRequest); the download
+ * keeps a copy of @request. Set it before the download starts. */
+const DpRequest *dp_download_get_request       (DpDownload      *self);
+void             dp_download_set_request       (DpDownload      *self,
+                                                const DpRequest *request);
 
 void             dp_download_start_async       (DpDownload          *self,
                                                 GCancellable        *cancellable,

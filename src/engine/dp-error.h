@@ -12,7 +12,8 @@ G_BEGIN_DECLS
  * @DP_ERROR_INVALID_URL: the address could not be parsed
  * @DP_ERROR_UNSUPPORTED_SCHEME: not an http:// or https:// address
  * @DP_ERROR_NOT_FOUND: the server does not have the file (404, 410)
- * @DP_ERROR_FORBIDDEN: the server refuses access (401, 403, 407)
+ * @DP_ERROR_FORBIDDEN: the server refuses access (403), or a proxy
+ *   wants a login (407)
  * @DP_ERROR_HTTP: any other HTTP status that is not worth retrying
  * @DP_ERROR_NETWORK: the network failed, and retrying did not help
  * @DP_ERROR_TLS: the server's identity could not be verified
@@ -33,6 +34,8 @@ G_BEGIN_DECLS
  *   http://; #DpDownload:allow-insecure-redirects lets it through
  * @DP_ERROR_BUSY: another download (in this process or another one) is
  *   saving to the same file right now
+ * @DP_ERROR_LOGIN: the server wants a login (401), or did not accept
+ *   the one given; a front end may ask for one and try again
  *
  * Error codes in the %DP_ERROR domain. Front ends switch on these to
  * decide what to offer (retry, pick another folder, …).
@@ -57,6 +60,7 @@ typedef enum
   DP_ERROR_INVALID_ARGUMENT,
   DP_ERROR_INSECURE_REDIRECT,
   DP_ERROR_BUSY,
+  DP_ERROR_LOGIN,
 } DpError;
 
 GQuark dp_error_quark (void);

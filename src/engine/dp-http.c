@@ -7,6 +7,7 @@
 
 #include "dp-error.h"
 #include "dp-http.h"
+#include "dp-request-private.h"
 
 /* Kept on the session for its whole life; workers only touch the
  * atomic counter. */
@@ -22,13 +23,17 @@ typedef struct
  * (a variable, so that Downpour's translators are not asked for it). */
 static const char soup_header_too_big[] = "Header too big";
 
+#define REQUEST_KEY "dp-request"
+
 SoupSession *
-dp_http_session_new (guint    connections,
-                     guint    timeout_s,
-                     gboolean accept_invalid_certificates)
+dp_http_session_new (guint           connections,
+                     guint           timeout_s,
+                     gboolean        accept_invalid_certificates,
+                     DpRequestState *request)
 {
   SoupSession *session;
   TlsPolicy *policy;
+  const char *user_agent = request != NULL ? dp_request_state_get_user_agent (request) : NULL;
 
   /* Both limits are construct-only. One spare connection lets a probe or
    * a retry open while every segment is busy. */
@@ -36,7 +41,9 @@ dp_http_session_new (guint    connections,
                                            "max-conns-per-host", connections + 2,
                                            "timeout", timeout_s,
                                            "idle-timeout", 60,
-                                           "user-agent", PACKAGE_NAME "/" PACKAGE_VERSION " ",
+                                           "user-agent", user_agent != NULL
+                                                         ? user_agent
+                                                         : PACKAGE_NAME "/" PACKAGE_VERSION " ",
                                            NULL);
   /* Compressed bodies have other offsets than the file; never decode. */
   soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_DECODER);
@@ -44,6 +51,9 @@ dp_http_session_new (guint    connections,
   policy = g_new0 (TlsPolicy, 1);
   policy->accept_invalid = accept_invalid_certificates;
   g_object_set_data_full (G_OBJECT (session), TLS_POLICY_KEY, policy, g_free);
+  if (request != NULL)
+    g_object_set_data_full (G_OBJECT (session), REQUEST_KEY, request,
+                            (GDestroyNotify) dp_request_state_free);
   return session;
 }
 
@@ -129,25 +139,6 @@ status_is_redirect (guint status)
          status == 307 || status == 308;
 }
 
-/* The port an address means, written or not. */
-static int
-effective_port (GUri *uri)
-{
-  if (g_uri_get_port (uri) > 0)
-    return g_uri_get_port (uri);
-  return g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0 ? 443 : 80;
-}
-
-/* RFC 6454 origins: the same scheme, host and port. */
-static gboolean
-same_origin (GUri *a,
-             GUri *b)
-{
-  return g_ascii_strcasecmp (g_uri_get_scheme (a), g_uri_get_scheme (b)) == 0 &&
-         g_ascii_strcasecmp (g_uri_get_host (a), g_uri_get_host (b)) == 0 &&
-         effective_port (a) == effective_port (b);
-}
-
 GInputStream *
 dp_http_send (SoupSession   *session,
               SoupMessage  **msg,
@@ -156,6 +147,7 @@ dp_http_send (SoupSession   *session,
               GError       **error)
 {
   TlsPolicy *policy = g_object_get_data (G_OBJECT (session), TLS_POLICY_KEY);
+  DpRequestState *request = g_object_get_data (G_OBJECT (session), REQUEST_KEY);
 
   for (guint hops = 0;; hops++)
     {
@@ -173,6 +165,9 @@ dp_http_send (SoupSession   *session,
        * policy lives as long as the session, which outlives the message. */
       if (policy != NULL && policy->accept_invalid)
         g_signal_connect (*msg, "accept-certificate", G_CALLBACK (on_accept_certificate), policy);
+      /* What the user gave, for this hop's origin. */
+      if (request != NULL)
+        dp_request_state_prepare (request, *msg);
 
       stream = soup_session_send (session, *msg, cancellable, &local_error);
       if (stream == NULL)
@@ -192,6 +187,9 @@ dp_http_send (SoupSession   *session,
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
         }
+
+      if (request != NULL)
+        dp_request_state_answered (request, *msg);
 
       status = soup_message_get_status (*msg);
       if (!status_is_redirect (status))
@@ -254,7 +252,10 @@ dp_http_send (SoupSession   *session,
             /* Never carry credentials to another origin: another port
              * or scheme on the same host may be another service. */
             if (g_ascii_strcasecmp (name, "Authorization") == 0 &&
-                !same_origin (target, soup_message_get_uri (*msg)))
+                !dp_request_same_origin (target, soup_message_get_uri (*msg)))
+              continue;
+            /* Set again for the next hop, if it may have them. */
+            if (request != NULL && dp_request_state_sets_header (request, name))
               continue;
             soup_message_headers_append (to, name, value);
           }
@@ -315,9 +316,16 @@ dp_http_status_to_error (SoupMessage *msg)
                           _("The server does not have this file (%u %s). Check the address."),
                           status, reason);
     case 401:
+      if (dp_request_login_was_refused (msg))
+        return g_error_new (DP_ERROR, DP_ERROR_LOGIN,
+                            _("The server did not accept the user name or password (%u %s)."),
+                            status, reason);
+      return g_error_new (DP_ERROR, DP_ERROR_LOGIN,
+                          _("The server wants a login for this file (%u %s)."),
+                          status, reason);
     case 407:
       return g_error_new (DP_ERROR, DP_ERROR_FORBIDDEN,
-                          _("The server wants a login for this file (%u %s)."),
+                          _("The proxy wants a login (%u %s)."),
                           status, reason);
     case 403:
       return g_error_new (DP_ERROR, DP_ERROR_FORBIDDEN,

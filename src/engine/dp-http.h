@@ -3,6 +3,8 @@
 
 #include <libsoup/soup.h>
 
+#include "dp-request-private.h"
+
 G_BEGIN_DECLS
 
 /* How often a chain of redirects may bounce before Downpour gives up. */
@@ -14,6 +16,8 @@ G_BEGIN_DECLS
  * @timeout_s: seconds a connection may stay silent before it fails
  * @accept_invalid_certificates: go on when a TLS certificate fails
  *   verification (only ever on the user's explicit request)
+ * @request: (transfer full) (nullable): what goes with the requests
+ *   besides the address; dp_http_send() applies it to every hop
  *
  * A session for one download. libsoup's defaults (2 connections per
  * host) would silently serialise the segments, and its content decoder
@@ -23,9 +27,10 @@ G_BEGIN_DECLS
  *
  * Returns: (transfer full): the session
  */
-SoupSession  *dp_http_session_new          (guint        connections,
-                                            guint        timeout_s,
-                                            gboolean     accept_invalid_certificates);
+SoupSession  *dp_http_session_new          (guint           connections,
+                                            guint           timeout_s,
+                                            gboolean        accept_invalid_certificates,
+                                            DpRequestState *request);
 /* Whether a certificate that failed verification was let through. */
 gboolean      dp_http_session_accepted_invalid_certificate (SoupSession *session);
 

@@ -21,6 +21,7 @@ dp_transfer_config_clear (DpTransferConfig *config)
   g_clear_pointer (&config->checksum, dp_checksum_free);
   g_clear_object (&config->engine);
   g_clear_pointer (&config->limiter, dp_rate_limiter_unref);
+  g_clear_pointer (&config->request, dp_request_free);
 }
 
 DpTransfer *
@@ -39,6 +40,7 @@ dp_transfer_new (const DpTransferConfig *config,
   self->config.checksum = config->checksum ? dp_checksum_copy (config->checksum) : NULL;
   self->config.engine = g_object_ref (config->engine != NULL ? config->engine : dp_engine_get_default ());
   self->config.limiter = config->limiter ? dp_rate_limiter_ref (config->limiter) : NULL;
+  self->config.request = config->request ? dp_request_copy (config->request) : NULL;
   self->progress_func = progress_func;
   self->progress_data = progress_data;
   self->progress_destroy = progress_destroy;
@@ -1094,7 +1096,9 @@ controller_thread (gpointer data)
    * sends on it (libsoup's rule for using a session from threads). */
   self->session = dp_http_session_new (self->config.segments > 0 ? self->config.segments : AUTO_MAX,
                                        self->config.stall_timeout,
-                                       self->config.accept_invalid_certificates);
+                                       self->config.accept_invalid_certificates,
+                                       dp_request_state_new (self->config.request,
+                                                             self->config.uri));
   /* The probe's connection is the first of the budget's; the budget
    * never refuses a download its first. */
   {

@@ -6,6 +6,7 @@
 #include "dp-checksum.h"
 #include "dp-engine.h"
 #include "dp-rate-limiter.h"
+#include "dp-request.h"
 #include "dp-scheduler.h"
 
 G_BEGIN_DECLS
@@ -45,6 +46,7 @@ typedef struct
   DpChecksum *checksum;  /* verified before the final rename, or NULL */
   DpEngine *engine;      /* whose budget and speed limit it shares */
   DpRateLimiter *limiter;  /* the download's own speed limit, or NULL */
+  DpRequest *request;    /* headers, cookies, login, or NULL */
 } DpTransferConfig;
 
 typedef struct
