@@ -118,7 +118,8 @@ test_bad_usage (void **state)
   g_autofree char *out = g_build_filename (dir, "x", NULL);
 
   assert_usage_error ("No address given. Usage: ", "-q", NULL);
-  assert_usage_error ("Give exactly one address.", "http://a/x", "http://b/y", NULL);
+  assert_usage_error ("--output names one file; give --dir for several addresses.",
+                      "-o", out, "http://a/x", "http://b/y", NULL);
   assert_usage_error (SEGMENTS_ERROR ("0"), "-s", "0", "http://a/x", NULL);
   assert_usage_error (SEGMENTS_ERROR ("65"), "-s", "65", "http://a/x", NULL);
   assert_usage_error (SEGMENTS_ERROR ("abc"), "-s", "abc", "http://a/x", NULL);
@@ -858,6 +859,195 @@ test_password_prompt (void **state)
   assert_string_equal (got, want);
 }
 
+/* Several addresses: each is saved, the paths on standard output; a
+ * failure is named with its address, a summary follows, and the exit
+ * status is 1 unless every one was saved. */
+static void
+test_several_addresses (void **state)
+{
+  const char *dir = *state;
+  g_autoptr(DpTestServer) server = dp_test_server_new ();
+  g_autofree char *a = dp_test_server_url (server, "/file/a.bin?size=300007&seed=31");
+  g_autofree char *b = dp_test_server_url (server, "/file/b.bin?size=1&status=404");
+  g_autofree char *c = dp_test_server_url (server, "/file/c.bin?size=200003&seed=32");
+  g_autofree char *path_a = g_build_filename (dir, "a.bin", NULL);
+  g_autofree char *path_c = g_build_filename (dir, "c.bin", NULL);
+  g_autofree char *want_a = dp_test_content_sha256 (31, 300007);
+  g_autofree char *want_c = dp_test_content_sha256 (32, 200003);
+  g_autofree char *got_a = NULL;
+  g_autofree char *got_c = NULL;
+  g_autofree char *expected_out = g_strdup_printf ("%s\n%s\n", path_a, path_c);
+  g_autofree char *expected_err = g_strdup_printf ("downpour-cli: %s: The server does not have this "
+                                                   "file (404 Not Found). Check the address.\n"
+                                                   "downpour-cli: 1 of 3 downloads failed.\n", b);
+  Run run;
+
+  run = run_cli ("-d", dir, a, b, c, NULL);
+  assert_int_equal (run.status, 1);
+  /* One after another, in the order given. */
+  assert_string_equal (run.out, expected_out);
+  assert_string_equal (run.err, expected_err);
+  run_clear (&run);
+  got_a = dp_test_file_sha256 (path_a);
+  got_c = dp_test_file_sha256 (path_c);
+  assert_string_equal (got_a, want_a);
+  assert_string_equal (got_c, want_c);
+  assert_int_equal (dp_test_count_files (dir), 2);
+
+  assert_int_equal (g_unlink (path_a), 0);
+  assert_int_equal (g_unlink (path_c), 0);
+  run = run_cli ("-q", "-d", dir, a, c, NULL);
+  assert_int_equal (run.status, 0);
+  assert_string_equal (run.out, "");
+  assert_string_equal (run.err, "");
+  run_clear (&run);
+  assert_int_equal (dp_test_count_files (dir), 2);
+}
+
+/* Runs downpour-cli with @input on standard input. */
+static Run
+run_cli_with_input (const char *input,
+                    const char *first,
+                    ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  Run run = { 0 };
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("DOWNPOUR_CLI"));
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, input, NULL, &run.out, &run.err, &error));
+  g_assert_no_error (error);
+  run.status = g_subprocess_get_exit_status (process);
+  return run;
+}
+
+/* -i FILE and -i - read one address per line, comments and blank lines
+ * skipped; addresses on the command line come first. */
+static void
+test_address_list (void **state)
+{
+  const char *dir = *state;
+  g_autoptr(DpTestServer) server = dp_test_server_new ();
+  g_autofree char *a = dp_test_server_url (server, "/file/l1.bin?size=100003&seed=33");
+  g_autofree char *b = dp_test_server_url (server, "/file/l2.bin?size=100019&seed=34");
+  g_autofree char *c = dp_test_server_url (server, "/file/l3.bin?size=100043&seed=35");
+  g_autofree char *list = g_build_filename (dir, "list.txt", NULL);
+  g_autofree char *bad_list = g_build_filename (dir, "bad.txt", NULL);
+  g_autofree char *empty_list = g_build_filename (dir, "empty.txt", NULL);
+  g_autofree char *out_dir = g_build_filename (dir, "out", NULL);
+  g_autofree char *text = g_strdup_printf ("# Downloads for today\r\n\r\n  %s  \r\n"
+                                           "#%s\n\t%s\n", b, a, c);
+  g_autofree char *from_stdin = g_strdup_printf ("%s\n", c);
+  Run run;
+
+  g_assert_true (g_file_set_contents (list, text, -1, NULL));
+  g_assert_true (g_file_set_contents (bad_list, "http://ok.example/a\nnot an address\n", -1, NULL));
+  g_assert_true (g_file_set_contents (empty_list, "# nothing yet\n\n", -1, NULL));
+  assert_int_equal (g_mkdir (out_dir, 0700), 0);
+
+  run = run_cli ("-d", out_dir, "-i", list, a, NULL);
+  assert_int_equal (run.status, 0);
+  {
+    g_autofree char *p1 = g_build_filename (out_dir, "l1.bin", NULL);
+    g_autofree char *p2 = g_build_filename (out_dir, "l2.bin", NULL);
+    g_autofree char *p3 = g_build_filename (out_dir, "l3.bin", NULL);
+    g_autofree char *expected = g_strdup_printf ("%s\n%s\n%s\n", p1, p2, p3);
+    g_autofree char *sha = dp_test_file_sha256 (p3);
+    g_autofree char *want = dp_test_content_sha256 (35, 100043);
+
+    assert_string_equal (run.out, expected);
+    assert_string_equal (sha, want);
+  }
+  run_clear (&run);
+  assert_int_equal (dp_test_count_files (out_dir), 3);
+
+  /* Standard input; one address there may go with -o. */
+  {
+    g_autofree char *out = g_build_filename (dir, "one.bin", NULL);
+    g_autofree char *sha = NULL;
+    g_autofree char *want = dp_test_content_sha256 (35, 100043);
+
+    run = run_cli_with_input (from_stdin, "-q", "-o", out, "-i", "-", NULL);
+    assert_int_equal (run.status, 0);
+    run_clear (&run);
+    sha = dp_test_file_sha256 (out);
+    assert_string_equal (sha, want);
+    assert_int_equal (g_unlink (out), 0);
+  }
+
+  /* A bad line: nothing is downloaded, and the line is named. */
+  dp_test_server_reset_counters (server);
+  run = run_cli ("-d", out_dir, "-i", bad_list, a, NULL);
+  assert_int_equal (run.status, 2);
+  assert_one_error_line (&run, "Line 2 of “");
+  assert_non_null (strstr (run.err, "bad.txt”: “not an address” is not a complete address"));
+  run_clear (&run);
+  assert_int_equal (dp_test_server_get_requests (server), 0);
+
+  assert_usage_error ("There is no address in “", "-d", dir, "-i", empty_list, NULL);
+  assert_usage_error ("Could not read addresses from “/nonexistent/list.txt”: ", "-d", dir,
+                      "-i", "/nonexistent/list.txt", NULL);
+  run = run_cli_with_input ("", "-d", dir, "-i", "-", NULL);
+  assert_int_equal (run.status, 2);
+  assert_one_error_line (&run, "There is no address on standard input.");
+  run_clear (&run);
+  assert_usage_error ("--output names one file; give --dir for several addresses.",
+                      "-o", "x.bin", "-i", list, NULL);
+  assert_usage_error ("--checksum is the checksum of one file", "--checksum",
+                      "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+                      "http://a/x", "http://b/y", NULL);
+  assert_usage_error ("--jobs must be a number from 1 to 16, not “0”.", "-j", "0", "http://a/x", NULL);
+  assert_usage_error ("--jobs must be a number from 1 to 16, not “17”.", "-j", "17", "http://a/x", NULL);
+  assert_usage_error ("--input-file needs a file name", "-i", "", NULL);
+}
+
+/* -j N: N downloads at once, never more; the default is one at a time. */
+static void
+test_jobs (void **state)
+{
+  const char *dir = *state;
+  g_autoptr(DpTestServer) server = dp_test_server_new ();
+  g_autoptr(GPtrArray) urls = g_ptr_array_new_with_free_func (g_free);
+  Run run;
+
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *pq = g_strdup_printf ("/file/j%u.bin?size=262147&seed=%u&rate=1048576",
+                                             i, 40 + i);
+
+      g_ptr_array_add (urls, dp_test_server_url (server, pq));
+    }
+
+  run = run_cli ("-q", "-s", "1", "-j", "2", "-d", dir, g_ptr_array_index (urls, 0),
+                 g_ptr_array_index (urls, 1), g_ptr_array_index (urls, 2),
+                 g_ptr_array_index (urls, 3), g_ptr_array_index (urls, 4), NULL);
+  assert_int_equal (run.status, 0);
+  run_clear (&run);
+  assert_int_equal (dp_test_count_files (dir), 5);
+  assert_int_equal (dp_test_server_get_max_concurrent (server), 2);
+
+  dp_test_server_reset_counters (server);
+  dp_test_rmdir (dir);
+  assert_int_equal (g_mkdir (dir, 0700), 0);
+  run = run_cli ("-q", "-s", "1", "-d", dir, g_ptr_array_index (urls, 0),
+                 g_ptr_array_index (urls, 1), g_ptr_array_index (urls, 2), NULL);
+  assert_int_equal (run.status, 0);
+  run_clear (&run);
+  assert_int_equal (dp_test_server_get_max_concurrent (server), 1);
+}
+
 static int
 setup (void **state)
 {
@@ -890,6 +1080,9 @@ main (void)
     cmocka_unit_test_setup_teardown (test_request_options_usage, setup, teardown),
     cmocka_unit_test_setup_teardown (test_request_options_sent, setup, teardown),
     cmocka_unit_test_setup_teardown (test_password_prompt, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_several_addresses, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_address_list, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_jobs, setup, teardown),
   };
 
   int failed;

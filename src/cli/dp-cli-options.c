@@ -59,7 +59,6 @@ dp_cli_options_parse (DpCliOptions  *options,
 {
   g_auto(GStrv) argv = args;
   g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GUri) uri = NULL;
   g_autofree char *segments_text = NULL;
   g_autofree char *rate_text = NULL;
   g_auto(GStrv) urls = NULL;
@@ -68,6 +67,7 @@ dp_cli_options_parse (DpCliOptions  *options,
   g_autofree char *user_agent = NULL;
   g_autofree char *referrer = NULL;
   g_autofree char *login = NULL;
+  g_autofree char *jobs_text = NULL;
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &options->output,
       N_("Save to FILE"), N_("FILE") },
@@ -102,6 +102,10 @@ dp_cli_options_parse (DpCliOptions  *options,
     { "user", 'u', 0, G_OPTION_ARG_STRING, &login,
       N_("Log in as USER when the server asks; without a password it is asked for"),
       N_("USER[:PASSWORD]") },
+    { "input-file", 'i', 0, G_OPTION_ARG_FILENAME, &options->input_file,
+      N_("Download the addresses in FILE, one per line (“-”: standard input)"), N_("FILE") },
+    { "jobs", 'j', 0, G_OPTION_ARG_STRING, &jobs_text,
+      N_("With several addresses, download N at once (default 1)"), N_("N") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &options->quiet,
       N_("No progress output"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &options->version,
@@ -112,13 +116,14 @@ dp_cli_options_parse (DpCliOptions  *options,
 
   memset (options, 0, sizeof *options);
   options->segments = DP_DOWNLOAD_DEFAULT_SEGMENTS;
+  options->jobs = 1;
 
-  context = g_option_context_new (_("URL"));
+  context = g_option_context_new (_("URL…"));
   g_option_context_set_summary (context,
                                 _("Download one file over several parallel connections "
                                   "into one preallocated file."));
   g_option_context_set_description (context,
-                                    _("Exit status: 0 when the file was saved, 1 when the "
+                                    _("Exit status: 0 when every file was saved, 1 when a "
                                       "download failed, 2 on bad usage."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_help_enabled (context, help_enabled);
@@ -187,31 +192,146 @@ dp_cli_options_parse (DpCliOptions  *options,
         }
     }
 
-  if (urls == NULL || urls[0] == NULL)
+  if (jobs_text != NULL)
     {
-      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
-                           _("No address given. Usage: downpour-cli [OPTION…] URL"));
-      return FALSE;
+      guint64 jobs;
+
+      if (!g_ascii_string_to_unsigned (jobs_text, 10, 1, DP_CLI_MAX_JOBS, &jobs, NULL))
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                       _("--jobs must be a number from 1 to %d, not “%s”."), DP_CLI_MAX_JOBS,
+                       jobs_text);
+          return FALSE;
+        }
+      options->jobs = (guint) jobs;
     }
-  if (urls[1] != NULL)
+  if (options->input_file != NULL && *options->input_file == '\0')
     {
       g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
-                           _("Give exactly one address."));
+                           _("--input-file needs a file name, or “-” for standard input."));
       return FALSE;
     }
 
-  uri = dp_http_parse_url (urls[0], error);
-  if (uri == NULL)
+  for (guint i = 0; urls != NULL && urls[i] != NULL; i++)
+    {
+      g_autoptr(GUri) uri = dp_http_parse_url (urls[i], error);
+
+      if (uri == NULL)
+        return FALSE;
+    }
+  options->urls = urls != NULL ? g_steal_pointer (&urls) : g_new0 (char *, 1);
+
+  /* Without a list to read, the command line is the whole list. */
+  if (options->input_file == NULL &&
+      !dp_cli_options_check_addresses (options, g_strv_length (options->urls), error))
     return FALSE;
+  return TRUE;
+}
 
-  options->url = g_strdup (urls[0]);
+gboolean
+dp_cli_options_check_addresses (const DpCliOptions  *options,
+                                guint                n_addresses,
+                                GError             **error)
+{
+  if (n_addresses == 0 && options->input_file != NULL && g_strv_length (options->urls) == 0)
+    {
+      g_autofree char *shown = g_filename_display_name (options->input_file);
+
+      if (strcmp (options->input_file, "-") == 0)
+        g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                             _("There is no address on standard input."));
+      else
+        g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                     _("There is no address in “%s”."), shown);
+      return FALSE;
+    }
+  if (n_addresses == 0)
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                           _("No address given. Usage: downpour-cli [OPTION…] URL…"));
+      return FALSE;
+    }
+  if (n_addresses > DP_CLI_MAX_ADDRESSES)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                   _("At most %d addresses can be downloaded in one run."), DP_CLI_MAX_ADDRESSES);
+      return FALSE;
+    }
+  if (n_addresses > 1 && options->output != NULL)
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                           _("--output names one file; give --dir for several addresses."));
+      return FALSE;
+    }
+  if (n_addresses > 1 && options->checksum != NULL)
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                           _("--checksum is the checksum of one file; give one address with it."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+dp_cli_parse_address_list (const char  *text,
+                           gsize        length,
+                           const char  *display,
+                           GPtrArray   *urls,
+                           GError     **error)
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *contents = g_strndup (text != NULL ? text : "", length);
+  char *line = contents;
+  guint number = 0;
+
+  if (strlen (contents) != length || !g_utf8_validate (contents, -1, NULL))
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                   _("%s is not a list of addresses: it is not text."), display);
+      return FALSE;
+    }
+
+  while (line != NULL)
+    {
+      char *next = strchr (line, '\n');
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(GUri) uri = NULL;
+
+      if (next != NULL)
+        *next++ = '\0';
+      number++;
+      g_strstrip (line);
+      if (*line != '\0' && *line != '#')
+        {
+          uri = dp_http_parse_url (line, &local_error);
+          if (uri == NULL)
+            {
+              g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT, _("Line %u of %s: %s"),
+                           number, display, local_error->message);
+              return FALSE;
+            }
+          if (found->len + urls->len >= DP_CLI_MAX_ADDRESSES)
+            {
+              g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                           _("At most %d addresses can be downloaded in one run."),
+                           DP_CLI_MAX_ADDRESSES);
+              return FALSE;
+            }
+          g_ptr_array_add (found, g_strdup (line));
+        }
+      line = next;
+    }
+
+  for (guint i = 0; i < found->len; i++)
+    g_ptr_array_add (urls, g_strdup (g_ptr_array_index (found, i)));
   return TRUE;
 }
 
 void
 dp_cli_options_clear (DpCliOptions *options)
 {
-  g_clear_pointer (&options->url, g_free);
+  g_clear_pointer (&options->urls, g_strfreev);
+  g_clear_pointer (&options->input_file, g_free);
   g_clear_pointer (&options->output, g_free);
   g_clear_pointer (&options->directory, g_free);
   g_clear_pointer (&options->checksum, g_free);

@@ -16,7 +16,12 @@ enum {
 
 typedef struct
 {
-  char *url;                      /* the one address, as given */
+  char **urls;                    /* the addresses on the command line, as
+                                   * given and checked; may be empty with
+                                   * --input-file */
+  char *input_file;               /* --input-file, not read yet; "-" is
+                                   * standard input */
+  guint jobs;                     /* --jobs: downloads at once, 1–16 */
   char *output;                   /* --output, or NULL */
   char *directory;                /* --dir, or NULL */
   char *checksum;                 /* --checksum, checked, or NULL */
@@ -50,5 +55,41 @@ gboolean dp_cli_options_parse (DpCliOptions  *options,
                                GError       **error);
 
 void     dp_cli_options_clear (DpCliOptions *options);
+
+/* The bounds of --jobs. */
+#define DP_CLI_MAX_JOBS 16
+/* The most addresses one run takes. */
+#define DP_CLI_MAX_ADDRESSES 100000
+/* The largest --input-file read. */
+#define DP_CLI_MAX_LIST_SIZE (64 * 1024 * 1024)
+
+/*
+ * dp_cli_parse_address_list:
+ * @text: the contents of an --input-file: one address per line; blank
+ *   lines and lines starting with "#" are skipped, white space around
+ *   an address is ignored, and CRLF line ends are fine
+ * @display: the file's name for messages
+ * @urls: (element-type utf8): addresses are appended here
+ *
+ * Returns: %FALSE with a message naming the line when one is not an
+ *   address Downpour can download; @urls is then unchanged
+ */
+gboolean dp_cli_parse_address_list (const char  *text,
+                                    gsize        length,
+                                    const char  *display,
+                                    GPtrArray   *urls,
+                                    GError     **error);
+
+/*
+ * dp_cli_options_check_addresses:
+ * @n_addresses: how many addresses the run has, command line and
+ *   --input-file together
+ *
+ * The checks that need the whole list: there is at least one address,
+ * and --output and --checksum, which name one file, come with one.
+ */
+gboolean dp_cli_options_check_addresses (const DpCliOptions  *options,
+                                         guint                n_addresses,
+                                         GError             **error);
 
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
@@ -16,16 +17,32 @@
 #include "dp-error.h"
 #include "dp-http.h"
 
+typedef struct _Cli Cli;
+
+/* One address of the run, from start to end. */
 typedef struct
 {
-  GMainLoop *loop;
+  Cli *cli;
   DpDownload *download;
-  GError *error;
+  char *shown;          /* the address for messages, without a login */
+} Job;
+
+struct _Cli
+{
+  GMainLoop *loop;
+  DpCliOptions *options;
+  const char *directory;
+  GPtrArray *urls;      /* every address of the run */
+  guint next;           /* the first one not started yet */
+  GPtrArray *running;   /* of Job */
+  guint saved;
+  guint failed;
+  gboolean several;
   gboolean show_progress;
   gboolean progress_drawn;
   gboolean interrupted;
   gboolean quiet;
-} Cli;
+};
 
 static void G_GNUC_PRINTF (1, 2)
 print_error (const char *format,
@@ -55,58 +72,189 @@ format_duration (gint64 seconds)
 }
 
 static void
+clear_progress (Cli *cli)
+{
+  if (cli->progress_drawn)
+    fputs ("\r\033[K", stderr);
+}
+
+static void
 draw_progress (Cli *cli)
 {
-  DpDownload *download = cli->download;
-  gint64 size = dp_download_get_size (download);
-  gint64 received = dp_download_get_received (download);
-  g_autofree char *done = g_format_size ((guint64) received);
-  g_autofree char *speed = g_format_size ((guint64) dp_download_get_speed (download));
-  g_autofree char *eta = format_duration (dp_download_get_eta (download));
+  gint64 size = 0, received = 0;
+  double speed = 0;
+  guint connections = 0;
+  gboolean sizes_known = cli->running->len > 0;
+  g_autofree char *done = NULL;
+  g_autofree char *rate = NULL;
+  g_autofree char *counts = NULL;
 
-  if (size > 0)
+  /* The downloads running now, together. */
+  for (guint i = 0; i < cli->running->len; i++)
+    {
+      Job *job = g_ptr_array_index (cli->running, i);
+
+      if (dp_download_get_size (job->download) > 0)
+        size += dp_download_get_size (job->download);
+      else
+        sizes_known = FALSE;
+      received += dp_download_get_received (job->download);
+      speed += dp_download_get_speed (job->download);
+      connections += dp_download_get_connections (job->download);
+    }
+  done = g_format_size ((guint64) received);
+  rate = g_format_size ((guint64) speed);
+  if (cli->several)
+    counts = g_strdup_printf ("[%u/%u] ", cli->saved + cli->failed + 1, cli->urls->len);
+
+  if (sizes_known && size > 0)
     {
       g_autofree char *total = g_format_size ((guint64) size);
-      fprintf (stderr, "\r\033[K%3d%%  %s of %s  %s/s  %s left  %u connections",
-               (int) (received * 100 / size), done, total, speed, eta,
-               dp_download_get_connections (download));
+      g_autofree char *eta = format_duration (speed >= 1 ? (gint64) ((size - received) / speed) : -1);
+
+      if (cli->running->len == 1)
+        {
+          g_free (eta);
+          eta = format_duration (dp_download_get_eta (((Job *) g_ptr_array_index (cli->running, 0))->download));
+        }
+      fprintf (stderr, "\r\033[K%s%3d%%  %s of %s  %s/s  %s left  %u connections",
+               counts != NULL ? counts : "", (int) (received * 100 / size), done, total, rate,
+               eta, connections);
     }
   else
-    fprintf (stderr, "\r\033[K%s  %s/s  %u connections", done, speed,
-             dp_download_get_connections (download));
+    fprintf (stderr, "\r\033[K%s%s  %s/s  %u connections", counts != NULL ? counts : "", done,
+             rate, connections);
   fflush (stderr);
   cli->progress_drawn = TRUE;
 }
 
 static void
 on_progress (DpDownload *download,
-             Cli        *cli)
+             Job        *job)
 {
-  if (cli->show_progress && dp_download_get_state (download) == DP_DOWNLOAD_STATE_DOWNLOADING)
-    draw_progress (cli);
+  if (job->cli->show_progress && dp_download_get_state (download) == DP_DOWNLOAD_STATE_DOWNLOADING)
+    draw_progress (job->cli);
 }
 
 static void
 on_notice (DpDownload *download,
            const char *message,
-           Cli        *cli)
+           Job        *job)
 {
-  if (cli->quiet)
+  if (job->cli->quiet)
     return;
-  if (cli->progress_drawn)
-    fputs ("\r\033[K", stderr);
-  print_error ("%s", message);
+  clear_progress (job->cli);
+  if (job->cli->several)
+    print_error ("%s: %s", job->shown, message);
+  else
+    print_error ("%s", message);
 }
+
+static void
+job_free (Job *job)
+{
+  g_signal_handlers_disconnect_by_data (job->download, job);
+  g_object_unref (job->download);
+  g_free (job->shown);
+  g_free (job);
+}
+
+/* A refusal's way around is named on the same line: one error, one
+ * line. */
+static void
+print_failure (Cli        *cli,
+               Job        *job,
+               GError     *error)
+{
+  const char *hint = NULL;
+
+  if (g_error_matches (error, DP_ERROR, DP_ERROR_TLS))
+    hint = _("If you trust this server and the network, --no-check-certificate "
+             "downloads it anyway.");
+  else if (g_error_matches (error, DP_ERROR, DP_ERROR_INSECURE_REDIRECT))
+    hint = _("--allow-http-redirect follows such redirects.");
+  else if (g_error_matches (error, DP_ERROR, DP_ERROR_LOGIN) &&
+           cli->options->user == NULL)
+    hint = _("--user gives a login.");
+
+  clear_progress (cli);
+  cli->progress_drawn = FALSE;
+  if (cli->several)
+    print_error ("%s: %s%s%s", job->shown, error->message, hint ? " " : "", hint ? hint : "");
+  else
+    print_error ("%s%s%s", error->message, hint ? " " : "", hint ? hint : "");
+}
+
+static void start_next (Cli *cli);
 
 static void
 on_finished (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  Cli *cli = user_data;
+  Job *job = user_data;
+  Cli *cli = job->cli;
+  g_autoptr(GError) error = NULL;
 
-  dp_download_start_finish (DP_DOWNLOAD (source), result, &cli->error);
-  g_main_loop_quit (cli->loop);
+  if (dp_download_start_finish (DP_DOWNLOAD (source), result, &error))
+    {
+      cli->saved++;
+      if (cli->progress_drawn && !cli->several)
+        {
+          draw_progress (cli);
+          fputc ('\n', stderr);
+          cli->progress_drawn = FALSE;
+        }
+      else
+        clear_progress (cli);
+      if (!cli->quiet)
+        {
+          printf ("%s\n", dp_download_get_path (job->download));
+          fflush (stdout);
+        }
+    }
+  else
+    {
+      cli->failed++;
+      if (!(cli->several && cli->interrupted))
+        print_failure (cli, job, error);
+    }
+
+  g_ptr_array_remove (cli->running, job);
+  start_next (cli);
+}
+
+/* Starts addresses until --jobs run at once; quits when all ended. */
+static void
+start_next (Cli *cli)
+{
+  while (!cli->interrupted && cli->next < cli->urls->len &&
+         cli->running->len < cli->options->jobs)
+    {
+      const char *url = g_ptr_array_index (cli->urls, cli->next++);
+      Job *job = g_new0 (Job, 1);
+      DpDownload *download = dp_download_new (url);
+
+      job->cli = cli;
+      job->download = download;
+      job->shown = dp_http_redact_address (url);
+      dp_download_set_output (download, cli->options->output);
+      dp_download_set_directory (download, cli->directory);
+      dp_download_set_segments (download, cli->options->segments);
+      dp_download_set_rate_limit (download, cli->options->rate_limit);
+      dp_download_set_checksum (download, cli->options->checksum);
+      dp_download_set_accept_invalid_certificates (download, cli->options->no_check_certificate);
+      dp_download_set_allow_insecure_redirects (download, cli->options->allow_http_redirect);
+      if (!dp_request_is_empty (cli->options->request))
+        dp_download_set_request (download, cli->options->request);
+      g_signal_connect (download, "progress", G_CALLBACK (on_progress), job);
+      g_signal_connect (download, "notice", G_CALLBACK (on_notice), job);
+      g_ptr_array_add (cli->running, job);
+      dp_download_start_async (download, NULL, on_finished, job);
+    }
+
+  if (cli->running->len == 0)
+    g_main_loop_quit (cli->loop);
 }
 
 static gboolean
@@ -115,8 +263,64 @@ on_interrupt (gpointer user_data)
   Cli *cli = user_data;
 
   cli->interrupted = TRUE;
-  dp_download_cancel (cli->download);
+  for (guint i = 0; i < cli->running->len; i++)
+    dp_download_cancel (((Job *) g_ptr_array_index (cli->running, i))->download);
   return G_SOURCE_CONTINUE;
+}
+
+/* --input-file: every address in it, or "-" for standard input. */
+static gboolean
+read_address_list (const char  *path,
+                   GPtrArray   *urls,
+                   GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *display = NULL;
+  gsize length = 0;
+
+  if (strcmp (path, "-") == 0)
+    {
+      GString *text = g_string_new (NULL);
+      char buf[65536];
+      ssize_t n;
+
+      display = g_strdup (_("standard input"));
+      while ((n = read (STDIN_FILENO, buf, sizeof buf)) != 0)
+        {
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0 || text->len > DP_CLI_MAX_LIST_SIZE)
+            {
+              g_set_error (error, DP_ERROR, DP_ERROR_IO, _("Could not read addresses from %s: %s"),
+                           display, n < 0 ? g_strerror (errno) : _("it is too large"));
+              g_string_free (text, TRUE);
+              return FALSE;
+            }
+          g_string_append_len (text, buf, n);
+        }
+      length = text->len;
+      contents = g_string_free (text, FALSE);
+    }
+  else
+    {
+      g_autofree char *shown = g_filename_display_name (path);
+
+      display = g_strdup_printf ("“%s”", shown);
+      if (!g_file_get_contents (path, &contents, &length, &local_error))
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_IO, _("Could not read addresses from %s: %s"),
+                       display, local_error->message);
+          return FALSE;
+        }
+    }
+  if (length > DP_CLI_MAX_LIST_SIZE)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_IO, _("Could not read addresses from %s: %s"),
+                   display, _("it is too large"));
+      return FALSE;
+    }
+  return dp_cli_parse_address_list (contents, length, display, urls, error);
 }
 
 /* Asks for @user's password on the controlling terminal, without
@@ -205,11 +409,13 @@ main (int   argc,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainLoop) loop = NULL;
-  g_autoptr(DpDownload) download = NULL;
+  g_autoptr(GPtrArray) urls = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) running = g_ptr_array_new_with_free_func ((GDestroyNotify) job_free);
   g_autofree char *directory = NULL;
   DpCliOptions options;
   Cli cli = { 0 };
   guint sigint_id, sigterm_id;
+  int status;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -230,7 +436,11 @@ main (int   argc,
       return DP_CLI_EXIT_OK;
     }
 
-  if (!complete_request (&options, &error))
+  for (guint i = 0; options.urls[i] != NULL; i++)
+    g_ptr_array_add (urls, g_strdup (options.urls[i]));
+  if ((options.input_file != NULL && !read_address_list (options.input_file, urls, &error)) ||
+      !dp_cli_options_check_addresses (&options, urls->len, &error) ||
+      !complete_request (&options, &error))
     {
       print_error ("%s", error->message);
       dp_cli_options_clear (&options);
@@ -250,59 +460,38 @@ main (int   argc,
         }
     }
 
-  download = dp_download_new (options.url);
-  dp_download_set_output (download, options.output);
-  dp_download_set_directory (download, directory);
-  dp_download_set_segments (download, options.segments);
-  dp_download_set_rate_limit (download, options.rate_limit);
-  dp_download_set_checksum (download, options.checksum);
-  dp_download_set_accept_invalid_certificates (download, options.no_check_certificate);
-  dp_download_set_allow_insecure_redirects (download, options.allow_http_redirect);
-  if (!dp_request_is_empty (options.request))
-    dp_download_set_request (download, options.request);
-  cli.quiet = options.quiet;
-  dp_cli_options_clear (&options);
-
   loop = g_main_loop_new (NULL, FALSE);
   cli.loop = loop;
-  cli.download = download;
+  cli.options = &options;
+  cli.directory = directory;
+  cli.urls = urls;
+  cli.running = running;
+  cli.several = urls->len > 1;
+  cli.quiet = options.quiet;
   cli.show_progress = !cli.quiet && isatty (STDERR_FILENO);
-  g_signal_connect (download, "progress", G_CALLBACK (on_progress), &cli);
-  g_signal_connect (download, "notice", G_CALLBACK (on_notice), &cli);
   sigint_id = g_unix_signal_add (SIGINT, on_interrupt, &cli);
   sigterm_id = g_unix_signal_add (SIGTERM, on_interrupt, &cli);
 
-  dp_download_start_async (download, NULL, on_finished, &cli);
+  start_next (&cli);
   g_main_loop_run (loop);
 
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
+  clear_progress (&cli);
 
-  if (cli.progress_drawn)
+  if (cli.several && cli.failed > 0)
     {
-      if (cli.error == NULL)
-        draw_progress (&cli);
-      fputc ('\n', stderr);
-    }
-
-  if (cli.error != NULL)
-    {
-      /* The way around a security refusal is named on the same line:
-       * one error, one line. */
-      if (g_error_matches (cli.error, DP_ERROR, DP_ERROR_TLS))
-        print_error ("%s %s", cli.error->message,
-                     _("If you trust this server and the network, --no-check-certificate "
-                       "downloads it anyway."));
-      else if (g_error_matches (cli.error, DP_ERROR, DP_ERROR_INSECURE_REDIRECT))
-        print_error ("%s %s", cli.error->message,
-                     _("--allow-http-redirect follows such redirects."));
+      /* What did not arrive, on one line, after each one's own. */
+      if (cli.interrupted)
+        print_error (ngettext ("Stopped: %u of %u downloads saved.",
+                               "Stopped: %u of %u downloads saved.", urls->len),
+                     cli.saved, urls->len);
       else
-        print_error ("%s", cli.error->message);
-      g_clear_error (&cli.error);
-      return DP_CLI_EXIT_FAILED;
+        print_error (ngettext ("%u of %u download failed.", "%u of %u downloads failed.",
+                               urls->len),
+                     cli.failed, urls->len);
     }
-
-  if (!cli.quiet)
-    printf ("%s\n", dp_download_get_path (download));
-  return DP_CLI_EXIT_OK;
+  status = cli.saved == urls->len ? DP_CLI_EXIT_OK : DP_CLI_EXIT_FAILED;
+  dp_cli_options_clear (&options);
+  return status;
 }

@@ -25,9 +25,19 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       fuzz_assert (error == NULL);
       if (!options.version)
         {
-          g_autoptr(GUri) uri = dp_http_parse_url (options.url, NULL);
+          guint n = g_strv_length (options.urls);
 
-          fuzz_assert (uri != NULL);
+          for (guint i = 0; i < n; i++)
+            {
+              g_autoptr(GUri) uri = dp_http_parse_url (options.urls[i], NULL);
+
+              fuzz_assert (uri != NULL);
+            }
+          fuzz_assert (n > 0 || options.input_file != NULL);
+          fuzz_assert (options.jobs >= 1 && options.jobs <= DP_CLI_MAX_JOBS);
+          /* One file's options come with one address. */
+          fuzz_assert (n <= 1 || options.input_file != NULL ||
+                       (options.output == NULL && options.checksum == NULL));
           fuzz_assert (options.segments <= DP_DOWNLOAD_MAX_SEGMENTS);
           /* 0 is no limit; a limit fits where the engine sums bytes. */
           fuzz_assert (options.rate_limit <= G_MAXINT64);
