@@ -706,6 +706,119 @@ test_incomplete_file_is_never_renamed (void **state)
   assert_int_equal (dp_state_get_done_bytes (st), PROBE_LAST + 1);
 }
 
+/* An earlier attempt at @name, from @old_url: its first @done bytes of
+ * the content of @seed on disk, and a state file that says so. */
+static char *
+leave_attempt (Fixture    *f,
+               const char *name,
+               const char *old_url,
+               guint64     seed,
+               gint64      size,
+               const char *etag,
+               gint64      done)
+{
+  g_autoptr(DpState) resume = dp_state_new ();
+  g_autofree char *out = g_build_filename (f->dir, name, NULL);
+  g_autofree char *part = g_strconcat (out, ".part", NULL);
+  g_autofree char *state_path = g_strconcat (out, ".part.state", NULL);
+  g_autofree guint8 *bytes = g_malloc ((gsize) done);
+  DpRange range = { 0, done };
+
+  dp_test_content_fill (seed, 0, bytes, (gsize) done);
+  g_assert_true (g_file_set_contents (part, (const char *) bytes, done, NULL));
+  resume->url = g_strdup (old_url);
+  resume->size = size;
+  resume->etag = g_strdup (etag);
+  g_array_append_val (resume->done, range);
+  g_assert_true (dp_state_save (resume, state_path, NULL));
+  return g_steal_pointer (&out);
+}
+
+/* Runs a download of @new_pq into @out after leave_attempt(). */
+static void
+run_moved (Fixture    *f,
+           const char *out,
+           const char *new_pq,
+           guint64     seed,
+           gint64      size)
+{
+  g_autofree char *url = dp_test_server_url (f->server, new_pq);
+  g_autoptr(DpDownload) download = new_download_url (f, url, 4);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *want = dp_test_content_sha256 (seed, size);
+  g_autofree char *got = NULL;
+
+  dp_download_set_directory (download, NULL);
+  dp_download_set_output (download, out);
+  if (!dp_test_run_download (download, 120, &error))
+    fail_msg ("%s", error->message);
+  got = dp_test_file_sha256 (out);
+  assert_string_equal (got, want);
+}
+
+/* An expired link replaced by a fresh one: the new address's server has
+ * the same size and ETag, so the bytes on disk are kept and only the
+ * rest is asked for (besides the probe's first 64 KiB). */
+static void
+test_new_address_continues_same_file (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *old_url = dp_test_server_url (f->server, "/file/expired.bin?size=4194319&seed=120&etag=v1");
+  g_autofree char *out = leave_attempt (f, "moved.bin", old_url, 120, 4194319, "\"v1\"", 3145728);
+  g_autoptr(GPtrArray) log = NULL;
+
+  run_moved (f, out, "/file/fresh.bin?size=4194319&seed=120&etag=v1", 120, 4194319);
+  assert_true (has_notice (f, "The new address has the same file as the one downloaded before"));
+  assert_true (has_notice (f, "Continuing an interrupted download"));
+  assert_true (dp_test_server_get_bytes_sent (f->server) <= 4194319 - 3145728 + PROBE_LAST + 1);
+  log = dp_test_server_dup_log (f->server);
+  for (guint i = 0; i < log->len; i++)
+    {
+      gint64 first, last;
+
+      assert_string_equal (entry (log, i)->path, "/file/fresh.bin");
+      if (dp_test_request_get_range (entry (log, i), &first, &last) && first != 0)
+        assert_true (first >= 3145728);
+    }
+}
+
+/* The new address has another version, another size, or nothing to
+ * compare: the bytes on disk are not trusted, it says why, and the file
+ * comes whole from the new address. */
+static void
+test_new_address_other_file_starts_over (void **state)
+{
+  Fixture *f = *state;
+  const struct {
+    const char *new_pq;
+    const char *old_etag;
+    gint64 size;
+    const char *notice;
+  } cases[] = {
+    { "/file/v2.bin?size=4194319&seed=121&etag=v2", "\"v1\"", 4194319,
+      "The new address has another version of the file" },
+    { "/file/bigger.bin?size=4194329&seed=121&etag=v1", "\"v1\"", 4194329,
+      "The new address has another file than the one downloaded before (another size)" },
+    { "/file/plain.bin?size=4194319&seed=121", NULL, 4194319,
+      "The new address's server does not identify its file" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *old_url = dp_test_server_url (f->server, "/file/old.bin?size=4194319&seed=999");
+      g_autofree char *name = g_strdup_printf ("case%u.bin", i);
+      g_autofree char *out = NULL;
+
+      /* What is on disk is another file's: a mix would show. */
+      out = leave_attempt (f, name, old_url, 999, 4194319, cases[i].old_etag, 2097152);
+      dp_test_server_reset_counters (f->server);
+      run_moved (f, out, cases[i].new_pq, 121, cases[i].size);
+      if (!has_notice (f, cases[i].notice))
+        fail_msg ("case %u: no notice “%s”", i, cases[i].notice);
+      assert_true (dp_test_server_get_bytes_sent (f->server) >= (guint64) cases[i].size);
+    }
+}
+
 int
 main (void)
 {
@@ -728,6 +841,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_html_file_is_not_an_error_page, dp_test_fixture_setup, dp_test_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_error_page_mid_download, dp_test_fixture_setup, dp_test_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_incomplete_file_is_never_renamed, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_new_address_continues_same_file, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_new_address_other_file_starts_over, dp_test_fixture_setup, dp_test_fixture_teardown),
   };
   int failed;
 

@@ -535,6 +535,42 @@ dp_state_matches (const DpState *state,
   return etag == NULL && last_modified == NULL;
 }
 
+gboolean
+dp_state_has_address (const DpState *state,
+                      const char    *url)
+{
+  g_autofree char *state_url = NULL;
+  g_autofree char *other_url = NULL;
+
+  g_return_val_if_fail (state != NULL, FALSE);
+
+  if (state->url == NULL || url == NULL)
+    return FALSE;
+  state_url = dp_state_strip_credentials (state->url);
+  other_url = dp_state_strip_credentials (url);
+  return strcmp (state_url, other_url) == 0;
+}
+
+DpStateIdentity
+dp_state_identify (const DpState *state,
+                   gint64         size,
+                   const char    *etag,
+                   const char    *last_modified)
+{
+  g_return_val_if_fail (state != NULL, DP_STATE_UNPROVABLE);
+
+  if (state->size != size)
+    return DP_STATE_OTHER_SIZE;
+  /* The strongest validator both have decides; one side's alone proves
+   * nothing. */
+  if (state->etag != NULL && etag != NULL)
+    return strcmp (state->etag, etag) == 0 ? DP_STATE_SAME_FILE : DP_STATE_OTHER_VERSION;
+  if (state->last_modified != NULL && last_modified != NULL)
+    return strcmp (state->last_modified, last_modified) == 0 ? DP_STATE_SAME_FILE
+                                                               : DP_STATE_OTHER_VERSION;
+  return DP_STATE_UNPROVABLE;
+}
+
 char *
 dp_state_strip_credentials (const char *url)
 {

@@ -96,6 +96,27 @@ gboolean  dp_state_matches            (const DpState *state,
                                        const char    *etag,
                                        const char    *last_modified);
 
+/* Whether @url is the state's address (logins aside). */
+gboolean  dp_state_has_address        (const DpState *state,
+                                       const char    *url);
+
+typedef enum
+{
+  DP_STATE_SAME_FILE,        /* same size and strong validators */
+  DP_STATE_OTHER_SIZE,
+  DP_STATE_OTHER_VERSION,    /* another ETag or date */
+  DP_STATE_UNPROVABLE,       /* no validator to compare on one side */
+} DpStateIdentity;
+
+/* Whether a server at another address has the file the state describes:
+ * @etag and @last_modified are the strong validators it sent (NULL for
+ * none, or for a weak one). Without a strong validator on both sides
+ * that agrees, the bytes on disk cannot be trusted to be that file. */
+DpStateIdentity dp_state_identify     (const DpState *state,
+                                       gint64         size,
+                                       const char    *etag,
+                                       const char    *last_modified);
+
 /* Returns @url without "user:password@", whether or not it parses. */
 char     *dp_state_strip_credentials  (const char *url);
 

@@ -392,8 +392,43 @@ try_resume (DpTransfer *self,
                                   "downloaded before; starting over."));
       return FALSE;
     }
-  if (!dp_state_matches (state, url, probe->size, dp_transfer_strong_etag (self),
-                         dp_transfer_strong_last_modified (self)))
+  if (!dp_state_has_address (state, url))
+    {
+      /* Another address for the file, as when an expired link was
+       * replaced: only the same size and the same strong validators show
+       * that the bytes on disk belong to what this server sends. */
+      const char *why = NULL;
+
+      switch (dp_state_identify (state, probe->size, dp_transfer_strong_etag (self),
+                                 dp_transfer_strong_last_modified (self)))
+        {
+        case DP_STATE_SAME_FILE:
+          break;
+        case DP_STATE_OTHER_SIZE:
+          why = _("The new address has another file than the one downloaded before "
+                  "(another size); starting over.");
+          break;
+        case DP_STATE_OTHER_VERSION:
+          why = _("The new address has another version of the file than the one "
+                  "downloaded before; starting over.");
+          break;
+        case DP_STATE_UNPROVABLE:
+        default:
+          why = _("The new address's server does not identify its file (no ETag or "
+                  "Last-Modified to compare), so it cannot be shown to be the one downloaded "
+                  "before; starting over.");
+          break;
+        }
+      if (why != NULL)
+        {
+          dp_transfer_notice (self, why);
+          return FALSE;
+        }
+      dp_transfer_notice (self, _("The new address has the same file as the one downloaded "
+                                  "before (same size and validators)."));
+    }
+  else if (!dp_state_matches (state, url, probe->size, dp_transfer_strong_etag (self),
+                              dp_transfer_strong_last_modified (self)))
     {
       dp_transfer_notice (self, _("The file changed on the server since the last attempt; "
                                   "starting over."));
