@@ -819,6 +819,59 @@ test_new_address_other_file_starts_over (void **state)
     }
 }
 
+/* A download that may only continue (the app's new address for an
+ * expired link): another file at the new address fails it, says why,
+ * and leaves the partial file and its state exactly as they were; the
+ * same file continues. */
+static void
+test_continue_only (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *old_url = dp_test_server_url (f->server, "/file/gone.bin?size=4194319&seed=122&etag=v1");
+  g_autofree char *out = leave_attempt (f, "kept.bin", old_url, 122, 4194319, "\"v1\"", 1048576);
+  g_autofree char *part = g_strconcat (out, ".part", NULL);
+  g_autofree char *state_path = g_strconcat (out, ".part.state", NULL);
+  g_autofree char *other = dp_test_server_url (f->server, "/file/other.bin?size=4194319&seed=123&etag=v2");
+  g_autofree char *part_before = dp_test_file_sha256 (part);
+  g_autofree char *state_before = NULL;
+  g_autofree char *state_after = NULL;
+  g_autofree char *part_after = NULL;
+  g_autoptr(DpDownload) refused = new_download_url (f, other, 4);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_get_contents (state_path, &state_before, NULL, NULL));
+  dp_download_set_directory (refused, NULL);
+  dp_download_set_output (refused, out);
+  dp_download_set_continue_only (refused, TRUE);
+  assert_false (dp_test_run_download (refused, 60, &error));
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CHANGED));
+  assert_string_equal (error->message, "The new address has another version of the file than the "
+                                       "one downloaded before. The download was left as it was.");
+  part_after = dp_test_file_sha256 (part);
+  assert_string_equal (part_after, part_before);
+  g_assert_true (g_file_get_contents (state_path, &state_after, NULL, NULL));
+  assert_string_equal (state_after, state_before);
+  assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  /* Only the probe was read. */
+  assert_true (dp_test_server_get_bytes_sent (f->server) <= PROBE_LAST + 1);
+
+  {
+    g_autofree char *fresh = dp_test_server_url (f->server, "/file/fresh2.bin?size=4194319&seed=122&etag=v1");
+    g_autoptr(DpDownload) continued = new_download_url (f, fresh, 4);
+    g_autofree char *want = dp_test_content_sha256 (122, 4194319);
+    g_autofree char *got = NULL;
+
+    dp_download_set_directory (continued, NULL);
+    dp_download_set_output (continued, out);
+    dp_download_set_continue_only (continued, TRUE);
+    g_clear_error (&error);
+    if (!dp_test_run_download (continued, 120, &error))
+      fail_msg ("%s", error->message);
+    got = dp_test_file_sha256 (out);
+    assert_string_equal (got, want);
+  }
+}
+
 int
 main (void)
 {
@@ -843,6 +896,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_incomplete_file_is_never_renamed, dp_test_fixture_setup, dp_test_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_new_address_continues_same_file, dp_test_fixture_setup, dp_test_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_new_address_other_file_starts_over, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_continue_only, dp_test_fixture_setup, dp_test_fixture_teardown),
   };
   int failed;
 

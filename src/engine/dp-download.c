@@ -39,6 +39,7 @@ struct _DpDownload
   guint retry_delay;
   gboolean accept_invalid_certificates;
   gboolean allow_insecure_redirects;
+  gboolean continue_only;
   DpEngine *engine;     /* NULL: the default one */
   /* This download's own speed limit; the running transfer reads it, so
    * a new rate takes effect without a restart. */
@@ -105,6 +106,7 @@ enum {
   PROP_ACCEPTS_RANGES,
   PROP_CHECKSUM_RESULT,
   PROP_REQUEST,
+  PROP_CONTINUE_ONLY,
   N_PROPS
 };
 
@@ -224,6 +226,9 @@ dp_download_get_property (GObject    *object,
     case PROP_REQUEST:
       g_value_set_boxed (value, self->request);
       break;
+    case PROP_CONTINUE_ONLY:
+      g_value_set_boolean (value, self->continue_only);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -274,6 +279,9 @@ dp_download_set_property (GObject      *object,
       break;
     case PROP_REQUEST:
       dp_download_set_request (self, g_value_get_boxed (value));
+      break;
+    case PROP_CONTINUE_ONLY:
+      dp_download_set_continue_only (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -408,6 +416,18 @@ dp_download_class_init (DpDownloadClass *klass)
   properties[PROP_REQUEST] =
     g_param_spec_boxed ("request", NULL, NULL, DP_TYPE_REQUEST,
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * DpDownload:continue-only:
+   *
+   * Only continue the partial file of #DpDownload:output: when it cannot
+   * be (the address now has another file, or nothing can show it is the
+   * same one), fail with %DP_ERROR_CHANGED and leave the partial file as
+   * it is, instead of starting over. For a new address given to a
+   * download whose link expired.
+   */
+  properties[PROP_CONTINUE_ONLY] =
+    g_param_spec_boolean ("continue-only", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -607,6 +627,7 @@ dp_download_set_rate_limit (DpDownload *self,
 
 DEFINE_BOOLEAN_SETTER (accept_invalid_certificates, PROP_ACCEPT_INVALID_CERTIFICATES)
 DEFINE_BOOLEAN_SETTER (allow_insecure_redirects, PROP_ALLOW_INSECURE_REDIRECTS)
+DEFINE_BOOLEAN_SETTER (continue_only, PROP_CONTINUE_ONLY)
 
 DpDownloadState
 dp_download_get_state (DpDownload *self)
@@ -916,6 +937,7 @@ start_transfer (DpDownload *self,
   config.allow_downgrade = self->allow_insecure_redirects;
   config.accept_invalid_certificates = self->accept_invalid_certificates;
   config.resume = TRUE;
+  config.continue_only = self->continue_only;
   config.engine = g_object_ref (self->engine != NULL ? self->engine : dp_engine_get_default ());
   config.limiter = dp_rate_limiter_ref (self->limiter);
   config.request = self->request != NULL ? dp_request_copy (self->request) : NULL;

@@ -75,6 +75,11 @@ gboolean         dp_download_get_allow_insecure_redirects    (DpDownload *self);
 void             dp_download_set_allow_insecure_redirects    (DpDownload *self,
                                                               gboolean    value);
 
+/* See #DpDownload:continue-only. */
+gboolean         dp_download_get_continue_only (DpDownload *self);
+void             dp_download_set_continue_only (DpDownload *self,
+                                                gboolean    value);
+
 DpDownloadState  dp_download_get_state         (DpDownload *self);
 const char      *dp_download_get_path          (DpDownload *self);
 gint64           dp_download_get_size          (DpDownload *self);

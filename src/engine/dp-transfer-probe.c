@@ -356,30 +356,58 @@ exists (const char *path)
   return g_lstat (path, &st) == 0;
 }
 
+/* Says why an earlier attempt is not continued: a notice, as the
+ * download starts over; or, for a download that may only continue
+ * (DpDownload:continue-only), an error, and nothing is changed. */
+static gboolean
+refuse_resume (DpTransfer  *self,
+               const char  *why,
+               GError     **error)
+{
+  if (self->config.continue_only)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_CHANGED,
+                   _("%s The download was left as it was."), why);
+      return FALSE;
+    }
+  {
+    g_autofree char *notice = g_strdup_printf (_("%s Starting over."), why);
+
+    dp_transfer_notice (self, notice);
+  }
+  return FALSE;
+}
+
 /* Whether the partial file @file (locked: nobody else writes it, and
  * its state file is not about to change) may be continued: its state
  * file must be sound and describe this very file on the server. Says why
- * not when there is something to say. */
+ * not when there is something to say. @error is set only when the
+ * download may not start over (continue-only). */
 static gboolean
-try_resume (DpTransfer *self,
-            DpProbe    *probe,
-            DpPartFile *file,
-            const char *state_path)
+try_resume (DpTransfer  *self,
+            DpProbe     *probe,
+            DpPartFile  *file,
+            const char  *state_path,
+            GError     **error)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) load_error = NULL;
   g_autoptr(DpState) state = NULL;
   g_autofree char *url = NULL;
   struct stat st;
 
   if (!self->config.resume || fstat (dp_part_file_get_fd (file), &st) != 0 ||
       !S_ISREG (st.st_mode))
-    return FALSE;
+    return self->config.continue_only
+           ? refuse_resume (self, _("There is no earlier attempt to continue."), error)
+           : FALSE;
 
-  state = dp_state_load (state_path, &error);
+  state = dp_state_load (state_path, &load_error);
   if (state == NULL)
     {
-      if (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        dp_transfer_notice (self, error->message);
+      if (!g_error_matches (load_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        dp_transfer_notice (self, load_error->message);
+      if (self->config.continue_only)
+        return refuse_resume (self, _("There is no earlier attempt to continue."), error);
       return FALSE;
     }
 
@@ -388,60 +416,44 @@ try_resume (DpTransfer *self,
     {
       /* Only a weak ETag or a recent date: two versions could look the
        * same, and a mix of them must never be saved. */
-      dp_transfer_notice (self, _("The server cannot tell whether its file is the one "
-                                  "downloaded before; starting over."));
-      return FALSE;
+      return refuse_resume (self, _("The server cannot tell whether its file is the one "
+                                    "downloaded before."), error);
     }
   if (!dp_state_has_address (state, url))
     {
       /* Another address for the file, as when an expired link was
        * replaced: only the same size and the same strong validators show
        * that the bytes on disk belong to what this server sends. */
-      const char *why = NULL;
-
       switch (dp_state_identify (state, probe->size, dp_transfer_strong_etag (self),
                                  dp_transfer_strong_last_modified (self)))
         {
         case DP_STATE_SAME_FILE:
           break;
         case DP_STATE_OTHER_SIZE:
-          why = _("The new address has another file than the one downloaded before "
-                  "(another size); starting over.");
-          break;
+          return refuse_resume (self, _("The new address has another file than the one "
+                                        "downloaded before (another size)."), error);
         case DP_STATE_OTHER_VERSION:
-          why = _("The new address has another version of the file than the one "
-                  "downloaded before; starting over.");
-          break;
+          return refuse_resume (self, _("The new address has another version of the file "
+                                        "than the one downloaded before."), error);
         case DP_STATE_UNPROVABLE:
         default:
-          why = _("The new address's server does not identify its file (no ETag or "
-                  "Last-Modified to compare), so it cannot be shown to be the one downloaded "
-                  "before; starting over.");
-          break;
-        }
-      if (why != NULL)
-        {
-          dp_transfer_notice (self, why);
-          return FALSE;
+          return refuse_resume (self, _("The new address's server does not identify its file "
+                                        "(no ETag or Last-Modified to compare), so it cannot "
+                                        "be shown to be the one downloaded before."), error);
         }
       dp_transfer_notice (self, _("The new address has the same file as the one downloaded "
                                   "before (same size and validators)."));
     }
   else if (!dp_state_matches (state, url, probe->size, dp_transfer_strong_etag (self),
                               dp_transfer_strong_last_modified (self)))
-    {
-      dp_transfer_notice (self, _("The file changed on the server since the last attempt; "
-                                  "starting over."));
-      return FALSE;
-    }
+    return refuse_resume (self, _("The file changed on the server since the last attempt."),
+                          error);
   if (!probe->ranges)
-    {
-      dp_transfer_notice (self, _("The server cannot continue an interrupted download; "
-                                  "starting over."));
-      return FALSE;
-    }
+    return refuse_resume (self, _("The server cannot continue an interrupted download."),
+                          error);
   if (st.st_size > probe->size)
-    return FALSE;
+    return refuse_resume (self, _("The partial file is larger than the file on the server."),
+                          error);
 
   dp_state_normalize (state);
   self->resume_done = g_array_copy (state->done);
@@ -495,7 +507,7 @@ adopt_part (DpTransfer *self,
       g_debug ("not continuing %s: %s", part, error->message);
       return NULL;
     }
-  if (!try_resume (self, probe, file, state_path))
+  if (!try_resume (self, probe, file, state_path, &error))
     return NULL;
   return g_steal_pointer (&file);
 }
@@ -543,7 +555,12 @@ dp_transfer_open_output (DpTransfer  *self,
       file = dp_part_file_open (part, DP_PART_FILE_CREATE, error);
       if (file == NULL)
         return FALSE;
-      resuming = try_resume (self, probe, file, state_path);
+      resuming = try_resume (self, probe, file, state_path, error);
+      if (!resuming && self->config.continue_only)
+        {
+          dp_part_file_free (file);
+          return FALSE;
+        }
       /* The old state goes before the bytes it describes: a state left
        * beside an emptied file would vouch for zeros. */
       if (!resuming)
@@ -553,6 +570,13 @@ dp_transfer_open_output (DpTransfer  *self,
           dp_part_file_free (file);
           return FALSE;
         }
+    }
+  else if (self->config.continue_only)
+    {
+      /* Only a named file has an earlier attempt to hold on to. */
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_CHANGED,
+                           _("There is no earlier attempt to continue."));
+      return FALSE;
     }
   else
     {

@@ -41,6 +41,7 @@ typedef struct
   gboolean allow_downgrade;  /* follow https:// -> http:// redirects */
   gboolean accept_invalid_certificates;
   gboolean resume;       /* continue a matching partial file */
+  gboolean continue_only;  /* fail rather than start over; needs output */
   gboolean keep_existing;  /* output was chosen because it was free:
                             * never replace a file that appears there */
   DpChecksum *checksum;  /* verified before the final rename, or NULL */
