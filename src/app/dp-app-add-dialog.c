@@ -7,6 +7,7 @@
 #include "dp-app-compat.h"
 #include "dp-checksum.h"
 #include "dp-http.h"
+#include "dp-request.h"
 
 /*
  * Asks for links, one per line, and how to download them. Lines that are
@@ -26,6 +27,8 @@ struct _DpAppAddDialog
   guint validate_idle_id;
   gboolean checksum_ok;
   char *checksum_problem;
+  DpRequest *request;     /* what the advanced fields say, or NULL */
+  char *request_problem;  /* why they cannot be used, or NULL */
 
   GtkTextView *text_view;
   GtkTextTag *invalid_tag;
@@ -36,6 +39,14 @@ struct _DpAppAddDialog
   GtkSpinButton *segments_spin;
   AdwEntryRow *checksum_row;
   GtkSwitch *start_switch;
+  AdwExpanderRow *advanced_row;
+  AdwEntryRow *user_row;
+  AdwEntryRow *password_row;
+  GtkSwitch *remember_switch;
+  AdwEntryRow *cookies_row;
+  AdwEntryRow *referrer_row;
+  AdwEntryRow *user_agent_row;
+  GtkTextView *headers_view;
 };
 
 G_DEFINE_FINAL_TYPE (DpAppAddDialog, dp_app_add_dialog, ADW_TYPE_WINDOW)
@@ -128,6 +139,12 @@ validate (DpAppAddDialog *self)
         g_string_append_c (problems, '\n');
       g_string_append (problems, self->checksum_problem);
     }
+  if (self->request_problem != NULL)
+    {
+      if (problems->len > 0)
+        g_string_append_c (problems, '\n');
+      g_string_append (problems, self->request_problem);
+    }
 
   gtk_label_set_label (self->problems_label, problems->str);
   gtk_widget_set_visible (GTK_WIDGET (self->problems_label), problems->len > 0);
@@ -156,6 +173,80 @@ on_buffer_changed (GtkTextBuffer  *buffer,
    * paste of thousands of lines one pass. */
   if (self->validate_idle_id == 0)
     self->validate_idle_id = g_idle_add (validate_idle, self);
+}
+
+static const char *
+entry_text (AdwEntryRow *row)
+{
+  return gtk_editable_get_text (GTK_EDITABLE (row));
+}
+
+static void
+mark_row (GtkWidget *row,
+          gboolean   bad)
+{
+  if (bad)
+    gtk_widget_add_css_class (row, "error");
+  else
+    gtk_widget_remove_css_class (row, "error");
+}
+
+/* Builds the request from the advanced fields, each checked as the
+ * engine checks it; the first field that is wrong is marked and said. */
+static void
+on_request_changed (DpAppAddDialog *self)
+{
+  g_autoptr(DpRequest) request = dp_request_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *headers = NULL;
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->headers_view);
+  GtkTextIter start, end;
+  GtkWidget *bad = NULL;
+  g_autofree char *user = g_strstrip (g_strdup (entry_text (self->user_row)));
+  g_autofree char *referrer = g_strstrip (g_strdup (entry_text (self->referrer_row)));
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  headers = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+
+  if (*user != '\0')
+    dp_request_set_login (request, user, entry_text (self->password_row));
+  if (!dp_request_add_cookies (request, entry_text (self->cookies_row), &error))
+    bad = GTK_WIDGET (self->cookies_row);
+  else if (!dp_request_set_referrer (request, referrer, &error))
+    bad = GTK_WIDGET (self->referrer_row);
+  else if (!dp_request_set_user_agent (request, entry_text (self->user_agent_row), &error))
+    bad = GTK_WIDGET (self->user_agent_row);
+  else
+    {
+      g_auto(GStrv) lines = g_strsplit (headers, "\n", -1);
+
+      for (guint i = 0; lines[i] != NULL && bad == NULL; i++)
+        {
+          g_strstrip (lines[i]);
+          if (*lines[i] != '\0' && !dp_request_add_header (request, lines[i], &error))
+            bad = GTK_WIDGET (self->headers_view);
+        }
+    }
+
+  mark_row (GTK_WIDGET (self->cookies_row), bad == GTK_WIDGET (self->cookies_row));
+  mark_row (GTK_WIDGET (self->referrer_row), bad == GTK_WIDGET (self->referrer_row));
+  mark_row (GTK_WIDGET (self->user_agent_row), bad == GTK_WIDGET (self->user_agent_row));
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self->headers_view), GTK_ACCESSIBLE_STATE_INVALID,
+                               bad == GTK_WIDGET (self->headers_view) ? GTK_ACCESSIBLE_INVALID_TRUE
+                                                                      : GTK_ACCESSIBLE_INVALID_FALSE,
+                               -1);
+
+  g_clear_pointer (&self->request_problem, g_free);
+  g_clear_pointer (&self->request, dp_request_free);
+  if (bad != NULL)
+    {
+      self->request_problem = g_strdup (error->message);
+      /* Where the problem is stays in view. */
+      adw_expander_row_set_expanded (self->advanced_row, TRUE);
+    }
+  else if (!dp_request_is_empty (request))
+    self->request = g_steal_pointer (&request);
+  validate (self);
 }
 
 static void
@@ -237,6 +328,8 @@ dp_app_add_dialog_finalize (GObject *object)
 
   g_free (self->folder);
   g_free (self->checksum_problem);
+  g_free (self->request_problem);
+  g_clear_pointer (&self->request, dp_request_free);
   g_ptr_array_unref (self->valid);
   g_array_unref (self->invalid_lines);
 
@@ -262,6 +355,15 @@ dp_app_add_dialog_class_init (DpAppAddDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, segments_spin);
   gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, checksum_row);
   gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, start_switch);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, advanced_row);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, user_row);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, password_row);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, remember_switch);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, cookies_row);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, referrer_row);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, user_agent_row);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, headers_view);
+  gtk_widget_class_bind_template_callback (widget_class, on_request_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_folder_row_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_checksum_changed);
 
@@ -307,6 +409,8 @@ dp_app_add_dialog_init (DpAppAddDialog *self)
                                                   "underline", PANGO_UNDERLINE_ERROR,
                                                   NULL);
   g_signal_connect_object (buffer, "changed", G_CALLBACK (on_buffer_changed), self, 0);
+  g_signal_connect_object (gtk_text_view_get_buffer (self->headers_view), "changed",
+                           G_CALLBACK (on_request_changed), self, G_CONNECT_SWAPPED);
   validate (self);
 }
 
@@ -433,7 +537,7 @@ gboolean
 dp_app_add_dialog_can_add (DpAppAddDialog *self)
 {
   g_return_val_if_fail (DP_APP_IS_ADD_DIALOG (self), FALSE);
-  return self->valid->len > 0 && self->checksum_ok;
+  return self->valid->len > 0 && self->checksum_ok && self->request_problem == NULL;
 }
 
 /* Whether @line (0-based) is underlined as unusable. */
@@ -482,8 +586,17 @@ dp_app_add_dialog_add (DpAppAddDialog *self)
   start = gtk_switch_get_active (self->start_switch);
 
   for (guint i = 0; i < self->valid->len; i++)
-    dp_app_manager_add (self->manager, g_ptr_array_index (self->valid, i), self->folder, segments,
-                        self->valid->len == 1 ? checksum : NULL, start);
+    {
+      DpAppItem *item = dp_app_manager_add_full (self->manager, g_ptr_array_index (self->valid, i),
+                                                 self->folder, segments,
+                                                 self->valid->len == 1 ? checksum : NULL,
+                                                 self->request, start);
+
+      if (self->request != NULL && dp_request_get_user (self->request) != NULL &&
+          gtk_switch_get_active (self->remember_switch))
+        dp_app_item_set_login (item, dp_request_get_user (self->request),
+                               dp_request_get_password (self->request), TRUE);
+    }
 
   return self->valid->len;
 }

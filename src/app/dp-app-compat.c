@@ -55,6 +55,18 @@ dp_app_alert_set_default_response (GObject    *alert,
 }
 
 void
+dp_app_alert_set_response_enabled (GObject    *alert,
+                                   const char *id,
+                                   gboolean    enabled)
+{
+#if HAVE_ADW_DIALOGS
+  adw_alert_dialog_set_response_enabled (ADW_ALERT_DIALOG (alert), id, enabled);
+#else
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (alert), id, enabled);
+#endif
+}
+
+void
 dp_app_alert_set_close_response (GObject    *alert,
                                  const char *id)
 {

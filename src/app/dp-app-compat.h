@@ -22,6 +22,9 @@ void     dp_app_alert_add_response         (GObject               *alert,
                                             AdwResponseAppearance  appearance);
 void     dp_app_alert_set_default_response (GObject               *alert,
                                             const char            *id);
+void     dp_app_alert_set_response_enabled (GObject               *alert,
+                                            const char            *id,
+                                            gboolean               enabled);
 void     dp_app_alert_set_close_response   (GObject               *alert,
                                             const char            *id);
 void     dp_app_alert_set_extra_child      (GObject               *alert,

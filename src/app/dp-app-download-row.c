@@ -38,6 +38,8 @@ typedef enum
   ROW_ACTION_ANYWAY = 1 << 6,
   ROW_ACTION_SPEED_LIMIT = 1 << 7,
   ROW_ACTION_TRASH = 1 << 8,
+  ROW_ACTION_LOG_IN = 1 << 9,
+  ROW_ACTION_UPDATE_ADDRESS = 1 << 10,
 } RowActions;
 
 static const struct {
@@ -53,6 +55,8 @@ static const struct {
   { ROW_ACTION_ANYWAY, "row.download-anyway" },
   { ROW_ACTION_SPEED_LIMIT, "row.speed-limit" },
   { ROW_ACTION_TRASH, "row.trash" },
+  { ROW_ACTION_LOG_IN, "row.log-in" },
+  { ROW_ACTION_UPDATE_ADDRESS, "row.update-address" },
 };
 
 struct _DpAppDownloadRow
@@ -342,6 +346,10 @@ update_status (DpAppDownloadRow *self)
   /* Skipping a security check is offered only where it failed. */
   if (insecure_failure)
     enabled |= ROW_ACTION_ANYWAY;
+  if (dp_app_item_needs_login (item))
+    enabled |= ROW_ACTION_LOG_IN;
+  if (dp_app_item_can_update_address (item))
+    enabled |= ROW_ACTION_UPDATE_ADDRESS;
   if (!finished && status != DP_APP_ITEM_CANCELLED && status != DP_APP_ITEM_FINISHING &&
       status != DP_APP_ITEM_FAILED)
     enabled |= ROW_ACTION_CANCEL;
@@ -603,6 +611,236 @@ download_anyway_action (GtkWidget  *widget,
   dp_app_alert_present (dialog, widget);
 }
 
+/* ---- a login for a server that asked for one ------------------------- */
+
+typedef struct
+{
+  DpAppItem *item;
+  GObject *dialog;
+  GtkEditable *user;
+  GtkEditable *password;
+  GtkCheckButton *remember;
+} LoginForm;
+
+static void
+login_form_free (gpointer data)
+{
+  LoginForm *form = data;
+
+  g_object_unref (form->item);
+  g_free (form);
+}
+
+static void
+on_login_user_changed (GtkEditable *editable,
+                       LoginForm   *form)
+{
+  g_autofree char *user = g_strstrip (g_strdup (gtk_editable_get_text (editable)));
+
+  dp_app_alert_set_response_enabled (form->dialog, "log-in", *user != '\0');
+}
+
+static void
+on_login_response (GObject    *dialog,
+                   const char *response,
+                   LoginForm  *form)
+{
+  g_autofree char *user = NULL;
+
+  if (!g_str_equal (response, "log-in"))
+    return;
+  user = g_strstrip (g_strdup (gtk_editable_get_text (form->user)));
+  if (*user == '\0')
+    return;
+  dp_app_item_set_login (form->item, user, gtk_editable_get_text (form->password),
+                         gtk_check_button_get_active (form->remember));
+  dp_app_item_resume (form->item);
+}
+
+static void
+log_in_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  DpAppDownloadRow *self = DP_APP_DOWNLOAD_ROW (widget);
+  g_autofree char *body = NULL;
+  g_autofree char *host = NULL;
+  g_autoptr(GUri) uri = NULL;
+  const DpRequest *request;
+  LoginForm *form;
+  GtkWidget *box, *user, *password, *remember;
+
+  if (self->item == NULL || !dp_app_item_needs_login (self->item))
+    return;
+
+  uri = g_uri_parse (dp_app_item_get_url (self->item), SOUP_HTTP_URI_FLAGS, NULL);
+  host = g_strdup (uri != NULL && g_uri_get_host (uri) != NULL ? g_uri_get_host (uri) : "");
+  request = dp_app_item_get_request (self->item);
+  if (request != NULL && dp_request_get_user (request) != NULL)
+    /* Translators: %s is a server's name. */
+    body = g_strdup_printf (_("%s did not accept the user name or password. Check them and "
+                              "try again."), host);
+  else
+    /* Translators: the first %s is a server's name, the second a file name. */
+    body = g_strdup_printf (_("%s wants a user name and password for “%s”."), host,
+                            dp_app_item_get_display_name (self->item));
+
+  form = g_new0 (LoginForm, 1);
+  form->item = g_object_ref (self->item);
+  form->dialog = dp_app_alert_new (_("Log In"), body);
+
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  user = gtk_entry_new ();
+  gtk_entry_set_placeholder_text (GTK_ENTRY (user), _("User Name"));
+  gtk_entry_set_input_purpose (GTK_ENTRY (user), GTK_INPUT_PURPOSE_FREE_FORM);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (user), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("User name"), -1);
+  password = gtk_password_entry_new ();
+  gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (password), TRUE);
+  g_object_set (password, "placeholder-text", _("Password"), "activates-default", TRUE, NULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (password), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Password"), -1);
+  remember = gtk_check_button_new_with_mnemonic (_("_Remember after Downpour quits"));
+  gtk_box_append (GTK_BOX (box), user);
+  gtk_box_append (GTK_BOX (box), password);
+  gtk_box_append (GTK_BOX (box), remember);
+  form->user = GTK_EDITABLE (user);
+  form->password = GTK_EDITABLE (password);
+  form->remember = GTK_CHECK_BUTTON (remember);
+  if (request != NULL && dp_request_get_user (request) != NULL)
+    {
+      gtk_editable_set_text (form->user, dp_request_get_user (request));
+      gtk_check_button_set_active (form->remember, dp_app_item_get_remember_login (self->item));
+    }
+
+  dp_app_alert_set_extra_child (form->dialog, box);
+  dp_app_alert_add_response (form->dialog, "cancel", _("_Cancel"), ADW_RESPONSE_DEFAULT);
+  dp_app_alert_add_response (form->dialog, "log-in", _("_Log In"), ADW_RESPONSE_SUGGESTED);
+  dp_app_alert_set_default_response (form->dialog, "log-in");
+  dp_app_alert_set_close_response (form->dialog, "cancel");
+  on_login_user_changed (form->user, form);
+  g_signal_connect (user, "changed", G_CALLBACK (on_login_user_changed), form);
+  gtk_entry_set_activates_default (GTK_ENTRY (user), TRUE);
+  g_signal_connect_data (form->dialog, "response", G_CALLBACK (on_login_response), form,
+                         (GClosureNotify) login_form_free, 0);
+  dp_app_alert_present (form->dialog, widget);
+  gtk_widget_grab_focus (request != NULL && dp_request_get_user (request) != NULL ? password : user);
+}
+
+/* ---- a fresh address for an expired link ------------------------------ */
+
+typedef struct
+{
+  DpAppItem *item;
+  GObject *dialog;
+  GtkEditable *entry;
+  GtkLabel *problem;
+} AddressForm;
+
+static void
+address_form_free (gpointer data)
+{
+  AddressForm *form = data;
+
+  g_object_unref (form->item);
+  g_free (form);
+}
+
+static void
+on_address_changed (GtkEditable *editable,
+                    AddressForm *form)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUri) uri = NULL;
+  const char *text = gtk_editable_get_text (editable);
+
+  uri = *text != '\0' ? dp_http_parse_url (text, &error) : NULL;
+  dp_app_alert_set_response_enabled (form->dialog, "update", uri != NULL);
+  gtk_label_set_label (form->problem, error != NULL ? error->message : "");
+  gtk_widget_set_visible (GTK_WIDGET (form->problem), error != NULL);
+  if (error != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (editable), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (editable), "error");
+  gtk_accessible_update_state (GTK_ACCESSIBLE (editable), GTK_ACCESSIBLE_STATE_INVALID,
+                               error != NULL ? GTK_ACCESSIBLE_INVALID_TRUE
+                                             : GTK_ACCESSIBLE_INVALID_FALSE, -1);
+}
+
+static void
+on_address_response (GObject     *dialog,
+                     const char  *response,
+                     AddressForm *form)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autofree char *url = NULL;
+
+  if (!g_str_equal (response, "update") || !dp_app_item_can_update_address (form->item))
+    return;
+  uri = dp_http_parse_url (gtk_editable_get_text (form->entry), NULL);
+  if (uri == NULL)
+    return;
+  url = g_uri_to_string (uri);
+  dp_app_item_update_address (form->item, url);
+}
+
+static void
+update_address_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  DpAppDownloadRow *self = DP_APP_DOWNLOAD_ROW (widget);
+  g_autofree char *body = NULL;
+  g_autofree char *have = NULL;
+  AddressForm *form;
+  GtkWidget *box, *entry, *problem;
+
+  if (self->item == NULL || !dp_app_item_can_update_address (self->item))
+    return;
+
+  have = g_format_size ((guint64) dp_app_item_get_received (self->item));
+  /* Translators: %s is a file name, then an amount such as "1.2 GB". */
+  body = g_strdup_printf (_("Paste a fresh link to “%s”. The download continues from the %s "
+                            "already here if the new address has the same file; otherwise "
+                            "nothing changes."),
+                          dp_app_item_get_display_name (self->item), have);
+
+  form = g_new0 (AddressForm, 1);
+  form->item = g_object_ref (self->item);
+  form->dialog = dp_app_alert_new (_("Update Address"), body);
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  entry = gtk_entry_new ();
+  gtk_entry_set_input_purpose (GTK_ENTRY (entry), GTK_INPUT_PURPOSE_URL);
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), "https://");
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("New address"), -1);
+  problem = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (problem), 0);
+  gtk_label_set_wrap (GTK_LABEL (problem), TRUE);
+  gtk_widget_add_css_class (problem, "error");
+  gtk_widget_add_css_class (problem, "caption");
+  gtk_widget_set_visible (problem, FALSE);
+  gtk_accessible_update_relation (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
+                                  problem, NULL, -1);
+  gtk_box_append (GTK_BOX (box), entry);
+  gtk_box_append (GTK_BOX (box), problem);
+  form->entry = GTK_EDITABLE (entry);
+  form->problem = GTK_LABEL (problem);
+
+  dp_app_alert_set_extra_child (form->dialog, box);
+  dp_app_alert_add_response (form->dialog, "cancel", _("_Cancel"), ADW_RESPONSE_DEFAULT);
+  dp_app_alert_add_response (form->dialog, "update", _("_Continue"), ADW_RESPONSE_SUGGESTED);
+  dp_app_alert_set_default_response (form->dialog, "update");
+  dp_app_alert_set_close_response (form->dialog, "cancel");
+  dp_app_alert_set_response_enabled (form->dialog, "update", FALSE);
+  g_signal_connect (entry, "changed", G_CALLBACK (on_address_changed), form);
+  g_signal_connect_data (form->dialog, "response", G_CALLBACK (on_address_response), form,
+                         (GClosureNotify) address_form_free, 0);
+  dp_app_alert_present (form->dialog, widget);
+  gtk_widget_grab_focus (entry);
+}
+
 static void
 details_action (GtkWidget  *widget,
                 const char *action_name,
@@ -716,6 +954,9 @@ dp_app_download_row_class_init (DpAppDownloadRowClass *klass)
   gtk_widget_class_install_action (widget_class, "row.copy-url", NULL, copy_url_action);
   gtk_widget_class_install_action (widget_class, "row.download-anyway", NULL,
                                    download_anyway_action);
+  gtk_widget_class_install_action (widget_class, "row.log-in", NULL, log_in_action);
+  gtk_widget_class_install_action (widget_class, "row.update-address", NULL,
+                                   update_address_action);
   gtk_widget_class_install_action (widget_class, "row.speed-limit", NULL, speed_limit_action);
   gtk_widget_class_install_action (widget_class, "row.details", NULL, details_action);
 

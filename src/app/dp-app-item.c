@@ -35,6 +35,15 @@ struct _DpAppItem
   char *checksum;
   guint segments;
   gint64 added;
+  /* Headers, cookies and a login for every request, or NULL. */
+  DpRequest *request;
+  gboolean remember_login;  /* the login is saved with the list */
+  /* Set while a new address is tried: where to go back to if it has
+   * another file. */
+  char *previous_url;
+  gint64 previous_size;
+  gint64 previous_received;
+  GArray *previous_map;
 
   DpAppItemStatus status;
   DpAppItemStatus pending;
@@ -92,6 +101,7 @@ enum {
   PROP_SEGMENTS,
   PROP_CONNECTIONS,
   PROP_ACTIVE_CONNECTIONS,
+  PROP_URL,
   N_PROPS
 };
 
@@ -425,6 +435,30 @@ forget_partial_file (DpAppItem *self,
   store_progress (self, self->size, 0, self->speed, self->eta, self->connections, NULL);
 }
 
+/* A new engine download for @url, with this one's settings: the
+ * address of a DpDownload is fixed. */
+static void
+replace_download (DpAppItem  *self,
+                  const char *url)
+{
+  DpDownload *old = self->download;
+  DpDownload *download = dp_download_new (url);
+
+  dp_download_set_engine (download, dp_download_get_engine (old));
+  dp_download_set_accept_invalid_certificates (download,
+                                               dp_download_get_accept_invalid_certificates (old));
+  dp_download_set_allow_insecure_redirects (download,
+                                            dp_download_get_allow_insecure_redirects (old));
+  dp_download_set_rate_limit (download, dp_download_get_rate_limit (old));
+  g_signal_handlers_disconnect_by_data (old, self);
+  self->download = download;
+  g_signal_connect (download, "progress", G_CALLBACK (on_progress), self);
+  g_object_unref (old);
+  if (self->path == NULL)
+    update_display_name (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URL]);
+}
+
 static void
 on_started (GObject      *source,
             GAsyncResult *result,
@@ -460,6 +494,24 @@ on_started (GObject      *source,
       self->error = g_strdup (error->message);
       self->error_code = error->domain == DP_ERROR ? error->code : -1;
       set_status (self, DP_APP_ITEM_FAILED);
+    }
+
+  /* A new address that has another file is not kept: the download goes
+   * back to the one its bytes came from, and says why. */
+  if (self->previous_url != NULL)
+    {
+      g_autofree char *previous = g_steal_pointer (&self->previous_url);
+
+      if (self->status == DP_APP_ITEM_FAILED && self->error_code == DP_ERROR_CHANGED)
+        {
+          /* The bytes on disk are as they were, and so is what shows them. */
+          replace_download (self, previous);
+          store_progress (self, self->previous_size, self->previous_received, 0, -1, 0,
+                          g_steal_pointer (&self->previous_map));
+        }
+      else
+        dp_download_set_continue_only (self->download, FALSE);
+      g_clear_pointer (&self->previous_map, g_array_unref);
     }
 
   /* Last, so that whoever counts running items sees the final status. */
@@ -498,6 +550,9 @@ dp_app_item_finalize (GObject *object)
   g_free (self->checksum);
   g_free (self->error);
   g_free (self->path);
+  g_clear_pointer (&self->request, dp_request_free);
+  g_free (self->previous_url);
+  g_clear_pointer (&self->previous_map, g_array_unref);
   g_free (self->display_name);
   g_clear_pointer (&self->segment_map, g_array_unref);
 
@@ -559,6 +614,9 @@ dp_app_item_get_property (GObject    *object,
     case PROP_ACTIVE_CONNECTIONS:
       g_value_set_uint (value, dp_app_item_get_active_connections (self));
       break;
+    case PROP_URL:
+      g_value_set_string (value, dp_app_item_get_url (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -609,6 +667,9 @@ dp_app_item_class_init (DpAppItemClass *klass)
     g_param_spec_uint ("connections", NULL, NULL, 0, G_MAXUINT, 0, RO_FLAGS);
   properties[PROP_ACTIVE_CONNECTIONS] =
     g_param_spec_uint ("active-connections", NULL, NULL, 0, G_MAXUINT, 0, RO_FLAGS);
+  /* Changes when the user gives a new address (an expired link). */
+  properties[PROP_URL] =
+    g_param_spec_string ("url", NULL, NULL, NULL, RO_FLAGS);
 #undef RO_FLAGS
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -711,6 +772,9 @@ dp_app_item_new_from_variant (GVariant *dict)
   gboolean has_error_code = FALSE;
   gint32 error_code = -1;
   gboolean insecure_tls = FALSE, insecure_redirects = FALSE;
+  g_autoptr(DpRequest) request = dp_request_new ();
+  const char *user = NULL;
+  const char *password = NULL;
   GVariantIter iter;
   const char *key;
   GVariant *value;
@@ -780,6 +844,26 @@ dp_app_item_new_from_variant (GVariant *dict)
       else if (map == NULL && g_variant_type_equal (type, G_VARIANT_TYPE ("a(xxx)")) &&
                g_str_equal (key, "map"))
         map = g_variant_ref (value);
+      /* What was checked when it was given is checked again: a list
+       * edited by hand cannot smuggle a line break into a request. */
+      else if (g_variant_type_equal (type, G_VARIANT_TYPE_STRING_ARRAY) &&
+               g_str_equal (key, "headers"))
+        {
+          g_autofree const char **headers = g_variant_get_strv (value, NULL);
+
+          for (guint i = 0; headers[i] != NULL; i++)
+            dp_request_add_header (request, headers[i], NULL);
+        }
+      else if (is_string && g_str_equal (key, "user-agent"))
+        dp_request_set_user_agent (request, g_variant_get_string (value, NULL), NULL);
+      else if (is_string && g_str_equal (key, "referrer"))
+        dp_request_set_referrer (request, g_variant_get_string (value, NULL), NULL);
+      else if (is_string && g_str_equal (key, "cookies"))
+        dp_request_add_cookies (request, g_variant_get_string (value, NULL), NULL);
+      else if (is_string && user == NULL && g_str_equal (key, "user"))
+        user = g_variant_get_string (value, NULL);
+      else if (is_string && password == NULL && g_str_equal (key, "password"))
+        password = g_variant_get_string (value, NULL);
       g_variant_unref (value);
     }
 
@@ -802,6 +886,13 @@ dp_app_item_new_from_variant (GVariant *dict)
   dp_download_set_accept_invalid_certificates (self->download, insecure_tls);
   dp_download_set_allow_insecure_redirects (self->download, insecure_redirects);
   dp_download_set_rate_limit (self->download, rate_limit);
+  if (user != NULL && *user != '\0')
+    {
+      dp_request_set_login (request, user, password);
+      self->remember_login = TRUE;
+    }
+  if (!dp_request_is_empty (request))
+    self->request = g_steal_pointer (&request);
   if (has_size)
     self->size = size;
   if (has_received)
@@ -875,6 +966,32 @@ dp_app_item_serialize (DpAppItem *self)
   if (dp_download_get_rate_limit (self->download) > 0)
     g_variant_builder_add (&builder, "{sv}", "rate-limit",
                            g_variant_new_uint64 (dp_download_get_rate_limit (self->download)));
+  /* What the download needs to resume after a restart. The list is a
+   * file only its user can read (see DpAppStore); a login is in it only
+   * when the user asked for it to be remembered. */
+  if (self->request != NULL)
+    {
+      const char * const *headers = dp_request_get_headers (self->request);
+      g_autofree char *cookies = dp_request_dup_cookies (self->request);
+
+      if (headers[0] != NULL)
+        g_variant_builder_add (&builder, "{sv}", "headers", g_variant_new_strv (headers, -1));
+      if (dp_request_get_user_agent (self->request) != NULL)
+        g_variant_builder_add (&builder, "{sv}", "user-agent",
+                               g_variant_new_string (dp_request_get_user_agent (self->request)));
+      if (dp_request_get_referrer (self->request) != NULL)
+        g_variant_builder_add (&builder, "{sv}", "referrer",
+                               g_variant_new_string (dp_request_get_referrer (self->request)));
+      if (cookies != NULL)
+        g_variant_builder_add (&builder, "{sv}", "cookies", g_variant_new_string (cookies));
+      if (self->remember_login && dp_request_get_user (self->request) != NULL)
+        {
+          g_variant_builder_add (&builder, "{sv}", "user",
+                                 g_variant_new_string (dp_request_get_user (self->request)));
+          g_variant_builder_add (&builder, "{sv}", "password",
+                                 g_variant_new_string (dp_request_get_password (self->request)));
+        }
+    }
 
   /* The map only matters while there is something left to fetch. */
   if (status != DP_APP_ITEM_FINISHED && self->segment_map != NULL && self->segment_map->len > 0)
@@ -1173,6 +1290,7 @@ dp_app_item_start (DpAppItem *self)
   dp_download_set_directory (self->download, self->directory);
   dp_download_set_segments (self->download, self->segments);
   dp_download_set_checksum (self->download, self->checksum);
+  dp_download_set_request (self->download, self->request);
 
   g_clear_pointer (&self->error, g_free);
   self->pending = NO_PENDING;
@@ -1378,4 +1496,116 @@ dp_app_item_get_checksum_result (DpAppItem *self)
   if (self->status == DP_APP_ITEM_FAILED && self->error_code == DP_ERROR_CHECKSUM)
     return DP_DOWNLOAD_CHECKSUM_MISMATCH;
   return DP_DOWNLOAD_CHECKSUM_PENDING;
+}
+
+/* ---- what goes with the requests ------------------------------------ */
+
+const DpRequest *
+dp_app_item_get_request (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), NULL);
+  return self->request;
+}
+
+/**
+ * dp_app_item_set_request:
+ * @request: (nullable): headers, cookies and a login for every request
+ *
+ * Takes effect when the download starts next. A login in @request is
+ * kept for this session only; see dp_app_item_set_login().
+ */
+void
+dp_app_item_set_request (DpAppItem       *self,
+                         const DpRequest *request)
+{
+  g_return_if_fail (DP_APP_IS_ITEM (self));
+
+  g_clear_pointer (&self->request, dp_request_free);
+  if (request != NULL && !dp_request_is_empty (request))
+    self->request = dp_request_copy (request);
+  self->remember_login = FALSE;
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+/**
+ * dp_app_item_set_login:
+ * @remember: save the login with the list, so that the download can
+ *   resume after a restart; otherwise it lasts until Downpour quits
+ *
+ * Sets the login for the next start; dp_app_item_resume() tries it.
+ */
+void
+dp_app_item_set_login (DpAppItem  *self,
+                       const char *user,
+                       const char *password,
+                       gboolean    remember)
+{
+  g_return_if_fail (DP_APP_IS_ITEM (self));
+  g_return_if_fail (user != NULL);
+
+  if (self->request == NULL)
+    self->request = dp_request_new ();
+  dp_request_set_login (self->request, user, password);
+  self->remember_login = remember;
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+gboolean
+dp_app_item_get_remember_login (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), FALSE);
+  return self->remember_login;
+}
+
+/* Failed because the server wants a login, or refused the one given. */
+gboolean
+dp_app_item_needs_login (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), FALSE);
+  return self->status == DP_APP_ITEM_FAILED && self->error_code == DP_ERROR_LOGIN;
+}
+
+/* A stopped download with bytes on disk, which a new address for the
+ * same file could continue: its link may have expired. */
+gboolean
+dp_app_item_can_update_address (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), FALSE);
+  return !self->running && self->path != NULL && self->received > 0 &&
+         (self->status == DP_APP_ITEM_FAILED || self->status == DP_APP_ITEM_PAUSED);
+}
+
+/**
+ * dp_app_item_update_address:
+ * @url: a fresh address for the same file, already checked
+ *
+ * Continues the download from @url, from the bytes on disk. The engine
+ * accepts the address only if its server reports the same size and the
+ * same strong validators; otherwise the download fails with the reason
+ * and keeps its old address and its bytes.
+ */
+void
+dp_app_item_update_address (DpAppItem  *self,
+                            const char *url)
+{
+  g_return_if_fail (DP_APP_IS_ITEM (self));
+  g_return_if_fail (url != NULL);
+  g_return_if_fail (dp_app_item_can_update_address (self));
+
+  if (g_strcmp0 (url, dp_app_item_get_url (self)) == 0)
+    {
+      dp_app_item_resume (self);
+      return;
+    }
+  g_free (self->previous_url);
+  self->previous_url = g_strdup (dp_app_item_get_url (self));
+  self->previous_size = self->size;
+  self->previous_received = self->received;
+  g_clear_pointer (&self->previous_map, g_array_unref);
+  if (self->segment_map != NULL)
+    self->previous_map = g_array_copy (self->segment_map);
+  replace_download (self, url);
+  dp_download_set_continue_only (self->download, TRUE);
+  g_signal_emit (self, signals[CHANGED], 0);
+  dp_app_item_resume (self);
 }

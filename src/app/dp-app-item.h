@@ -82,6 +82,19 @@ void             dp_app_item_discard          (DpAppItem   *self);
 void             dp_app_item_discard_keeping_files (DpAppItem *self);
 void             dp_app_item_stop_for_quit    (DpAppItem   *self);
 
+const DpRequest *dp_app_item_get_request      (DpAppItem       *self);
+void             dp_app_item_set_request      (DpAppItem       *self,
+                                               const DpRequest *request);
+void             dp_app_item_set_login        (DpAppItem       *self,
+                                               const char      *user,
+                                               const char      *password,
+                                               gboolean         remember);
+gboolean         dp_app_item_get_remember_login (DpAppItem     *self);
+gboolean         dp_app_item_needs_login      (DpAppItem       *self);
+gboolean         dp_app_item_can_update_address (DpAppItem     *self);
+void             dp_app_item_update_address   (DpAppItem       *self,
+                                               const char      *url);
+
 /* For the details view. */
 DpDownloadChecksumResult dp_app_item_get_checksum_result (DpAppItem *self);
 

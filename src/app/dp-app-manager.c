@@ -791,6 +791,26 @@ dp_app_manager_add (DpAppManager *self,
                     const char   *checksum,
                     gboolean      start)
 {
+  return dp_app_manager_add_full (self, url, directory, segments, checksum, NULL, start);
+}
+
+/**
+ * dp_app_manager_add_full:
+ * @request: (nullable): headers, cookies and a login for the download
+ *
+ * dp_app_manager_add() with what the download sends besides its address.
+ *
+ * Returns: (transfer none): the new item, at the end of the list
+ */
+DpAppItem *
+dp_app_manager_add_full (DpAppManager    *self,
+                         const char      *url,
+                         const char      *directory,
+                         guint            segments,
+                         const char      *checksum,
+                         const DpRequest *request,
+                         gboolean         start)
+{
   g_autoptr(DpAppItem) item = NULL;
   g_autofree char *default_directory = NULL;
 
@@ -803,6 +823,8 @@ dp_app_manager_add (DpAppManager *self,
   if (segments == DP_APP_MANAGER_DEFAULT_SEGMENTS)
     segments = self->segments;
   item = dp_app_item_new (url, directory, segments, checksum);
+  if (request != NULL)
+    dp_app_item_set_request (item, request);
   if (!start)
     dp_app_item_pause (item);
 

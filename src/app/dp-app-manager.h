@@ -31,6 +31,13 @@ DpAppItem    *dp_app_manager_add                    (DpAppManager        *self,
                                                      guint                segments,
                                                      const char          *checksum,
                                                      gboolean             start);
+DpAppItem    *dp_app_manager_add_full               (DpAppManager        *self,
+                                                     const char          *url,
+                                                     const char          *directory,
+                                                     guint                segments,
+                                                     const char          *checksum,
+                                                     const DpRequest     *request,
+                                                     gboolean             start);
 void          dp_app_manager_remove                 (DpAppManager        *self,
                                                      DpAppItem           *item,
                                                      gboolean             delete_file);

@@ -10,6 +10,7 @@
 
 #include "dp-app-add-dialog.h"
 #include "dp-app-test-util.h"
+#include "dp-request.h"
 
 #define CHECKSUM "3A7BD3E2360A3D29EEA436FCFB7E44C735D117C42D1C1835420B6B9942DD4F1B"
 
@@ -317,6 +318,99 @@ test_ctrl_return_adds (void **state)
   g_clear_object (&f->dialog);
 }
 
+/* The preferences row titled @title under @root. */
+static GtkWidget *
+find_row (GtkWidget  *root,
+          const char *title)
+{
+  if (ADW_IS_PREFERENCES_ROW (root) &&
+      g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (root)), title) == 0)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_row (child, title);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+type_into (Fixture    *f,
+           const char *title,
+           const char *text)
+{
+  GtkWidget *row = find_row (GTK_WIDGET (f->dialog), title);
+
+  if (row == NULL)
+    fail_msg ("no row “%s”", title);
+  gtk_editable_set_text (GTK_EDITABLE (row), text);
+}
+
+/* Login, cookies and headers: each field is checked as the engine checks
+ * it, a wrong one is marked and said and keeps Add off, and what is
+ * right goes with every download added; the login is remembered only
+ * when asked. */
+static void
+test_login_cookies_and_headers (void **state)
+{
+  Fixture *f = *state;
+  GtkTextView *headers = NULL;
+  GtkWidget *remember = NULL;
+  g_autoptr(DpAppItem) first = NULL;
+  const DpRequest *request;
+  g_autofree char *cookies = NULL;
+
+  dp_app_add_dialog_set_text (f->dialog, "https://example.com/a.iso\nhttps://example.com/b.iso\n");
+  assert_true (dp_app_add_dialog_can_add (f->dialog));
+
+  type_into (f, "Cookies", "novalue");
+  assert_false (dp_app_add_dialog_can_add (f->dialog));
+  assert_non_null (strstr (dp_app_add_dialog_get_problems_text (f->dialog), "“novalue” is not a cookie"));
+  assert_true (gtk_widget_has_css_class (find_row (GTK_WIDGET (f->dialog), "Cookies"), "error"));
+  type_into (f, "Cookies", "sid=42; theme=dark");
+  assert_true (dp_app_add_dialog_can_add (f->dialog));
+  assert_false (gtk_widget_has_css_class (find_row (GTK_WIDGET (f->dialog), "Cookies"), "error"));
+
+  type_into (f, "Referrer", "ftp://example.com/");
+  assert_false (dp_app_add_dialog_can_add (f->dialog));
+  type_into (f, "Referrer", "https://example.com/downloads");
+  type_into (f, "User Agent", "Mozilla/5.0 (X11)");
+  type_into (f, "User Name", "alice");
+  type_into (f, "Password", "pw");
+
+  headers = GTK_TEXT_VIEW (dp_app_test_find_widget (GTK_WIDGET (f->dialog), GTK_TYPE_TEXT_VIEW,
+                                                    "Headers"));
+  assert_non_null (headers);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (headers), "X-Token: abc\nRange: bytes=0-\n", -1);
+  assert_false (dp_app_add_dialog_can_add (f->dialog));
+  assert_non_null (strstr (dp_app_add_dialog_get_problems_text (f->dialog),
+                           "Downpour sets the header “Range” itself"));
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (headers), "X-Token: abc\n\nAccept: */*", -1);
+  assert_true (dp_app_add_dialog_can_add (f->dialog));
+
+  remember = dp_app_test_find_widget (find_row (GTK_WIDGET (f->dialog), "Remember Login"),
+                                      GTK_TYPE_SWITCH, NULL);
+  assert_non_null (remember);
+  gtk_switch_set_active (GTK_SWITCH (remember), TRUE);
+
+  assert_int_equal (dp_app_add_dialog_add (f->dialog), 2);
+  first = g_list_model_get_item (dp_app_manager_get_model (f->manager), 0);
+  request = dp_app_item_get_request (first);
+  assert_non_null (request);
+  assert_string_equal (dp_request_get_headers (request)[0], "X-Token: abc");
+  assert_string_equal (dp_request_get_headers (request)[1], "Accept: */*");
+  assert_string_equal (dp_request_get_referrer (request), "https://example.com/downloads");
+  assert_string_equal (dp_request_get_user_agent (request), "Mozilla/5.0 (X11)");
+  assert_string_equal (dp_request_get_user (request), "alice");
+  assert_string_equal (dp_request_get_password (request), "pw");
+  cookies = dp_request_dup_cookies (request);
+  assert_string_equal (cookies, "sid=42; theme=dark");
+  assert_true (dp_app_item_get_remember_login (first));
+}
+
 int
 main (void)
 {
@@ -330,6 +424,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_ctrl_return_adds, setup, teardown),
     cmocka_unit_test_setup_teardown (test_problems_described, setup, teardown),
     cmocka_unit_test_setup_teardown (test_buttons_named, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_login_cookies_and_headers, setup, teardown),
   };
 
   if (!dp_app_test_have_display ())
