@@ -872,6 +872,33 @@ test_continue_only (void **state)
   }
 }
 
+/* A name the browser chose wins over the server's, made safe like any:
+ * it stays one file in the folder. */
+static void
+test_suggested_name (void **state)
+{
+  Fixture *f = *state;
+  const struct { const char *suggested; const char *saved; } cases[] = {
+    { "Browser Name.iso", "Browser Name.iso" },
+    { "../../escape.iso", "_.._escape.iso" },
+    { "", "server.iso" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(DpDownload) download = new_download (f, "/file/x.bin?size=70001&seed=130"
+                                                        "&disposition=attachment%3B%20filename%3Dserver.iso", 2);
+      g_autofree char *want = g_build_filename (f->dir, cases[i].saved, NULL);
+      g_autoptr(GError) error = NULL;
+
+      dp_download_set_suggested_name (download, cases[i].suggested);
+      if (!dp_test_run_download (download, 60, &error))
+        fail_msg ("%s", error->message);
+      assert_string_equal (dp_download_get_path (download), want);
+      assert_int_equal (g_unlink (want), 0);
+    }
+}
+
 int
 main (void)
 {
@@ -897,6 +924,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_new_address_continues_same_file, dp_test_fixture_setup, dp_test_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_new_address_other_file_starts_over, dp_test_fixture_setup, dp_test_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_continue_only, dp_test_fixture_setup, dp_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_suggested_name, dp_test_fixture_setup, dp_test_fixture_teardown),
   };
   int failed;
 

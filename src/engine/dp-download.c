@@ -33,6 +33,7 @@ struct _DpDownload
   char *url;
   char *output;
   char *directory;
+  char *suggested_name;
   char *checksum;       /* "ALGO:HEX" as the user gave it, or NULL */
   guint segments;
   guint stall_timeout;
@@ -107,6 +108,7 @@ enum {
   PROP_CHECKSUM_RESULT,
   PROP_REQUEST,
   PROP_CONTINUE_ONLY,
+  PROP_SUGGESTED_NAME,
   N_PROPS
 };
 
@@ -147,6 +149,7 @@ dp_download_finalize (GObject *object)
   g_free (self->url);
   g_free (self->output);
   g_free (self->directory);
+  g_free (self->suggested_name);
   g_free (self->checksum);
   g_free (self->path);
   g_free (self->etag);
@@ -229,6 +232,9 @@ dp_download_get_property (GObject    *object,
     case PROP_CONTINUE_ONLY:
       g_value_set_boolean (value, self->continue_only);
       break;
+    case PROP_SUGGESTED_NAME:
+      g_value_set_string (value, self->suggested_name);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -282,6 +288,9 @@ dp_download_set_property (GObject      *object,
       break;
     case PROP_CONTINUE_ONLY:
       dp_download_set_continue_only (self, g_value_get_boolean (value));
+      break;
+    case PROP_SUGGESTED_NAME:
+      dp_download_set_suggested_name (self, g_value_get_string (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -425,6 +434,16 @@ dp_download_class_init (DpDownloadClass *klass)
    * it is, instead of starting over. For a new address given to a
    * download whose link expired.
    */
+  /**
+   * DpDownload:suggested-name:
+   *
+   * The name to save under in #DpDownload:directory instead of the one
+   * the server's answer gives, such as the name a browser chose; made
+   * safe like any name, and numbered like any when it is taken.
+   */
+  properties[PROP_SUGGESTED_NAME] =
+    g_param_spec_string ("suggested-name", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_CONTINUE_ONLY] =
     g_param_spec_boolean ("continue-only", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -521,6 +540,7 @@ dp_download_get_url (DpDownload *self)
 
 DEFINE_STRING_SETTER (output, PROP_OUTPUT)
 DEFINE_STRING_SETTER (directory, PROP_DIRECTORY)
+DEFINE_STRING_SETTER (suggested_name, PROP_SUGGESTED_NAME)
 DEFINE_UINT_SETTER (segments, PROP_SEGMENTS)
 DEFINE_UINT_SETTER (stall_timeout, PROP_STALL_TIMEOUT)
 DEFINE_UINT_SETTER (retry_delay, PROP_RETRY_DELAY)
@@ -926,6 +946,7 @@ start_transfer (DpDownload *self,
   config.uri = g_uri_ref (uri);
   config.output = g_strdup (output);
   config.directory = g_strdup (self->directory);
+  config.suggested_name = g_strdup (self->suggested_name);
   /* A restart into the name a folder download chose: that name was only
    * free, it is not the user's to replace. */
   config.keep_existing = output != NULL && self->output == NULL;

@@ -55,6 +55,9 @@ void             dp_download_set_output        (DpDownload *self,
 const char      *dp_download_get_directory     (DpDownload *self);
 void             dp_download_set_directory     (DpDownload *self,
                                                 const char *directory);
+const char      *dp_download_get_suggested_name (DpDownload *self);
+void             dp_download_set_suggested_name (DpDownload *self,
+                                                 const char *name);
 guint            dp_download_get_segments      (DpDownload *self);
 void             dp_download_set_segments      (DpDownload *self,
                                                 guint       segments);

@@ -590,7 +590,12 @@ dp_transfer_open_output (DpTransfer  *self,
         }
 
       uri = g_uri_to_string (self->final_uri);
-      name = dp_derive_filename (soup_message_headers_get_one (headers, "Content-Disposition"), uri);
+      /* A name the user's browser already settled on wins over the
+       * server's; it is made safe the same way. */
+      if (self->config.suggested_name != NULL)
+        name = dp_sanitize_filename (self->config.suggested_name);
+      if (name == NULL)
+        name = dp_derive_filename (soup_message_headers_get_one (headers, "Content-Disposition"), uri);
 
       /* Never overwrite: the first free "name", "name (1)", … whose
        * partial file can be created exclusively, or is ours to continue. */

@@ -18,6 +18,7 @@ dp_transfer_config_clear (DpTransferConfig *config)
   g_clear_pointer (&config->uri, g_uri_unref);
   g_clear_pointer (&config->output, g_free);
   g_clear_pointer (&config->directory, g_free);
+  g_clear_pointer (&config->suggested_name, g_free);
   g_clear_pointer (&config->checksum, dp_checksum_free);
   g_clear_object (&config->engine);
   g_clear_pointer (&config->limiter, dp_rate_limiter_unref);
@@ -37,6 +38,7 @@ dp_transfer_new (const DpTransferConfig *config,
   self->config.uri = g_uri_ref (config->uri);
   self->config.output = g_strdup (config->output);
   self->config.directory = g_strdup (config->directory);
+  self->config.suggested_name = g_strdup (config->suggested_name);
   self->config.checksum = config->checksum ? dp_checksum_copy (config->checksum) : NULL;
   self->config.engine = g_object_ref (config->engine != NULL ? config->engine : dp_engine_get_default ());
   self->config.limiter = config->limiter ? dp_rate_limiter_ref (config->limiter) : NULL;

@@ -33,6 +33,7 @@ typedef struct
   GUri *uri;
   char *output;          /* exact file to write, or NULL */
   char *directory;       /* folder to save into when output is NULL */
+  char *suggested_name;  /* a name to use there instead of the server's */
   guint segments;        /* wanted connections, 1–64 */
   gint64 min_segment;    /* smallest range worth its own connection */
   guint stall_timeout;   /* seconds of silence before a connection is dropped */
