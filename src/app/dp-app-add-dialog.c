@@ -28,6 +28,7 @@ struct _DpAppAddDialog
   gboolean checksum_ok;
   char *checksum_problem;
   DpRequest *request;     /* what the advanced fields say, or NULL */
+  char *suggested_name;   /* the browser's name for a handed-over file */
   char *request_problem;  /* why they cannot be used, or NULL */
 
   GtkTextView *text_view;
@@ -329,6 +330,7 @@ dp_app_add_dialog_finalize (GObject *object)
   g_free (self->folder);
   g_free (self->checksum_problem);
   g_free (self->request_problem);
+  g_free (self->suggested_name);
   g_clear_pointer (&self->request, dp_request_free);
   g_ptr_array_unref (self->valid);
   g_array_unref (self->invalid_lines);
@@ -592,6 +594,8 @@ dp_app_add_dialog_add (DpAppAddDialog *self)
                                                  self->valid->len == 1 ? checksum : NULL,
                                                  self->request, start);
 
+      if (self->valid->len == 1)
+        dp_app_item_set_suggested_name (item, self->suggested_name);
       if (self->request != NULL && dp_request_get_user (self->request) != NULL &&
           gtk_switch_get_active (self->remember_switch))
         dp_app_item_set_login (item, dp_request_get_user (self->request),
@@ -599,4 +603,49 @@ dp_app_add_dialog_add (DpAppAddDialog *self)
     }
 
   return self->valid->len;
+}
+
+/**
+ * dp_app_add_dialog_set_request:
+ * @request: what a download handed over from a browser brings along
+ *
+ * Fills the login, cookie and header fields, which the user can still
+ * change before adding.
+ */
+void
+dp_app_add_dialog_set_request (DpAppAddDialog  *self,
+                               const DpRequest *request)
+{
+  g_autofree char *cookies = NULL;
+  g_autofree char *headers = NULL;
+
+  g_return_if_fail (DP_APP_IS_ADD_DIALOG (self));
+  g_return_if_fail (request != NULL);
+
+  cookies = dp_request_dup_cookies (request);
+  headers = g_strjoinv ("\n", (char **) dp_request_get_headers (request));
+  gtk_editable_set_text (GTK_EDITABLE (self->cookies_row), cookies != NULL ? cookies : "");
+  gtk_editable_set_text (GTK_EDITABLE (self->referrer_row),
+                         dp_request_get_referrer (request) != NULL ? dp_request_get_referrer (request) : "");
+  gtk_editable_set_text (GTK_EDITABLE (self->user_agent_row),
+                         dp_request_get_user_agent (request) != NULL
+                         ? dp_request_get_user_agent (request) : "");
+  gtk_editable_set_text (GTK_EDITABLE (self->user_row),
+                         dp_request_get_user (request) != NULL ? dp_request_get_user (request) : "");
+  gtk_editable_set_text (GTK_EDITABLE (self->password_row),
+                         dp_request_get_password (request) != NULL
+                         ? dp_request_get_password (request) : "");
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->headers_view), headers, -1);
+  on_request_changed (self);
+}
+
+/* The name a browser chose, for the single link of the dialog. */
+void
+dp_app_add_dialog_set_suggested_name (DpAppAddDialog *self,
+                                      const char     *name)
+{
+  g_return_if_fail (DP_APP_IS_ADD_DIALOG (self));
+
+  g_free (self->suggested_name);
+  self->suggested_name = g_strdup (name);
 }

@@ -4,6 +4,7 @@
 #include <adwaita.h>
 
 #include "dp-app-manager.h"
+#include "dp-request.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +23,10 @@ void            dp_app_add_dialog_set_start         (DpAppAddDialog *self,
                                                      gboolean        start);
 void            dp_app_add_dialog_set_segments      (DpAppAddDialog *self,
                                                      guint           segments);
+void            dp_app_add_dialog_set_request       (DpAppAddDialog  *self,
+                                                     const DpRequest *request);
+void            dp_app_add_dialog_set_suggested_name (DpAppAddDialog *self,
+                                                      const char     *name);
 guint           dp_app_add_dialog_get_n_valid       (DpAppAddDialog *self);
 guint           dp_app_add_dialog_get_n_invalid     (DpAppAddDialog *self);
 const char     *dp_app_add_dialog_get_problems_text (DpAppAddDialog *self);

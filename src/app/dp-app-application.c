@@ -4,12 +4,14 @@
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 
+#include "dp-app-add-dialog.h"
 #include "dp-app-application.h"
 #include "dp-app-compat.h"
 #include "dp-app-file-ops.h"
 #include "dp-app-preferences-window.h"
 #include "dp-app-window.h"
 #include "dp-http.h"
+#include "dp-request.h"
 
 #ifdef HAVE_LIBPORTAL
 #include <libportal-gtk4/portal-gtk4.h>
@@ -443,6 +445,70 @@ retry_action (GSimpleAction *action,
   retry (self, parameter);
 }
 
+/* A download the browser handed over (downpour-browser-host): an a{sv}
+ * with "url" and, when the browser had them, "referrer", "cookies",
+ * "user-agent" and "filename". Everything is checked again here: the
+ * action is on the session bus for any program to call. */
+static void
+add_from_browser_action (GSimpleAction *action,
+                         GVariant      *parameter,
+                         gpointer       user_data)
+{
+  DpAppApplication *self = user_data;
+  g_autoptr(DpRequest) request = dp_request_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUri) uri = NULL;
+  g_autofree char *url = NULL;
+  const char *text = NULL;
+  const char *filename = NULL;
+  DpAppWindow *window;
+
+  if (!g_variant_lookup (parameter, "url", "&s", &text))
+    {
+      g_warning ("A download from the browser came without an address.");
+      return;
+    }
+  uri = dp_http_parse_url (text, &error);
+  if (uri == NULL)
+    {
+      g_warning ("A download from the browser was refused: %s", error->message);
+      return;
+    }
+  url = g_uri_to_string (uri);
+  if ((g_variant_lookup (parameter, "referrer", "&s", &text) &&
+       !dp_request_set_referrer (request, text, &error)) ||
+      (g_variant_lookup (parameter, "cookies", "&s", &text) &&
+       !dp_request_add_cookies (request, text, &error)) ||
+      (g_variant_lookup (parameter, "user-agent", "&s", &text) &&
+       !dp_request_set_user_agent (request, text, &error)))
+    {
+      g_warning ("A download from the browser was refused: %s", error->message);
+      return;
+    }
+  g_variant_lookup (parameter, "filename", "&s", &filename);
+
+  window = ensure_window (self);
+  gtk_window_present (GTK_WINDOW (window));
+  if (g_settings_get_boolean (self->settings, "browser-ask"))
+    {
+      DpAppAddDialog *dialog = dp_app_add_dialog_new (GTK_WINDOW (window), self->manager);
+
+      dp_app_add_dialog_set_text (dialog, url);
+      dp_app_add_dialog_set_request (dialog, request);
+      dp_app_add_dialog_set_suggested_name (dialog, filename);
+      gtk_window_present (GTK_WINDOW (dialog));
+      return;
+    }
+  {
+    DpAppItem *item = dp_app_manager_add_full (self->manager, url, NULL,
+                                               DP_APP_MANAGER_DEFAULT_SEGMENTS, NULL, request,
+                                               FALSE);
+
+    dp_app_item_set_suggested_name (item, filename);
+    dp_app_item_resume (item);
+  }
+}
+
 static void
 preferences_action (GSimpleAction *action,
                     GVariant      *parameter,
@@ -510,6 +576,7 @@ static const GActionEntry app_actions[] = {
   { "open-file", open_file_action, "s" },
   { "show-in-folder", show_in_folder_action, "s" },
   { "retry", retry_action, "(ss)" },
+  { "add-from-browser", add_from_browser_action, "a{sv}" },
 };
 
 static void

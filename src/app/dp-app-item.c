@@ -35,6 +35,7 @@ struct _DpAppItem
   char *checksum;
   guint segments;
   gint64 added;
+  char *suggested_name;   /* the browser's name for the file, or NULL */
   /* Headers, cookies and a login for every request, or NULL. */
   DpRequest *request;
   gboolean remember_login;  /* the login is saved with the list */
@@ -135,7 +136,9 @@ update_display_name (DpAppItem *self)
 
   if (self->path != NULL)
     name = g_path_get_basename (self->path);
-  else
+  else if (self->suggested_name != NULL)
+    name = dp_sanitize_filename (self->suggested_name);
+  if (name == NULL)
     name = dp_filename_from_url (dp_download_get_url (self->download));
   if (name == NULL || *name == '\0')
     {
@@ -551,6 +554,7 @@ dp_app_item_finalize (GObject *object)
   g_free (self->error);
   g_free (self->path);
   g_clear_pointer (&self->request, dp_request_free);
+  g_free (self->suggested_name);
   g_free (self->previous_url);
   g_clear_pointer (&self->previous_map, g_array_unref);
   g_free (self->display_name);
@@ -775,6 +779,7 @@ dp_app_item_new_from_variant (GVariant *dict)
   g_autoptr(DpRequest) request = dp_request_new ();
   const char *user = NULL;
   const char *password = NULL;
+  const char *suggested = NULL;
   GVariantIter iter;
   const char *key;
   GVariant *value;
@@ -860,6 +865,8 @@ dp_app_item_new_from_variant (GVariant *dict)
         dp_request_set_referrer (request, g_variant_get_string (value, NULL), NULL);
       else if (is_string && g_str_equal (key, "cookies"))
         dp_request_add_cookies (request, g_variant_get_string (value, NULL), NULL);
+      else if (is_string && suggested == NULL && g_str_equal (key, "suggested-name"))
+        suggested = g_variant_get_string (value, NULL);
       else if (is_string && user == NULL && g_str_equal (key, "user"))
         user = g_variant_get_string (value, NULL);
       else if (is_string && password == NULL && g_str_equal (key, "password"))
@@ -893,6 +900,8 @@ dp_app_item_new_from_variant (GVariant *dict)
     }
   if (!dp_request_is_empty (request))
     self->request = g_steal_pointer (&request);
+  if (suggested != NULL && *suggested != '\0')
+    dp_app_item_set_suggested_name (self, suggested);
   if (has_size)
     self->size = size;
   if (has_received)
@@ -950,6 +959,9 @@ dp_app_item_serialize (DpAppItem *self)
   g_variant_builder_add (&builder, "{sv}", "added", g_variant_new_int64 (self->added));
   if (self->checksum != NULL)
     g_variant_builder_add (&builder, "{sv}", "checksum", g_variant_new_string (self->checksum));
+  if (self->suggested_name != NULL && self->path == NULL)
+    g_variant_builder_add (&builder, "{sv}", "suggested-name",
+                           g_variant_new_string (self->suggested_name));
   if (self->path != NULL)
     g_variant_builder_add (&builder, "{sv}", "path", g_variant_new_string (self->path));
   if (self->error != NULL)
@@ -1291,6 +1303,7 @@ dp_app_item_start (DpAppItem *self)
   dp_download_set_segments (self->download, self->segments);
   dp_download_set_checksum (self->download, self->checksum);
   dp_download_set_request (self->download, self->request);
+  dp_download_set_suggested_name (self->download, self->path == NULL ? self->suggested_name : NULL);
 
   g_clear_pointer (&self->error, g_free);
   self->pending = NO_PENDING;
@@ -1608,4 +1621,23 @@ dp_app_item_update_address (DpAppItem  *self,
   dp_download_set_continue_only (self->download, TRUE);
   g_signal_emit (self, signals[CHANGED], 0);
   dp_app_item_resume (self);
+}
+
+/**
+ * dp_app_item_set_suggested_name:
+ * @name: (nullable): the name a browser chose for the file
+ *
+ * Used instead of the server's name until the download has one; made
+ * safe by the engine like any name.
+ */
+void
+dp_app_item_set_suggested_name (DpAppItem  *self,
+                                const char *name)
+{
+  g_return_if_fail (DP_APP_IS_ITEM (self));
+
+  g_free (self->suggested_name);
+  self->suggested_name = name != NULL && *name != '\0' ? g_strdup (name) : NULL;
+  if (self->path == NULL)
+    update_display_name (self);
 }

@@ -91,6 +91,8 @@ void             dp_app_item_set_login        (DpAppItem       *self,
                                                gboolean         remember);
 gboolean         dp_app_item_get_remember_login (DpAppItem     *self);
 gboolean         dp_app_item_needs_login      (DpAppItem       *self);
+void             dp_app_item_set_suggested_name (DpAppItem     *self,
+                                                 const char    *name);
 gboolean         dp_app_item_can_update_address (DpAppItem     *self);
 void             dp_app_item_update_address   (DpAppItem       *self,
                                                const char      *url);

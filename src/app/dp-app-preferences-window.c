@@ -24,6 +24,7 @@ struct _DpAppPreferencesWindow
   GtkSpinButton *max_active_spin;
   GtkSwitch *notify_switch;
   GtkSwitch *metered_switch;
+  GtkSwitch *browser_ask_switch;
 
   /* Set while the controls are made to show the settings, so that their
    * signals do not write back what was just read. */
@@ -192,6 +193,7 @@ dp_app_preferences_window_class_init (DpAppPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, max_active_spin);
   gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, notify_switch);
   gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, metered_switch);
+  gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, browser_ask_switch);
   gtk_widget_class_bind_template_callback (widget_class, on_folder_row_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_reset_folder_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_automatic_changed);
@@ -238,6 +240,8 @@ dp_app_preferences_window_new (GtkWindow *parent,
                    gtk_spin_button_get_adjustment (self->max_active_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "notify-on-completion", self->notify_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "browser-ask", self->browser_ask_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "download-on-metered", self->metered_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
