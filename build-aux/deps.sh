@@ -9,7 +9,7 @@ packages=(
   libglib2.0-dev libglib2.0-bin libsoup-3.0-dev glib-networking
   libcmocka-dev valgrind
   libgtk-4-dev libadwaita-1-dev libportal-gtk4-dev
-  xvfb xauth xdotool
+  xvfb xauth xdotool dbus-daemon
   desktop-file-utils appstream
   python3
   nginx
