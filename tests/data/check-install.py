@@ -19,6 +19,9 @@ Usage: check-install.py --meson MESON --build-root DIR --source-root DIR
 """
 
 import argparse
+import base64
+import hashlib
+import json
 import configparser
 import os
 import pathlib
@@ -101,6 +104,8 @@ def check_tree(c, args, destdir, langs):
     for path in expected:
         c.file(path, destdir)
 
+    check_browser_host(c, args, destdir, datadir)
+
     service = datadir / 'dbus-1' / 'services' / f'{app_id}.service'
     if service.is_file():
         text = service.read_text(encoding='utf-8')
@@ -182,10 +187,70 @@ def check_cli_translations(c, args, destdir, langs):
                    f'strings of po/{lang}.po:\n{result.stdout}')
 
 
+def chromium_id(key):
+    """An extension's ID from the public key in its manifest: the first
+    32 hex digits of the key's SHA-256, each mapped 0-f to a-p."""
+    digest = hashlib.sha256(base64.b64decode(key)).hexdigest()[:32]
+    return ''.join(chr(ord('a') + int(d, 16)) for d in digest)
+
+
+def check_browser_host(c, args, destdir, datadir):
+    """The native-messaging host, the extension, and the manifests that
+    tell each browser where the host is and who may call it."""
+    prefix = pathlib.Path(args.prefix)
+    host_path = os.path.join(args.prefix, args.libexecdir, 'downpour-browser-host')
+    host = under(destdir, args.prefix, args.libexecdir) / 'downpour-browser-host'
+    if c.file(host, destdir) and not os.access(host, os.X_OK):
+        c.fail(f'{host.relative_to(destdir)} is not executable')
+
+    extension = datadir / 'downpour' / 'browser-extension' / 'manifest.json'
+    if not c.file(extension, destdir):
+        return
+    for name in ('background.js', 'options.html', 'options.js'):
+        c.file(extension.parent / name, destdir)
+    manifest = json.loads(extension.read_text(encoding='utf-8'))
+    if manifest.get('manifest_version') != 3:
+        c.fail('the extension is not Manifest V3')
+    if manifest.get('version') != args.version:
+        c.fail(f'the extension is version {manifest.get("version")}, Downpour {args.version}')
+    for permission in ('nativeMessaging', 'downloads', 'cookies', 'contextMenus'):
+        if permission not in manifest.get('permissions', []):
+            c.fail(f'the extension lacks the {permission} permission')
+    origin = f'chrome-extension://{chromium_id(manifest["key"])}/'
+    gecko = manifest['browser_specific_settings']['gecko']['id']
+
+    sysconfdir = pathlib.Path(args.sysconfdir)
+    if not sysconfdir.is_absolute():
+        sysconfdir = prefix / sysconfdir
+    folders = {
+        'Chromium': sysconfdir / 'chromium' / 'native-messaging-hosts',
+        'Chrome': sysconfdir / 'opt' / 'chrome' / 'native-messaging-hosts',
+        'Firefox': prefix / 'lib' / 'mozilla' / 'native-messaging-hosts',
+    }
+    for browser, folder in folders.items():
+        path = destdir / folder.relative_to('/') / 'io.github.downpour.downpour.json'
+        if not c.file(path, destdir):
+            continue
+        host_manifest = json.loads(path.read_text(encoding='utf-8'))
+        if host_manifest.get('name') != 'io.github.downpour.downpour':
+            c.fail(f'{browser}: the host is named {host_manifest.get("name")}')
+        if host_manifest.get('path') != host_path or host_manifest.get('type') != 'stdio':
+            c.fail(f'{browser}: the host is not {host_path} over stdio')
+        if browser == 'Firefox':
+            if host_manifest.get('allowed_extensions') != [gecko]:
+                c.fail(f'Firefox: the host does not allow {gecko}')
+        elif host_manifest.get('allowed_origins') != [origin]:
+            c.fail(f'{browser}: the host allows {host_manifest.get("allowed_origins")}, '
+                   f'not the extension ({origin})')
+        else:
+            c.ok(f'{browser} finds the host and lets the extension call it')
+
+
 def main():
     parser = argparse.ArgumentParser()
     for opt in ('--meson', '--build-root', '--source-root', '--prefix', '--bindir',
-                '--datadir', '--localedir', '--app-id'):
+                '--datadir', '--localedir', '--app-id', '--libexecdir', '--sysconfdir',
+                '--version'):
         parser.add_argument(opt, required=True)
     parser.add_argument('--shim')
     parser.add_argument('--keep', action='store_true')
