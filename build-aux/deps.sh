@@ -10,6 +10,7 @@ packages=(
   libcmocka-dev valgrind
   libgtk-4-dev libadwaita-1-dev libportal-gtk4-dev
   xvfb xauth xdotool dbus-daemon
+  chromium
   desktop-file-utils appstream
   python3
   nginx

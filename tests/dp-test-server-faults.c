@@ -523,6 +523,52 @@ has_header (SoupServerMessage *msg,
   return g_strcmp0 (value, colon + 1) == 0;
 }
 
+/* ---- a page with a download link ------------------------------------- */
+
+#define PAGE_COOKIE "dp-session=p4ge-c00kie"
+
+/* /page/NAME?QUERY: the page a browser test opens. It sets a session
+ * cookie, waits until the browser extension whose ID is ext= answers
+ * (so that it is listening before the download starts), then follows
+ * its link to /file/NAME?QUERY, which is served as an attachment and
+ * refused without that cookie and this page as the referrer. */
+static void
+serve_page (SoupServerMessage *msg,
+            const char        *path,
+            GHashTable        *query)
+{
+  GUri *uri = soup_server_message_get_uri (msg);
+  g_autofree char *page = g_uri_to_string_partial (uri, G_URI_HIDE_FRAGMENT);
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *page_q = g_uri_escape_string (page, NULL, FALSE);
+  g_autofree char *cookie_q = g_uri_escape_string (PAGE_COOKIE, NULL, FALSE);
+  g_autofree char *target = NULL;
+  g_autofree char *html = NULL;
+  const char *rest = g_uri_get_query (uri);
+  const char *ext = query_str (query, "ext");
+
+  target = g_strdup_printf ("/file/%s?%s&needcookie=%s&needreferer=%s"
+                            "&disposition=attachment%%3B%%20filename%%3D%s",
+                            name, rest != NULL ? rest : "", cookie_q, page_q, name);
+  html = g_strdup_printf ("<!DOCTYPE html>\n<html><head><title>Downloads</title></head><body>\n"
+                          "<a id=\"link\" href=\"%s\">%s</a>\n<script>\n"
+                          "function ready () {\n"
+                          "  try {\n"
+                          "    chrome.runtime.sendMessage (\"%s\", \"downpour-ready?\", (answer) => {\n"
+                          "      if (answer === \"ready\") document.getElementById (\"link\").click ();\n"
+                          "      else setTimeout (ready, 100);\n"
+                          "    });\n"
+                          "  } catch (e) { setTimeout (ready, 100); }\n"
+                          "}\n"
+                          "ready ();\n</script></body></html>\n",
+                          target, name, ext != NULL ? ext : "");
+  soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie",
+                               PAGE_COOKIE "; Path=/");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/html; charset=utf-8", SOUP_MEMORY_COPY, html,
+                                    strlen (html));
+}
+
 /* ---- representations -------------------------------------------------- */
 
 static GBytes *
@@ -969,6 +1015,11 @@ _dp_test_server_handle (DpTestServer      *self,
         }
       path = signed_target;
       signed_ms = 0;
+    }
+  else if (g_str_has_prefix (path, "/page/"))
+    {
+      serve_page (msg, path, query);
+      return;
     }
   else if (!g_str_has_prefix (path, "/file/"))
     {

@@ -188,6 +188,15 @@ G_BEGIN_DECLS
  *                              the connection open (first attempt per
  *                              range start only)
  *
+ * A page for browser tests
+ *   /page/NAME?QUERY           an HTML page that sets the cookie
+ *                              dp-session=p4ge-c00kie, waits until the
+ *                              extension ext=ID answers a message
+ *                              "downpour-ready?", then follows its link to
+ *                              /file/NAME?QUERY, served as an attachment
+ *                              named NAME and refused (403) without that
+ *                              cookie and the page as the referrer
+ *
  * Any other path gets 404. When several faults could answer, the first
  * of these wins: bigheaders and setcookie (added to any answer), an expired signed
  * link, 404, 405 for other methods, auth, digest, needcookie,

@@ -175,3 +175,16 @@ api.downloads.onChanged.addListener (async (delta) => {
   if (item && item.state === "in_progress")
     consider (item).catch ((error) => console.warn ("Downpour:", error.message));
 });
+
+// ---- readiness ------------------------------------------------------------
+
+// Pages that the manifest's "externally_connectable" names may ask
+// whether the extension is listening; the shipped manifest names none.
+// Downpour's browser test adds its loopback page, so that the page
+// starts its download only once the extension can see it.
+if (api.runtime.onMessageExternal) {
+  api.runtime.onMessageExternal.addListener ((message, sender, reply) => {
+    if (message === "downpour-ready?")
+      reply ("ready");
+  });
+}
