@@ -72,6 +72,7 @@ struct _DpAppDownloadRow
 
   /* What the widgets show, so that an update touches only what differs. */
   DpAppItemStatus shown_status;
+  gboolean shown_login;  /* the retry button logs in instead */
   char *accessible_label;
 
   GtkImage *icon;
@@ -236,8 +237,12 @@ update_name (DpAppDownloadRow *self)
   set_button_label (self->pause_button, _("Pause %s"), name);
   /* Translators: %s is a file name; an icon-only button's name. */
   set_button_label (self->resume_button, _("Resume %s"), name);
-  /* Translators: %s is a file name; an icon-only button's name. */
-  set_button_label (self->retry_button, _("Retry %s"), name);
+  if (self->shown_login)
+    /* Translators: %s is a file name; an icon-only button's name. */
+    set_button_label (self->retry_button, _("Log In to Download %s"), name);
+  else
+    /* Translators: %s is a file name; an icon-only button's name. */
+    set_button_label (self->retry_button, _("Retry %s"), name);
   /* Translators: %s is a file name; an icon-only button's name. */
   set_button_label (self->open_button, _("Open %s"), name);
   /* Translators: %s is a file name; an icon-only button's name. */
@@ -331,6 +336,19 @@ update_status (DpAppDownloadRow *self)
   set_visible_if_changed (self->resume_button, status == DP_APP_ITEM_PAUSED);
   set_visible_if_changed (self->retry_button,
                           status == DP_APP_ITEM_FAILED || status == DP_APP_ITEM_CANCELLED);
+  /* A server that wants a login: trying again without one is no use,
+   * so the same button asks for one. */
+  if (dp_app_item_needs_login (item) != self->shown_login)
+    {
+      self->shown_login = !self->shown_login;
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->retry_button),
+                                      self->shown_login ? "row.log-in" : "row.retry");
+      gtk_button_set_icon_name (GTK_BUTTON (self->retry_button),
+                                self->shown_login ? "dialog-password-symbolic"
+                                                  : "view-refresh-symbolic");
+      gtk_widget_set_tooltip_text (self->retry_button, self->shown_login ? _("Log In") : _("Retry"));
+      update_name (self);
+    }
   set_visible_if_changed (self->open_button, has_file);
   /* Shown for as long as a check is skipped. */
   set_visible_if_changed (self->insecure_icon,

@@ -593,6 +593,49 @@ file_is_gone (gpointer path)
   return !g_file_test (path, G_FILE_TEST_EXISTS);
 }
 
+/* A server that wants a login: the row's button logs in instead of
+ * retrying, is named so, and the menu offers Log In…; the dialog it
+ * opens takes the login and the download goes on with it. */
+static void
+test_login_button (void **state)
+{
+  Fixture *f = *state;
+  DpAppItem *item = add_and_bind (f, "/file/members.zip?size=100000&auth=ann%3Apw", TRUE);
+  g_autoptr(GPtrArray) menu = NULL;
+  GtkWidget *button;
+  GtkWidget *dialog;
+  GtkWidget *user, *password;
+
+  dp_app_test_wait_until (is_settled, item, 30);
+  assert_true (dp_app_item_needs_login (item));
+  button = dp_app_test_find_widget (GTK_WIDGET (f->row), GTK_TYPE_BUTTON,
+                                    "Log In to Download members.zip");
+  assert_non_null (button);
+  assert_true (gtk_widget_get_visible (button));
+  assert_string_equal (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), "row.log-in");
+  menu = open_menu (f);
+  assert_true (has_text (menu, "Log In…"));
+  assert_false (has_text (menu, "Update Address…"));
+
+  gtk_widget_activate_action (GTK_WIDGET (f->row), "row.log-in", NULL);
+  dialog = dp_app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  assert_non_null (dialog);
+  assert_string_equal (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), "Log In");
+  user = dp_app_test_find_widget (dialog, GTK_TYPE_ENTRY, "User name");
+  password = dp_app_test_find_widget (dialog, GTK_TYPE_PASSWORD_ENTRY, "Password");
+  assert_non_null (user);
+  assert_non_null (password);
+  gtk_editable_set_text (GTK_EDITABLE (user), "ann");
+  gtk_editable_set_text (GTK_EDITABLE (password), "pw");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "log-in");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  assert_int_equal (dp_app_item_get_status (item), DP_APP_ITEM_QUEUED);
+  dp_app_test_wait_until (is_settled, item, 30);
+  assert_int_equal (dp_app_item_get_status (item), DP_APP_ITEM_FINISHED);
+  assert_false (dp_app_item_get_remember_login (item));
+  assert_string_equal (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), "row.retry");
+}
+
 /* Cancel, Remove and Move to Trash act at once, without asking. */
 static void
 test_cancel_and_remove_at_once (void **state)
@@ -999,6 +1042,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_runs_to_finished, setup, teardown),
     cmocka_unit_test_setup_teardown (test_failure_reason, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_login_button, setup, teardown),
     cmocka_unit_test_setup_teardown (test_checksum_mismatch, setup, teardown),
     cmocka_unit_test_setup_teardown (test_pause_resume, setup, teardown),
     cmocka_unit_test_setup_teardown (test_added_paused, setup, teardown),
