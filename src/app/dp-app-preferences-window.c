@@ -5,6 +5,7 @@
 
 #include "dp-app-format.h"
 #include "dp-app-compat.h"
+#include "dp-app-browser-integration.h"
 #include "dp-app-preferences-window.h"
 #include "dp-download.h"
 
@@ -25,6 +26,7 @@ struct _DpAppPreferencesWindow
   GtkSwitch *notify_switch;
   GtkSwitch *metered_switch;
   GtkSwitch *browser_ask_switch;
+  GtkSwitch *integration_switch;
 
   /* Set while the controls are made to show the settings, so that their
    * signals do not write back what was just read. */
@@ -174,6 +176,27 @@ dp_app_preferences_window_dispose (GObject *object)
   G_OBJECT_CLASS (dp_app_preferences_window_parent_class)->dispose (object);
 }
 
+/* The switch shows the files as they are; a change that fails is said
+ * and the switch goes back. */
+static gboolean
+on_integration_state_set (DpAppPreferencesWindow *self,
+                          gboolean                state)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->settings == NULL)
+    return FALSE;
+  if (!dp_app_browser_integration_set_installed (state, &error))
+    {
+      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
+                                        adw_toast_new (error->message));
+      state = !state;
+    }
+  gtk_switch_set_state (self->integration_switch, state);
+  gtk_switch_set_active (self->integration_switch, state);
+  return TRUE;
+}
+
 static void
 dp_app_preferences_window_class_init (DpAppPreferencesWindowClass *klass)
 {
@@ -194,6 +217,8 @@ dp_app_preferences_window_class_init (DpAppPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, notify_switch);
   gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, metered_switch);
   gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, browser_ask_switch);
+  gtk_widget_class_bind_template_child (widget_class, DpAppPreferencesWindow, integration_switch);
+  gtk_widget_class_bind_template_callback (widget_class, on_integration_state_set);
   gtk_widget_class_bind_template_callback (widget_class, on_folder_row_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_reset_folder_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_automatic_changed);
@@ -248,6 +273,15 @@ dp_app_preferences_window_new (GtkWindow *parent,
   g_signal_connect_object (settings, "changed::download-folder",
                            G_CALLBACK (update_folder), self, G_CONNECT_SWAPPED);
   update_folder (self);
+  /* Before self->settings is set, a state change writes nothing. */
+  {
+    gboolean installed = dp_app_browser_integration_is_installed ();
+    GSettings *kept = g_steal_pointer (&self->settings);
+
+    gtk_switch_set_active (self->integration_switch, installed);
+    gtk_switch_set_state (self->integration_switch, installed);
+    self->settings = kept;
+  }
 
   return self;
 }

@@ -33,6 +33,11 @@ REQUIRED_FINISH_ARGS = (
     '--socket=fallback-x11',
     '--device=dri',
     '--filesystem=xdg-download',
+    # Browser Integration writes the native-messaging host manifests
+    # there, and nothing else of those folders is touched.
+    '--filesystem=~/.mozilla/native-messaging-hosts:create',
+    '--filesystem=~/.config/chromium/NativeMessagingHosts:create',
+    '--filesystem=~/.config/google-chrome/NativeMessagingHosts:create',
 )
 FORBIDDEN_FINISH_ARGS = (
     '--socket=x11',
