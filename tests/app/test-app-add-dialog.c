@@ -411,6 +411,39 @@ test_login_cookies_and_headers (void **state)
   assert_true (dp_app_item_get_remember_login (first));
 }
 
+/* A download the browser handed over, with "ask first": the dialog
+ * shows what came with it, and adds it under the browser's name. */
+static void
+test_filled_from_the_browser (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpRequest) given = dp_request_new ();
+  g_autoptr(DpAppItem) item = NULL;
+  const DpRequest *request;
+  g_autofree char *cookies = NULL;
+
+  assert_true (dp_request_set_referrer (given, "https://example.org/page", NULL));
+  assert_true (dp_request_set_user_agent (given, "Mozilla/5.0 (Browser)", NULL));
+  assert_true (dp_request_add_cookies (given, "sid=1", NULL));
+  dp_app_add_dialog_set_text (f->dialog, "https://example.org/get?id=7");
+  dp_app_add_dialog_set_request (f->dialog, given);
+  dp_app_add_dialog_set_suggested_name (f->dialog, "Report 2026.pdf");
+
+  assert_string_equal (gtk_editable_get_text (GTK_EDITABLE (find_row (GTK_WIDGET (f->dialog),
+                                                                      "Referrer"))),
+                       "https://example.org/page");
+  assert_string_equal (gtk_editable_get_text (GTK_EDITABLE (find_row (GTK_WIDGET (f->dialog),
+                                                                      "Cookies"))),
+                       "sid=1");
+  assert_int_equal (dp_app_add_dialog_add (f->dialog), 1);
+  item = g_list_model_get_item (dp_app_manager_get_model (f->manager), 0);
+  assert_string_equal (dp_app_item_get_display_name (item), "Report 2026.pdf");
+  request = dp_app_item_get_request (item);
+  assert_string_equal (dp_request_get_user_agent (request), "Mozilla/5.0 (Browser)");
+  cookies = dp_request_dup_cookies (request);
+  assert_string_equal (cookies, "sid=1");
+}
+
 int
 main (void)
 {
@@ -425,6 +458,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_problems_described, setup, teardown),
     cmocka_unit_test_setup_teardown (test_buttons_named, setup, teardown),
     cmocka_unit_test_setup_teardown (test_login_cookies_and_headers, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_filled_from_the_browser, setup, teardown),
   };
 
   if (!dp_app_test_have_display ())
