@@ -316,6 +316,15 @@ dp_http_status_to_error (SoupMessage *msg)
                           _("The server does not have this file (%u %s). Check the address."),
                           status, reason);
     case 401:
+      if (dp_request_login_is_elsewhere (msg))
+        {
+          g_autofree char *host = g_strdup (g_uri_get_host (soup_message_get_uri (msg)));
+
+          return g_error_new (DP_ERROR, DP_ERROR_FORBIDDEN,
+                              _("The address leads to %s, which wants a login (%u %s). "
+                                "Downpour gives a login only to the address's own server."),
+                              host, status, reason);
+        }
       if (dp_request_login_was_refused (msg))
         return g_error_new (DP_ERROR, DP_ERROR_LOGIN,
                             _("The server did not accept the user name or password (%u %s)."),

@@ -32,6 +32,9 @@ void            dp_request_state_answered        (DpRequestState  *self,
  * redirect must not copy it from the hop before. */
 gboolean        dp_request_state_sets_header     (DpRequestState  *self,
                                                   const char      *name);
+/* Whether @msg went to another origin than the download's, where no
+ * login is ever given. */
+gboolean        dp_request_login_is_elsewhere    (SoupMessage     *msg);
 /* Whether a login was sent to @msg's server and refused. */
 gboolean        dp_request_login_was_refused     (SoupMessage     *msg);
 

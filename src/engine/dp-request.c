@@ -160,7 +160,8 @@ dp_request_add_header (DpRequest   *self,
     name = trimmed (line, (gsize) (colon - line));
   if (colon == NULL || !is_token (name, strlen (name)))
     {
-      g_autofree char *shown = g_strndup (line, 80);
+      g_autofree char *valid = g_utf8_make_valid (line, -1);
+      g_autofree char *shown = g_utf8_substring (valid, 0, MIN (g_utf8_strlen (valid, -1), 80));
 
       g_strdelimit (shown, "\r\n", ' ');
       g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
@@ -291,6 +292,19 @@ dp_request_get_referrer (const DpRequest *self)
   return self->referrer;
 }
 
+/* Browsers send cookie names RFC 6265's token forbids ("cart[1]"):
+ * refused is only what would break the pair or the header. */
+static gboolean
+is_cookie_name (const char *name)
+{
+  if (*name == '\0')
+    return FALSE;
+  for (const guchar *p = (const guchar *) name; *p != '\0'; p++)
+    if (*p <= 0x20 || *p == 0x7f || *p == '=' || *p == ';' || *p == ',')
+      return FALSE;
+  return g_utf8_validate (name, -1, NULL);
+}
+
 /* RFC 6265 §4.1.1 is stricter than what browsers send; this refuses
  * only what would break the header or the pair. */
 static gboolean
@@ -325,9 +339,11 @@ dp_request_add_cookies (DpRequest   *self,
         continue;
       if (equals != NULL)
         name = trimmed (pair, (gsize) (equals - pair));
-      if (equals == NULL || !is_token (name, strlen (name)))
+      if (equals == NULL || !is_cookie_name (name))
         {
-          g_autofree char *shown = g_strndup (pair, 40);
+          /* Never the value: only what stands before it. */
+          g_autofree char *valid = g_utf8_make_valid (name != NULL ? name : pair, -1);
+          g_autofree char *shown = g_utf8_substring (valid, 0, MIN (g_utf8_strlen (valid, -1), 40));
 
           g_strdelimit (shown, "\r\n", ' ');
           g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
@@ -346,7 +362,30 @@ dp_request_add_cookies (DpRequest   *self,
       g_ptr_array_add (taken, g_strdup_printf ("%s=%s", name, value));
     }
 
-  /* All or nothing: a bad pair leaves the request as it was. */
+  /* All or nothing: a bad pair, or one too many, leaves the request as
+   * it was. */
+  {
+    guint added = 0;
+
+    for (guint i = 0; i < taken->len; i++)
+      {
+        const char *pair = g_ptr_array_index (taken, i);
+        gsize name_length = (gsize) (strchr (pair, '=') - pair);
+        gboolean known = FALSE;
+
+        for (guint j = 0; j < self->cookies->len && !known; j++)
+          known = strncmp (g_ptr_array_index (self->cookies, j), pair, name_length + 1) == 0;
+        for (guint j = 0; j < i && !known; j++)
+          known = strncmp (g_ptr_array_index (taken, j), pair, name_length + 1) == 0;
+        added += !known;
+      }
+    if (self->cookies->len + added > DP_REQUEST_MAX_COOKIES)
+      {
+        g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                     _("At most %d cookies can be given."), DP_REQUEST_MAX_COOKIES);
+        return FALSE;
+      }
+  }
   for (guint i = 0; i < taken->len; i++)
     {
       const char *pair = g_ptr_array_index (taken, i);
@@ -365,15 +404,7 @@ dp_request_add_cookies (DpRequest   *self,
             }
         }
       if (!replaced)
-        {
-          if (self->cookies->len >= DP_REQUEST_MAX_COOKIES)
-            {
-              g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
-                           _("At most %d cookies can be given."), DP_REQUEST_MAX_COOKIES);
-              return FALSE;
-            }
-          g_ptr_array_add (self->cookies, g_strdup (pair));
-        }
+        g_ptr_array_add (self->cookies, g_strdup (pair));
     }
   return TRUE;
 }
@@ -428,7 +459,7 @@ parse_cookie_line (char        *line,
   fields = g_strsplit (line, "\t", -1);
   /* Seven fields; newer writers add more (libsoup: SameSite). */
   if (g_strv_length (fields) < 7 || *fields[0] == '\0' || *fields[2] != '/' ||
-      !is_token (fields[5], strlen (fields[5])) || !is_cookie_value (fields[6]) ||
+      !is_cookie_name (fields[5]) || !is_cookie_value (fields[6]) ||
       !g_ascii_string_to_unsigned (fields[4], 10, 0, G_MAXUINT64, &expires, NULL) ||
       (g_ascii_strcasecmp (fields[1], "TRUE") != 0 && g_ascii_strcasecmp (fields[1], "FALSE") != 0) ||
       (g_ascii_strcasecmp (fields[3], "TRUE") != 0 && g_ascii_strcasecmp (fields[3], "FALSE") != 0))
@@ -590,6 +621,8 @@ struct _DpRequestState
 };
 
 #define LOGIN_REFUSED_KEY "dp-login-refused"
+/* 1: the message goes to the download's origin, 2: to another one. */
+#define LOGIN_ORIGIN_KEY "dp-login-origin"
 
 static int
 effective_port (GUri *uri)
@@ -681,6 +714,31 @@ dp_request_login_was_refused (SoupMessage *msg)
   return g_object_get_data (G_OBJECT (msg), LOGIN_REFUSED_KEY) != NULL;
 }
 
+/* What a browser sends as Referer to @target (the default policy,
+ * strict-origin-when-cross-origin): the whole address to its own
+ * origin, only the origin to another, nothing from https to http. */
+static char *
+referrer_for (const char *referrer,
+              GUri       *target)
+{
+  g_autoptr(GUri) from = g_uri_parse (referrer, G_URI_FLAGS_ENCODED, NULL);
+
+  if (from == NULL)
+    return NULL;
+  if (dp_request_same_origin (from, target))
+    return g_strdup (referrer);
+  if (g_ascii_strcasecmp (g_uri_get_scheme (from), "https") == 0 &&
+      g_ascii_strcasecmp (g_uri_get_scheme (target), "https") != 0)
+    return NULL;
+  {
+    g_autoptr(GUri) origin = g_uri_build (G_URI_FLAGS_ENCODED, g_uri_get_scheme (from), NULL,
+                                          g_uri_get_host (from), g_uri_get_port (from), "/",
+                                          NULL, NULL);
+
+    return g_uri_to_string (origin);
+  }
+}
+
 void
 dp_request_state_prepare (DpRequestState *self,
                           SoupMessage    *msg)
@@ -690,9 +748,28 @@ dp_request_state_prepare (DpRequestState *self,
   gboolean own = dp_request_same_origin (uri, self->origin);
   GSList *cookies;
 
+  /* The referrer as given to the address the user chose; elsewhere as
+   * a browser would send it. */
   if (self->request->referrer != NULL)
-    soup_message_headers_replace (headers, "Referer", self->request->referrer);
+    {
+      g_autofree char *referrer = own ? g_strdup (self->request->referrer)
+                                      : referrer_for (self->request->referrer, uri);
 
+      if (referrer != NULL)
+        soup_message_headers_replace (headers, "Referer", referrer);
+      else
+        soup_message_headers_remove (headers, "Referer");
+    }
+
+  /* A message sent again (a retry) is prepared again: every name is
+   * cleared first, so that no header goes out twice. */
+  for (guint i = 0; i + 1 < self->request->headers->len; i++)
+    {
+      const char *line = g_ptr_array_index (self->request->headers, i);
+      g_autofree char *name = g_strndup (line, (gsize) (strchr (line, ':') - line));
+
+      soup_message_headers_remove (headers, name);
+    }
   if (own)
     for (guint i = 0; i + 1 < self->request->headers->len; i++)
       {
@@ -716,9 +793,20 @@ dp_request_state_prepare (DpRequestState *self,
     soup_message_headers_remove (headers, "Cookie");
   g_slist_free_full (cookies, (GDestroyNotify) soup_cookie_free);
 
-  /* Another origin gets no login: the handler is not even there. */
-  if (own)
-    g_signal_connect (msg, "authenticate", G_CALLBACK (on_authenticate), self);
+  /* Another origin gets no login: the handler is not even there. A 401
+   * from it is another server's business (see dp_http_status_to_error). */
+  if (g_object_get_data (G_OBJECT (msg), LOGIN_ORIGIN_KEY) == NULL)
+    {
+      g_object_set_data (G_OBJECT (msg), LOGIN_ORIGIN_KEY, GINT_TO_POINTER (own ? 1 : 2));
+      if (own)
+        g_signal_connect (msg, "authenticate", G_CALLBACK (on_authenticate), self);
+    }
+}
+
+gboolean
+dp_request_login_is_elsewhere (SoupMessage *msg)
+{
+  return GPOINTER_TO_INT (g_object_get_data (G_OBJECT (msg), LOGIN_ORIGIN_KEY)) == 2;
 }
 
 void

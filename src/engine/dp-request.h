@@ -16,8 +16,9 @@ G_BEGIN_DECLS
  *
  * Where each part goes, on every request of the download (probe,
  * ranges, retries, and the new links fetched when one expires):
- * - the user agent and the referrer go to every server, as a browser
- *   sends them;
+ * - the user agent goes to every server; the referrer as given to the
+ *   address's origin, and elsewhere as a browser sends it by default
+ *   (only its origin, and nothing from https:// to http://);
  * - extra headers only to the origin (scheme, host and port) of the
  *   download's address, never to another one after a redirect;
  * - cookies by the cookie rules: those given as "a=b; c=d" belong to
@@ -27,7 +28,8 @@ G_BEGIN_DECLS
  * - the login only in answer to a 401 from the address's origin
  *   (Basic or Digest, whichever the server asks for).
  *
- * None of it is ever written to a state file, a message or a log.
+ * None of it is ever written to the engine's state file, a message or
+ * a log. (A front end that keeps it to resume after a restart says so.)
  */
 typedef struct _DpRequest DpRequest;
 
