@@ -855,6 +855,21 @@ test_continue_only (void **state)
   /* Only the probe was read. */
   assert_true (dp_test_server_get_bytes_sent (f->server) <= PROBE_LAST + 1);
 
+  /* Nothing on disk: nothing is created either. */
+  {
+    g_autofree char *none = g_build_filename (f->dir, "never.bin", NULL);
+    g_autofree char *none_part = g_strconcat (none, ".part", NULL);
+    g_autoptr(DpDownload) nothing = new_download_url (f, other, 2);
+
+    dp_download_set_directory (nothing, NULL);
+    dp_download_set_output (nothing, none);
+    dp_download_set_continue_only (nothing, TRUE);
+    g_clear_error (&error);
+    assert_false (dp_test_run_download (nothing, 60, &error));
+    assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CHANGED));
+    assert_false (g_file_test (none_part, G_FILE_TEST_EXISTS));
+  }
+
   {
     g_autofree char *fresh = dp_test_server_url (f->server, "/file/fresh2.bin?size=4194319&seed=122&etag=v1");
     g_autoptr(DpDownload) continued = new_download_url (f, fresh, 4);

@@ -552,7 +552,24 @@ dp_transfer_open_output (DpTransfer  *self,
        * only once it is locked, so another download's stays intact. */
       if (!check_room (probe, part, TRUE, error))
         return FALSE;
-      file = dp_part_file_open (part, DP_PART_FILE_CREATE, error);
+      if (self->config.continue_only)
+        {
+          /* Nothing to continue is nothing to create. */
+          g_autoptr(GError) open_error = NULL;
+
+          file = dp_part_file_open (part, DP_PART_FILE_OPEN_EXISTING, &open_error);
+          if (file == NULL)
+            {
+              if (g_error_matches (open_error, DP_ERROR, DP_ERROR_BUSY))
+                g_propagate_error (error, g_steal_pointer (&open_error));
+              else
+                g_set_error_literal (error, DP_ERROR, DP_ERROR_CHANGED,
+                                     _("There is no earlier attempt to continue."));
+              return FALSE;
+            }
+        }
+      else
+        file = dp_part_file_open (part, DP_PART_FILE_CREATE, error);
       if (file == NULL)
         return FALSE;
       resuming = try_resume (self, probe, file, state_path, error);
