@@ -505,7 +505,11 @@ on_started (GObject      *source,
     {
       g_autofree char *previous = g_steal_pointer (&self->previous_url);
 
-      if (self->status == DP_APP_ITEM_FAILED && self->error_code == DP_ERROR_CHANGED)
+      /* Only a download that went on from its bytes, or finished,
+       * proves the new address has the file; anything else before that
+       * (a network error, a pause) goes back too, so that a later retry
+       * never starts over from another file. */
+      if (self->status != DP_APP_ITEM_FINISHED && self->received <= self->previous_received)
         {
           /* The bytes on disk are as they were, and so is what shows them. */
           replace_download (self, previous);
@@ -949,8 +953,11 @@ dp_app_item_serialize (DpAppItem *self)
     if (status_nicks[i].status == status)
       nick = status_nicks[i].nick;
 
+  /* A new address not yet shown to have the file is not kept. */
   g_variant_builder_add (&builder, "{sv}", "url",
-                         g_variant_new_string (dp_app_item_get_url (self)));
+                         g_variant_new_string (self->previous_url != NULL
+                                               ? self->previous_url
+                                               : dp_app_item_get_url (self)));
   g_variant_builder_add (&builder, "{sv}", "directory", g_variant_new_string (self->directory));
   g_variant_builder_add (&builder, "{sv}", "segments", g_variant_new_uint32 (self->segments));
   g_variant_builder_add (&builder, "{sv}", "status", g_variant_new_string (nick));
@@ -1609,6 +1616,14 @@ dp_app_item_update_address (DpAppItem  *self,
     {
       dp_app_item_resume (self);
       return;
+    }
+  /* Headers, cookies and a login given for one server never go to
+   * another: a link moved elsewhere keeps only what a browser would
+   * send anywhere. */
+  if (self->request != NULL && !dp_http_same_origin (url, dp_app_item_get_url (self)))
+    {
+      dp_request_forget_origin_bound (self->request);
+      self->remember_login = FALSE;
     }
   g_free (self->previous_url);
   self->previous_url = g_strdup (dp_app_item_get_url (self));

@@ -266,6 +266,16 @@ dp_http_send (SoupSession   *session,
     }
 }
 
+gboolean
+dp_http_same_origin (const char *a,
+                     const char *b)
+{
+  g_autoptr(GUri) first = dp_http_parse_url (a, NULL);
+  g_autoptr(GUri) second = dp_http_parse_url (b, NULL);
+
+  return first != NULL && second != NULL && dp_request_same_origin (first, second);
+}
+
 void
 dp_http_finish (GInputStream *stream,
                 GCancellable *cancellable)

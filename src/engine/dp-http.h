@@ -112,6 +112,11 @@ GError       *dp_http_translate_error      (GError   *error,
 GUri         *dp_http_parse_url            (const char  *text,
                                             GError     **error);
 
+/* Whether two addresses have the same origin (scheme, host and port);
+ * %FALSE when either does not parse. */
+gboolean      dp_http_same_origin          (const char *a,
+                                            const char *b);
+
 /* The URI without user information, for messages and logs. */
 char         *dp_http_uri_to_display       (GUri *uri);
 /* @text with any "user:password@" before the host replaced by

@@ -582,6 +582,17 @@ dp_request_get_n_file_cookies (const DpRequest *self)
 }
 
 void
+dp_request_forget_origin_bound (DpRequest *self)
+{
+  g_return_if_fail (self != NULL);
+
+  g_ptr_array_set_size (self->headers, 0);
+  g_ptr_array_add (self->headers, NULL);
+  g_ptr_array_set_size (self->cookies, 0);
+  dp_request_set_login (self, NULL, NULL);
+}
+
+void
 dp_request_set_login (DpRequest  *self,
                       const char *user,
                       const char *password)

@@ -111,6 +111,10 @@ void        dp_request_set_login         (DpRequest   *self,
                                           const char  *user,
                                           const char  *password);
 const char *dp_request_get_user          (const DpRequest *self);
+/* Forgets what belongs to the address's origin alone: the extra
+ * headers, the cookies given as text and the login. For a download that
+ * moves to another origin. */
+void        dp_request_forget_origin_bound (DpRequest *self);
 const char *dp_request_get_password      (const DpRequest *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DpRequest, dp_request_free)

@@ -276,6 +276,17 @@ test_update_address (void **state)
   assert_string_equal (part_after, part_before);
   assert_true (dp_app_item_can_update_address (item));
 
+  /* An address that fails before it could show anything: the old one
+   * is kept. */
+  {
+    g_autofree char *gone = dp_test_server_url (f->server, "/file/gone.bin?status=404");
+
+    dp_app_item_update_address (item, gone);
+  }
+  dp_app_test_wait_until (is_stopped, item, 30);
+  assert_int_equal (dp_app_item_get_status (item), DP_APP_ITEM_FAILED);
+  assert_string_equal (dp_app_item_get_url (item), old_url);
+
   /* The same file elsewhere: continued, not fetched again. */
   dp_test_server_reset_counters (f->server);
   dp_app_item_update_address (item, new_url);
@@ -304,6 +315,52 @@ test_update_address (void **state)
   }
 }
 
+/* A download moved to another server keeps nothing that was given for
+ * the first one: no header, no cookie given as text, no login. */
+static void
+test_update_address_elsewhere (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(DpTestServer) mirror = dp_test_server_new ();
+  g_autoptr(DpRequest) request = dp_request_new ();
+  g_autoptr(GPtrArray) log = NULL;
+  g_autofree char *old_url = dp_test_server_url (f->server,
+    "/file/moved.bin?size=4194319&seed=64&etag=m1&rate=1048576");
+  g_autofree char *new_url = dp_test_server_url (mirror, "/file/moved.bin?size=4194319&seed=64&etag=m1");
+  DpAppItem *item;
+  const DpRequest *kept;
+
+  assert_true (dp_request_add_header (request, "X-Token: s3cret", NULL));
+  assert_true (dp_request_add_cookies (request, "sid=C00kie", NULL));
+  assert_true (dp_request_set_user_agent (request, "Agent/9", NULL));
+  dp_request_set_login (request, "alice", "pw");
+  item = dp_app_manager_add_full (f->manager, old_url, NULL, 4, NULL, request, TRUE);
+  dp_app_test_wait_until (has_some_bytes, item, 30);
+  dp_app_item_pause (item);
+  dp_app_test_wait_until (is_stopped, item, 30);
+
+  dp_app_item_update_address (item, new_url);
+  dp_app_test_wait_until (is_stopped, item, 60);
+  assert_int_equal (dp_app_item_get_status (item), DP_APP_ITEM_FINISHED);
+  kept = dp_app_item_get_request (item);
+  assert_null (dp_request_get_headers (kept)[0]);
+  assert_null (dp_request_dup_cookies (kept));
+  assert_null (dp_request_get_user (kept));
+  assert_string_equal (dp_request_get_user_agent (kept), "Agent/9");
+
+  log = dp_test_server_dup_log (mirror);
+  assert_true (log->len >= 1);
+  for (guint i = 0; i < log->len; i++)
+    {
+      const DpTestRequest *r = g_ptr_array_index (log, i);
+
+      assert_null (strstr (r->headers, "s3cret"));
+      assert_null (r->cookie);
+      assert_null (r->authorization);
+      assert_string_equal (r->user_agent, "Agent/9");
+    }
+}
+
 int
 main (void)
 {
@@ -311,6 +368,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_request_kept_for_restart, setup, teardown),
     cmocka_unit_test_setup_teardown (test_login_after_401, setup, teardown),
     cmocka_unit_test_setup_teardown (test_update_address, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_update_address_elsewhere, setup, teardown),
   };
 
   if (g_getenv ("DP_TEST_FILTER") != NULL)
