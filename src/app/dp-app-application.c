@@ -10,6 +10,7 @@
 #include "dp-app-file-ops.h"
 #include "dp-app-preferences-window.h"
 #include "dp-app-window.h"
+#include "dp-error.h"
 #include "dp-http.h"
 #include "dp-request.h"
 
@@ -44,6 +45,7 @@ struct _DpAppApplication
   /* Retries asked for before the saved list was read, as (ss). */
   GPtrArray *pending_retries;
   GObject *quit_dialog;  /* while it asks */
+  guint browser_object_id;  /* the Browser interface on the session bus */
 };
 
 G_DEFINE_FINAL_TYPE (DpAppApplication, dp_app_application, ADW_TYPE_APPLICATION)
@@ -447,45 +449,45 @@ retry_action (GSimpleAction *action,
 
 /* A download the browser handed over (downpour-browser-host): an a{sv}
  * with "url" and, when the browser had them, "referrer", "cookies",
- * "user-agent" and "filename". Everything is checked again here: the
- * action is on the session bus for any program to call. */
-static void
-add_from_browser_action (GSimpleAction *action,
-                         GVariant      *parameter,
-                         gpointer       user_data)
+ * "user-agent" and "filename". Everything is checked again here: any
+ * program on the session bus may call this. Only an unusable address
+ * refuses the download; the other fields are taken as far as they are
+ * usable, since the browser's copy is cancelled once this succeeds. */
+static gboolean
+add_from_browser (DpAppApplication  *self,
+                  GVariant          *download,
+                  GError           **error)
 {
-  DpAppApplication *self = user_data;
   g_autoptr(DpRequest) request = dp_request_new ();
-  g_autoptr(GError) error = NULL;
   g_autoptr(GUri) uri = NULL;
   g_autofree char *url = NULL;
   const char *text = NULL;
   const char *filename = NULL;
   DpAppWindow *window;
 
-  if (!g_variant_lookup (parameter, "url", "&s", &text))
+  if (!g_variant_lookup (download, "url", "&s", &text))
     {
-      g_warning ("A download from the browser came without an address.");
-      return;
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_URL, "The download has no address.");
+      return FALSE;
     }
-  uri = dp_http_parse_url (text, &error);
+  uri = dp_http_parse_url (text, error);
   if (uri == NULL)
-    {
-      g_warning ("A download from the browser was refused: %s", error->message);
-      return;
-    }
+    return FALSE;
   url = g_uri_to_string (uri);
-  if ((g_variant_lookup (parameter, "referrer", "&s", &text) &&
-       !dp_request_set_referrer (request, text, &error)) ||
-      (g_variant_lookup (parameter, "cookies", "&s", &text) &&
-       !dp_request_add_cookies (request, text, &error)) ||
-      (g_variant_lookup (parameter, "user-agent", "&s", &text) &&
-       !dp_request_set_user_agent (request, text, &error)))
+
+  if (g_variant_lookup (download, "referrer", "&s", &text))
+    dp_request_set_referrer (request, text, NULL);
+  if (g_variant_lookup (download, "user-agent", "&s", &text))
+    dp_request_set_user_agent (request, text, NULL);
+  if (g_variant_lookup (download, "cookies", "&s", &text))
     {
-      g_warning ("A download from the browser was refused: %s", error->message);
-      return;
+      g_auto(GStrv) pairs = g_strsplit (text, ";", -1);
+
+      /* One odd cookie does not cost the others. */
+      for (guint i = 0; pairs[i] != NULL; i++)
+        dp_request_add_cookies (request, pairs[i], NULL);
     }
-  g_variant_lookup (parameter, "filename", "&s", &filename);
+  g_variant_lookup (download, "filename", "&s", &filename);
 
   window = ensure_window (self);
   gtk_window_present (GTK_WINDOW (window));
@@ -497,7 +499,7 @@ add_from_browser_action (GSimpleAction *action,
       dp_app_add_dialog_set_request (dialog, request);
       dp_app_add_dialog_set_suggested_name (dialog, filename);
       gtk_window_present (GTK_WINDOW (dialog));
-      return;
+      return TRUE;
     }
   {
     DpAppItem *item = dp_app_manager_add_full (self->manager, url, NULL,
@@ -507,6 +509,85 @@ add_from_browser_action (GSimpleAction *action,
     dp_app_item_set_suggested_name (item, filename);
     dp_app_item_resume (item);
   }
+  return TRUE;
+}
+
+/* io.github.downpour.Downpour.Browser on the application's object path:
+ * a method rather than an action, so that a refusal reaches the browser
+ * (which then keeps its own download). */
+static const char browser_interface_xml[] =
+  "<node>"
+  "  <interface name='io.github.downpour.Downpour.Browser'>"
+  "    <method name='AddDownload'>"
+  "      <arg type='a{sv}' name='download' direction='in'/>"
+  "    </method>"
+  "  </interface>"
+  "</node>";
+
+static void
+on_browser_method_call (GDBusConnection       *connection,
+                        const char            *sender,
+                        const char            *object_path,
+                        const char            *interface_name,
+                        const char            *method_name,
+                        GVariant              *parameters,
+                        GDBusMethodInvocation *invocation,
+                        gpointer               user_data)
+{
+  DpAppApplication *self = user_data;
+  g_autoptr(GVariant) download = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (g_strcmp0 (method_name, "AddDownload") != 0)
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
+                                             "No method %s", method_name);
+      return;
+    }
+  g_variant_get (parameters, "(@a{sv})", &download);
+  if (!add_from_browser (self, download, &error))
+    {
+      g_dbus_method_invocation_return_error_literal (invocation, G_DBUS_ERROR,
+                                                     G_DBUS_ERROR_INVALID_ARGS, error->message);
+      return;
+    }
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+dp_app_application_dbus_register (GApplication     *application,
+                                  GDBusConnection  *connection,
+                                  const char       *object_path,
+                                  GError          **error)
+{
+  DpAppApplication *self = DP_APP_APPLICATION (application);
+  static const GDBusInterfaceVTable vtable = { on_browser_method_call, NULL, NULL, { 0 } };
+  g_autoptr(GDBusNodeInfo) info = NULL;
+
+  if (!G_APPLICATION_CLASS (dp_app_application_parent_class)->dbus_register (application, connection,
+                                                                             object_path, error))
+    return FALSE;
+  info = g_dbus_node_info_new_for_xml (browser_interface_xml, error);
+  if (info == NULL)
+    return FALSE;
+  self->browser_object_id = g_dbus_connection_register_object (connection, object_path,
+                                                               info->interfaces[0], &vtable,
+                                                               self, NULL, error);
+  return self->browser_object_id != 0;
+}
+
+static void
+dp_app_application_dbus_unregister (GApplication    *application,
+                                    GDBusConnection *connection,
+                                    const char      *object_path)
+{
+  DpAppApplication *self = DP_APP_APPLICATION (application);
+
+  if (self->browser_object_id != 0)
+    g_dbus_connection_unregister_object (connection, self->browser_object_id);
+  self->browser_object_id = 0;
+  G_APPLICATION_CLASS (dp_app_application_parent_class)->dbus_unregister (application, connection,
+                                                                          object_path);
 }
 
 static void
@@ -576,7 +657,6 @@ static const GActionEntry app_actions[] = {
   { "open-file", open_file_action, "s" },
   { "show-in-folder", show_in_folder_action, "s" },
   { "retry", retry_action, "(ss)" },
-  { "add-from-browser", add_from_browser_action, "a{sv}" },
 };
 
 static void
@@ -723,6 +803,8 @@ dp_app_application_class_init (DpAppApplicationClass *klass)
   app_class->shutdown = dp_app_application_shutdown;
   app_class->activate = dp_app_application_activate;
   app_class->open = dp_app_application_open;
+  app_class->dbus_register = dp_app_application_dbus_register;
+  app_class->dbus_unregister = dp_app_application_dbus_unregister;
 }
 
 static void

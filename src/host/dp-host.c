@@ -3,8 +3,8 @@
  * downpour-browser-host: the native-messaging host of Downpour's browser
  * extension. The browser starts it and writes framed JSON messages to
  * its standard input; each download is checked and handed to the app
- * over D-Bus (org.freedesktop.Application.ActivateAction, which starts
- * the app when it is not running), and answered on standard output with
+ * over D-Bus (io.github.downpour.Downpour.Browser.AddDownload; the bus
+ * starts the app when it is not running), and answered on standard output with
  * {"ok":true} or {"ok":false,"error":"…"}. Nothing else may reach
  * standard output: it belongs to the browser. No network port is opened.
  */
@@ -42,20 +42,18 @@ download_to_variant (const DpHostDownload *download)
   return g_variant_builder_end (&dict);
 }
 
+/* The app's Browser interface: a refusal comes back as an error, which
+ * the extension hears (and then keeps the browser's own download). */
 static gboolean
 hand_over (GDBusConnection       *bus,
            const DpHostDownload  *download,
            GError               **error)
 {
   g_autoptr(GVariant) reply = NULL;
-  GVariantBuilder parameter;
 
-  g_variant_builder_init (&parameter, G_VARIANT_TYPE ("av"));
-  g_variant_builder_add (&parameter, "v", download_to_variant (download));
   reply = g_dbus_connection_call_sync (bus, APP_ID, APP_OBJECT_PATH,
-                                       "org.freedesktop.Application", "ActivateAction",
-                                       g_variant_new ("(sava{sv})", "add-from-browser",
-                                                      &parameter, NULL),
+                                       "io.github.downpour.Downpour.Browser", "AddDownload",
+                                       g_variant_new ("(@a{sv})", download_to_variant (download)),
                                        NULL, G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL,
                                        error);
   return reply != NULL;

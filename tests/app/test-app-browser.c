@@ -198,6 +198,28 @@ test_hand_over (void **state)
       assert_string_equal (r->user_agent, "BrowserAgent/1.0");
       assert_string_equal (r->referer, "https://example.org/downloads");
     }
+
+  /* The app checks again whatever calls it: a refusal comes back to the
+   * caller, who then keeps its own download. */
+  {
+    g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+    g_autoptr(GVariant) reply = NULL;
+    g_autoptr(GError) refused = NULL;
+    GVariantBuilder dict;
+
+    g_variant_builder_init (&dict, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add (&dict, "{sv}", "url", g_variant_new_string ("ftp://example.org/a.iso"));
+    reply = g_dbus_connection_call_sync (bus, "io.github.downpour.Downpour",
+                                         "/io/github/downpour/Downpour",
+                                         "io.github.downpour.Downpour.Browser", "AddDownload",
+                                         g_variant_new ("(a{sv})", &dict), NULL,
+                                         G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &refused);
+    assert_null (reply);
+    assert_non_null (refused);
+    g_dbus_error_strip_remote_error (refused);
+    assert_string_equal (refused->message,
+                         "Downpour cannot download “ftp:” addresses; use http:// or https://.");
+  }
   quit_app ();
 }
 
