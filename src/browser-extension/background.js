@@ -20,15 +20,28 @@ const DEFAULTS = {
          "mp4 mkv webm avi mov mp3 flac",
 };
 
-async function settings () {
-  return Object.assign ({}, DEFAULTS, await api.storage.local.get (DEFAULTS));
-}
+// The options, kept at hand: a decision on a download is made at once,
+// before another event about it can arrive.
+let options = Object.assign ({}, DEFAULTS);
+api.storage.local.get (DEFAULTS).then ((stored) => {
+  options = Object.assign ({}, DEFAULTS, stored);
+});
+api.storage.onChanged.addListener ((changes, area) => {
+  if (area !== "local")
+    return;
+  for (const [key, change] of Object.entries (changes))
+    if (key in DEFAULTS)
+      options[key] = change.newValue ?? DEFAULTS[key];
+});
 
-// The Cookie header the browser would send to @url.
-async function cookiesFor (url) {
+// The Cookie header the browser would send to @url, from the cookie
+// store of the download's container (Firefox) when it has one.
+async function cookiesFor (url, storeId) {
   try {
-    const cookies = await api.cookies.getAll ({ url });
-    return cookies.map ((c) => `${c.name}=${c.value}`).join ("; ");
+    const query = storeId ? { url, storeId } : { url };
+    const cookies = await api.cookies.getAll (query);
+    // A cookie without a name is sent as its value alone: not a pair.
+    return cookies.filter ((c) => c.name).map ((c) => `${c.name}=${c.value}`).join ("; ");
   } catch (error) {
     return "";
   }
@@ -51,6 +64,8 @@ function baseName (path) {
   return name;
 }
 
+// The name the browser chose, once it has; until then the address's
+// last part, which only serves to decide by type.
 function nameOf (item) {
   if (item.filename)
     return baseName (item.filename);
@@ -61,11 +76,11 @@ function nameOf (item) {
   }
 }
 
-async function handOver (url, referrer, filename) {
+async function handOver (url, referrer, filename, storeId) {
   const message = {
     url,
     referrer: isWebAddress (referrer) ? referrer : null,
-    cookies: (await cookiesFor (url)) || null,
+    cookies: (await cookiesFor (url, storeId)) || null,
     userAgent: navigator.userAgent,
     filename: filename || null,
   };
@@ -92,7 +107,12 @@ api.runtime.onStartup.addListener (createMenu);
 api.contextMenus.onClicked.addListener ((info, tab) => {
   if (info.menuItemId !== MENU_ID || !isWebAddress (info.linkUrl))
     return;
-  handOver (info.linkUrl, info.pageUrl || (tab && tab.url), baseName (info.linkUrl))
+  // Private windows' downloads stay in the browser: Downpour's list
+  // outlives them.
+  if (tab && tab.incognito)
+    return;
+  // No name: the server's, or the address's, as Downpour finds it.
+  handOver (info.linkUrl, info.pageUrl || (tab && tab.url), null, tab && tab.cookieStoreId)
     .catch ((error) => console.warn ("Downpour:", error.message));
 });
 
@@ -100,8 +120,8 @@ api.contextMenus.onClicked.addListener ((info, tab) => {
 
 // Decides on a download: true to take it, false to leave it, null when
 // its size and name are not known yet.
-function wanted (item, options) {
-  if (!options.capture || !isWebAddress (item.finalUrl || item.url))
+function wanted (item) {
+  if (!options.capture || item.incognito || !isWebAddress (item.finalUrl || item.url))
     return false;
   const size = item.totalBytes > 0 ? item.totalBytes : (item.fileSize > 0 ? item.fileSize : -1);
   const name = nameOf (item);
@@ -118,11 +138,15 @@ function wanted (item, options) {
   return false;
 }
 
-// Downloads waiting for their size or name: id -> true.
-const undecided = new Map ();
+// Downloads waiting for their size or name, and those taken over.
+const undecided = new Set ();
+const taken = new Set ();
 
 async function takeOver (item) {
-  undecided.delete (item.id);
+  // The address the page gave, which Downpour can ask again when a link
+  // it redirects to expires; the final one where that is not an
+  // address Downpour can fetch.
+  const url = isWebAddress (item.url) ? item.url : item.finalUrl;
   // Paused first, so that nothing is lost if Downpour cannot take it.
   try {
     await api.downloads.pause (item.id);
@@ -130,7 +154,8 @@ async function takeOver (item) {
     // Not resumable, or already over: cancelling below still holds.
   }
   try {
-    await handOver (item.finalUrl || item.url, item.referrer, nameOf (item));
+    await handOver (url, item.referrer, item.filename ? baseName (item.filename) : null,
+                    item.cookieStoreId);
   } catch (error) {
     console.warn ("Downpour could not take the download:", error.message);
     try {
@@ -148,19 +173,24 @@ async function takeOver (item) {
   }
 }
 
-async function consider (item) {
-  const decision = wanted (item, await settings ());
-  if (decision === true)
-    await takeOver (item);
-  else if (decision === null)
-    undecided.set (item.id, true);
-  else
-    undecided.delete (item.id);
+// Decides at once, with no await before the decision is recorded, so
+// that two events about one download never hand it over twice.
+function consider (item) {
+  if (taken.has (item.id))
+    return;
+  const decision = wanted (item);
+  if (decision === null) {
+    undecided.add (item.id);
+    return;
+  }
+  undecided.delete (item.id);
+  if (decision === true) {
+    taken.add (item.id);
+    takeOver (item).catch ((error) => console.warn ("Downpour:", error.message));
+  }
 }
 
-api.downloads.onCreated.addListener ((item) => {
-  consider (item).catch ((error) => console.warn ("Downpour:", error.message));
-});
+api.downloads.onCreated.addListener (consider);
 
 api.downloads.onChanged.addListener (async (delta) => {
   if (!undecided.has (delta.id))
@@ -172,8 +202,8 @@ api.downloads.onChanged.addListener (async (delta) => {
   if (!delta.totalBytes && !delta.filename && !delta.fileSize)
     return;
   const [item] = await api.downloads.search ({ id: delta.id });
-  if (item && item.state === "in_progress")
-    consider (item).catch ((error) => console.warn ("Downpour:", error.message));
+  if (item && item.state === "in_progress" && undecided.has (item.id))
+    consider (item);
 });
 
 // ---- readiness ------------------------------------------------------------
