@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -1048,6 +1049,76 @@ test_jobs (void **state)
   assert_int_equal (dp_test_server_get_max_concurrent (server), 1);
 }
 
+/* A password given on the command line is blanked in what other users
+ * can read of the process (/proc/PID/cmdline) while it runs. */
+static void
+test_password_hidden_from_ps (void **state)
+{
+  const char *dir = *state;
+  g_autoptr(DpTestServer) server = dp_test_server_new ();
+  g_autofree char *url = dp_test_server_url (server, "/file/ps.bin?size=2000003&seed=26&rate=262144"
+                                                     "&auth=dora%3AS3cretPw");
+  g_autofree char *out = g_build_filename (dir, "ps.bin", NULL);
+  g_autofree char *part = g_strconcat (out, ".part", NULL);
+  g_autofree char *cmdline_path = NULL;
+  g_autofree char *cmdline = NULL;
+  gsize length = 0;
+  g_autoptr(GSubprocess) process = spawn_cli ("-q", "-s", "1", "-o", out, "--user=dora:S3cretPw",
+                                              url, NULL);
+  Run run;
+
+  wait_for_file (part, 0, process);
+  cmdline_path = g_strdup_printf ("/proc/%s/cmdline", g_subprocess_get_identifier (process));
+  assert_true (g_file_get_contents (cmdline_path, &cmdline, &length, NULL));
+  for (gsize i = 0; i + 1 < length; i++)
+    if (cmdline[i] == '\0')
+      cmdline[i] = ' ';
+  /* (The address holds it too, for the test server.) */
+  assert_null (strstr (cmdline, "--user=dora:S3cretPw"));
+  assert_non_null (strstr (cmdline, "--user=dora:******** "));
+  g_subprocess_send_signal (process, SIGTERM);
+  run = finish_cli (process);
+  run_clear (&run);
+}
+
+/* Ctrl+C at the password prompt leaves the terminal echoing again. */
+static void
+test_password_prompt_interrupted (void **state)
+{
+  const char *dir = *state;
+  g_autofree char *out = g_build_filename (dir, "never.bin", NULL);
+  g_autoptr(GString) seen = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { g_getenv ("DOWNPOUR_CLI"), "-o", out, "--user", "carol",
+                         "http://127.0.0.1:9/x", NULL };
+  struct termios after;
+  char *terminal;
+  int master, slave, status = 0;
+  GPid pid;
+
+  master = posix_openpt (O_RDWR | O_NOCTTY);
+  assert_true (master >= 0);
+  assert_int_equal (grantpt (master), 0);
+  assert_int_equal (unlockpt (master), 0);
+  terminal = ptsname (master);
+  slave = open (terminal, O_RDWR | O_NOCTTY);
+  assert_true (slave >= 0);
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                become_session_leader, terminal, &pid, &error));
+  g_assert_no_error (error);
+  read_terminal (master, seen, "Password for carol: ");
+  kill (pid, SIGINT);
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  g_spawn_close_pid (pid);
+  assert_true (WIFSIGNALED (status));
+  assert_int_equal (WTERMSIG (status), SIGINT);
+  assert_int_equal (tcgetattr (slave, &after), 0);
+  assert_true ((after.c_lflag & ECHO) != 0);
+  close (slave);
+  close (master);
+  assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
 static int
 setup (void **state)
 {
@@ -1080,6 +1151,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_request_options_usage, setup, teardown),
     cmocka_unit_test_setup_teardown (test_request_options_sent, setup, teardown),
     cmocka_unit_test_setup_teardown (test_password_prompt, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_password_prompt_interrupted, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_password_hidden_from_ps, setup, teardown),
     cmocka_unit_test_setup_teardown (test_several_addresses, setup, teardown),
     cmocka_unit_test_setup_teardown (test_address_list, setup, teardown),
     cmocka_unit_test_setup_teardown (test_jobs, setup, teardown),

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -323,15 +324,33 @@ read_address_list (const char  *path,
   return dp_cli_parse_address_list (contents, length, display, urls, error);
 }
 
+/* The terminal as it was before the password prompt turned echo off,
+ * for a signal that ends the program meanwhile. */
+static int prompt_tty = -1;
+static struct termios prompt_saved;
+
+static void
+restore_terminal_and_die (int signal_number)
+{
+  /* tcsetattr() and raise() are async-signal-safe. */
+  if (prompt_tty >= 0)
+    tcsetattr (prompt_tty, TCSAFLUSH, &prompt_saved);
+  signal (signal_number, SIG_DFL);
+  raise (signal_number);
+}
+
 /* Asks for @user's password on the controlling terminal, without
- * echoing it, as ssh and curl do; standard input may be a pipe. */
+ * echoing it, as ssh and curl do; standard input may be a pipe. Ctrl+C
+ * or a hang-up meanwhile leaves the terminal as it was. */
 static char *
 ask_password (const char  *user,
               GError     **error)
 {
   g_autofree char *prompt = g_strdup_printf (_("Password for %s: "), user);
   GString *password = g_string_new (NULL);
-  struct termios saved, quiet;
+  static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
+  struct sigaction handler = { 0 }, previous[G_N_ELEMENTS (signals)];
+  struct termios quiet;
   gboolean restore;
   int tty = open ("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
   char c;
@@ -344,10 +363,15 @@ ask_password (const char  *user,
       g_string_free (password, TRUE);
       return NULL;
     }
-  restore = tcgetattr (tty, &saved) == 0;
+  restore = tcgetattr (tty, &prompt_saved) == 0;
   if (restore)
     {
-      quiet = saved;
+      prompt_tty = tty;
+      handler.sa_handler = restore_terminal_and_die;
+      sigemptyset (&handler.sa_mask);
+      for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+        sigaction (signals[i], &handler, &previous[i]);
+      quiet = prompt_saved;
       quiet.c_lflag &= ~(tcflag_t) ECHO;
       quiet.c_lflag |= ECHONL;
       tcsetattr (tty, TCSAFLUSH, &quiet);
@@ -357,9 +381,38 @@ ask_password (const char  *user,
   while (read (tty, &c, 1) == 1 && c != '\n')
     g_string_append_c (password, c);
   if (restore)
-    tcsetattr (tty, TCSAFLUSH, &saved);
+    {
+      tcsetattr (tty, TCSAFLUSH, &prompt_saved);
+      prompt_tty = -1;
+      for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+        sigaction (signals[i], &previous[i], NULL);
+    }
   close (tty);
   return g_string_free (password, FALSE);
+}
+
+/* A password on the command line is visible to every user in
+ * /proc/PID/cmdline; it is blanked there once read, as curl does. */
+static void
+hide_password_in (int    argc,
+                  char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      char *login = NULL;
+      char *colon;
+
+      if (strcmp (argv[i], "--") == 0)
+        break;
+      if ((strcmp (argv[i], "--user") == 0 || strcmp (argv[i], "-u") == 0) && i + 1 < argc)
+        login = argv[++i];
+      else if (g_str_has_prefix (argv[i], "--user="))
+        login = argv[i] + strlen ("--user=");
+      else if (g_str_has_prefix (argv[i], "-u") && argv[i][2] != '\0' && argv[i][1] != '-')
+        login = argv[i] + 2;
+      if (login != NULL && (colon = strchr (login, ':')) != NULL)
+        memset (colon + 1, '*', strlen (colon + 1));
+    }
 }
 
 /* Reads the cookie files and asks for a missing password: what the
@@ -424,10 +477,12 @@ main (int   argc,
 
   if (!dp_cli_options_parse (&options, g_strdupv (argv), TRUE, &error))
     {
+      hide_password_in (argc, argv);
       print_error ("%s", error->message);
       dp_cli_options_clear (&options);
       return DP_CLI_EXIT_USAGE;
     }
+  hide_password_in (argc, argv);
 
   if (options.version)
     {
