@@ -57,7 +57,6 @@ new_download (Fixture    *f,
   dp_download_set_directory (download, f->dir);
   dp_download_set_segments (download, 2);
   dp_download_set_retry_delay (download, 10);
-  dp_download_set_stall_timeout (download, 2);
   return download;
 }
 
