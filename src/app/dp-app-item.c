@@ -45,6 +45,8 @@ struct _DpAppItem
   gint64 previous_size;
   gint64 previous_received;
   GArray *previous_map;
+  DpRequest *previous_request;
+  gboolean previous_remember_login;
 
   DpAppItemStatus status;
   DpAppItemStatus pending;
@@ -511,14 +513,19 @@ on_started (GObject      *source,
        * never starts over from another file. */
       if (self->status != DP_APP_ITEM_FINISHED && self->received <= self->previous_received)
         {
-          /* The bytes on disk are as they were, and so is what shows them. */
+          /* The bytes on disk are as they were, and so is what shows
+           * them and what goes with the old address. */
           replace_download (self, previous);
           store_progress (self, self->previous_size, self->previous_received, 0, -1, 0,
                           g_steal_pointer (&self->previous_map));
+          g_clear_pointer (&self->request, dp_request_free);
+          self->request = g_steal_pointer (&self->previous_request);
+          self->remember_login = self->previous_remember_login;
         }
       else
         dp_download_set_continue_only (self->download, FALSE);
       g_clear_pointer (&self->previous_map, g_array_unref);
+      g_clear_pointer (&self->previous_request, dp_request_free);
     }
 
   /* Last, so that whoever counts running items sees the final status. */
@@ -561,6 +568,7 @@ dp_app_item_finalize (GObject *object)
   g_free (self->suggested_name);
   g_free (self->previous_url);
   g_clear_pointer (&self->previous_map, g_array_unref);
+  g_clear_pointer (&self->previous_request, dp_request_free);
   g_free (self->display_name);
   g_clear_pointer (&self->segment_map, g_array_unref);
 
@@ -988,27 +996,33 @@ dp_app_item_serialize (DpAppItem *self)
   /* What the download needs to resume after a restart. The list is a
    * file only its user can read (see DpAppStore); a login is in it only
    * when the user asked for it to be remembered. */
-  if (self->request != NULL)
+  /* While a new address is unproven, the old one is what is kept, with
+   * what went with it. */
+  if ((self->previous_url != NULL ? self->previous_request : self->request) != NULL)
     {
-      const char * const *headers = dp_request_get_headers (self->request);
-      g_autofree char *cookies = dp_request_dup_cookies (self->request);
+      const DpRequest *request = self->previous_url != NULL ? self->previous_request
+                                                            : self->request;
+      gboolean remember_login = self->previous_url != NULL ? self->previous_remember_login
+                                                           : self->remember_login;
+      const char * const *headers = dp_request_get_headers (request);
+      g_autofree char *cookies = dp_request_dup_cookies (request);
 
       if (headers[0] != NULL)
         g_variant_builder_add (&builder, "{sv}", "headers", g_variant_new_strv (headers, -1));
-      if (dp_request_get_user_agent (self->request) != NULL)
+      if (dp_request_get_user_agent (request) != NULL)
         g_variant_builder_add (&builder, "{sv}", "user-agent",
-                               g_variant_new_string (dp_request_get_user_agent (self->request)));
-      if (dp_request_get_referrer (self->request) != NULL)
+                               g_variant_new_string (dp_request_get_user_agent (request)));
+      if (dp_request_get_referrer (request) != NULL)
         g_variant_builder_add (&builder, "{sv}", "referrer",
-                               g_variant_new_string (dp_request_get_referrer (self->request)));
+                               g_variant_new_string (dp_request_get_referrer (request)));
       if (cookies != NULL)
         g_variant_builder_add (&builder, "{sv}", "cookies", g_variant_new_string (cookies));
-      if (self->remember_login && dp_request_get_user (self->request) != NULL)
+      if (remember_login && dp_request_get_user (request) != NULL)
         {
           g_variant_builder_add (&builder, "{sv}", "user",
-                                 g_variant_new_string (dp_request_get_user (self->request)));
+                                 g_variant_new_string (dp_request_get_user (request)));
           g_variant_builder_add (&builder, "{sv}", "password",
-                                 g_variant_new_string (dp_request_get_password (self->request)));
+                                 g_variant_new_string (dp_request_get_password (request)));
         }
     }
 
@@ -1620,6 +1634,9 @@ dp_app_item_update_address (DpAppItem  *self,
   /* Headers, cookies and a login given for one server never go to
    * another: a link moved elsewhere keeps only what a browser would
    * send anywhere. */
+  g_clear_pointer (&self->previous_request, dp_request_free);
+  self->previous_request = self->request != NULL ? dp_request_copy (self->request) : NULL;
+  self->previous_remember_login = self->remember_login;
   if (self->request != NULL && !dp_http_same_origin (url, dp_app_item_get_url (self)))
     {
       dp_request_forget_origin_bound (self->request);

@@ -339,6 +339,19 @@ test_update_address_elsewhere (void **state)
   dp_app_item_pause (item);
   dp_app_test_wait_until (is_stopped, item, 30);
 
+  /* Refused elsewhere: the download goes back with all it had. */
+  {
+    g_autofree char *gone = dp_test_server_url (mirror, "/file/moved.bin?status=404");
+
+    dp_app_item_update_address (item, gone);
+    dp_app_test_wait_until (is_stopped, item, 30);
+    assert_string_equal (dp_app_item_get_url (item), old_url);
+    kept = dp_app_item_get_request (item);
+    assert_string_equal (dp_request_get_headers (kept)[0], "X-Token: s3cret");
+    assert_string_equal (dp_request_get_user (kept), "alice");
+    dp_test_server_reset_counters (mirror);
+  }
+
   dp_app_item_update_address (item, new_url);
   dp_app_test_wait_until (is_stopped, item, 60);
   assert_int_equal (dp_app_item_get_status (item), DP_APP_ITEM_FINISHED);
