@@ -120,8 +120,8 @@ dp_cli_options_parse (DpCliOptions  *options,
 
   context = g_option_context_new (_("URL…"));
   g_option_context_set_summary (context,
-                                _("Download one file over several parallel connections "
-                                  "into one preallocated file."));
+                                _("Download files over several parallel connections, "
+                                  "each into one preallocated file."));
   g_option_context_set_description (context,
                                     _("Exit status: 0 when every file was saved, 1 when a "
                                       "download failed, 2 on bad usage."));
