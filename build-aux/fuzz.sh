@@ -22,6 +22,10 @@ if [ ! -f "$build/build.ninja" ]; then
   CC=clang meson setup "$build" "$top" -Dfuzzing=true \
     -Db_sanitize=address,undefined -Db_lundef=false \
     -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
+else
+  # A harness added since the folder was set up is a target meson does
+  # not know of until it reads meson.build again.
+  meson setup --reconfigure "$build" "$top" >/dev/null
 fi
 
 names=("$@")
