@@ -30,14 +30,21 @@ framed (const char *first,
       g_byte_array_append (bytes, (const guint8 *) json, length);
     }
   va_end (args);
-  return g_memory_input_stream_new_from_bytes (g_byte_array_free_to_bytes (bytes));
+  {
+    g_autoptr(GBytes) data = g_byte_array_free_to_bytes (bytes);
+
+    /* The stream takes a reference of its own. */
+    return g_memory_input_stream_new_from_bytes (data);
+  }
 }
 
 static GInputStream *
 raw (const void *data,
      gsize       length)
 {
-  return g_memory_input_stream_new_from_bytes (g_bytes_new (data, length));
+  g_autoptr(GBytes) bytes = g_bytes_new (data, length);
+
+  return g_memory_input_stream_new_from_bytes (bytes);
 }
 
 static void

@@ -51,11 +51,12 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
 {
+  g_autoptr(GBytes) input = g_bytes_new_static (data, size);
   g_autoptr(GInputStream) in = NULL;
 
   /* As one message's JSON, and as a stream of frames. */
   check_message ((const char *) data, size);
-  in = g_memory_input_stream_new_from_bytes (g_bytes_new (data, size));
+  in = g_memory_input_stream_new_from_bytes (input);
   for (guint i = 0; i < 16; i++)
     {
       g_autoptr(GError) error = NULL;
