@@ -10,6 +10,7 @@
 #include "dp-download.h"
 #include "dp-error.h"
 #include "dp-http.h"
+#include "dp-metalink.h"
 #include "dp-rate-limiter.h"
 
 static gboolean
@@ -68,6 +69,7 @@ dp_cli_options_parse (DpCliOptions  *options,
   g_autofree char *referrer = NULL;
   g_autofree char *login = NULL;
   g_autofree char *jobs_text = NULL;
+  g_auto(GStrv) mirrors = NULL;
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &options->output,
       N_("Save to FILE"), N_("FILE") },
@@ -106,6 +108,11 @@ dp_cli_options_parse (DpCliOptions  *options,
       N_("Download the addresses in FILE, one per line (“-”: standard input)"), N_("FILE") },
     { "jobs", 'j', 0, G_OPTION_ARG_STRING, &jobs_text,
       N_("With several addresses, download N at once (default 1)"), N_("N") },
+    { "mirror", 0, 0, G_OPTION_ARG_STRING_ARRAY, &mirrors,
+      N_("Another address of the same file, fetched from at the same time (repeatable)"),
+      N_("URL") },
+    { "no-metalink", 0, 0, G_OPTION_ARG_NONE, &options->no_metalink,
+      N_("Save a Metalink file as it is instead of downloading the file it describes"), NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &options->quiet,
       N_("No progress output"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &options->version,
@@ -212,10 +219,34 @@ dp_cli_options_parse (DpCliOptions  *options,
       return FALSE;
     }
 
+  for (guint i = 0; mirrors != NULL && mirrors[i] != NULL; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(GUri) uri = dp_http_parse_url (mirrors[i], &local_error);
+
+      if (uri == NULL)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT, _("--mirror: %s"),
+                       local_error->message);
+          return FALSE;
+        }
+      if (i >= DP_CLI_MAX_MIRRORS)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                       _("At most %d mirrors can be given."), DP_CLI_MAX_MIRRORS);
+          return FALSE;
+        }
+    }
+  options->mirrors = g_steal_pointer (&mirrors);
+
   for (guint i = 0; urls != NULL && urls[i] != NULL; i++)
     {
-      g_autoptr(GUri) uri = dp_http_parse_url (urls[i], error);
+      g_autoptr(GUri) uri = NULL;
 
+      /* A Metalink file on disk is read once the options are sound. */
+      if (dp_cli_is_metalink_path (urls[i]))
+        continue;
+      uri = dp_http_parse_url (urls[i], error);
       if (uri == NULL)
         return FALSE;
     }
@@ -226,6 +257,15 @@ dp_cli_options_parse (DpCliOptions  *options,
       !dp_cli_options_check_addresses (options, g_strv_length (options->urls), error))
     return FALSE;
   return TRUE;
+}
+
+gboolean
+dp_cli_is_metalink_path (const char *argument)
+{
+  g_autofree char *scheme = g_uri_parse_scheme (argument);
+
+  /* Anything with a scheme is an address (and checked as one). */
+  return scheme == NULL && dp_metalink_is_name (argument);
 }
 
 gboolean
@@ -261,6 +301,12 @@ dp_cli_options_check_addresses (const DpCliOptions  *options,
     {
       g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
                            _("--output names one file; give --dir for several addresses."));
+      return FALSE;
+    }
+  if (n_addresses > 1 && options->mirrors != NULL && options->mirrors[0] != NULL)
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                           _("--mirror is another address of one file; give one address with it."));
       return FALSE;
     }
   if (n_addresses > 1 && options->checksum != NULL)
@@ -335,6 +381,7 @@ dp_cli_options_clear (DpCliOptions *options)
   g_clear_pointer (&options->output, g_free);
   g_clear_pointer (&options->directory, g_free);
   g_clear_pointer (&options->checksum, g_free);
+  g_clear_pointer (&options->mirrors, g_strfreev);
   g_clear_pointer (&options->request, dp_request_free);
   g_clear_pointer (&options->cookie_files, g_strfreev);
   g_clear_pointer (&options->user, g_free);

@@ -37,6 +37,8 @@ typedef struct
   char *user;                     /* --user's name, or NULL */
   char *password;                 /* --user's password; NULL when it is to be
                                    * asked on the terminal */
+  char **mirrors;                 /* --mirror, checked, or NULL */
+  gboolean no_metalink;           /* --no-metalink */
 } DpCliOptions;
 
 /*
@@ -61,6 +63,11 @@ void     dp_cli_options_clear (DpCliOptions *options);
 /* The most addresses one run takes. */
 #define DP_CLI_MAX_ADDRESSES 100000
 /* The largest --input-file read. */
+#define DP_CLI_MAX_MIRRORS 63
+/* Whether a command-line argument is a Metalink file on disk rather
+ * than an address. */
+gboolean dp_cli_is_metalink_path (const char *argument);
+
 #define DP_CLI_MAX_LIST_SIZE (64 * 1024 * 1024)
 
 /*

@@ -12,6 +12,7 @@
 
 #include <glib/gi18n.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 
 #include "dp-cli-options.h"
 #include "dp-download.h"
@@ -34,6 +35,8 @@ struct _Cli
   DpCliOptions *options;
   const char *directory;
   GPtrArray *urls;      /* every address of the run */
+  GPtrArray *metalinks; /* for each address, the Metalink file it is the
+                         * first address of, or NULL */
   guint next;           /* the first one not started yet */
   GPtrArray *running;   /* of Job */
   guint saved;
@@ -232,9 +235,11 @@ start_next (Cli *cli)
   while (!cli->interrupted && cli->next < cli->urls->len &&
          cli->running->len < cli->options->jobs)
     {
+      const DpMetalinkFile *file = g_ptr_array_index (cli->metalinks, cli->next);
       const char *url = g_ptr_array_index (cli->urls, cli->next++);
       Job *job = g_new0 (Job, 1);
-      DpDownload *download = dp_download_new (url);
+      DpDownload *download = file != NULL ? dp_download_new_from_metalink (file)
+                                          : dp_download_new (url);
 
       job->cli = cli;
       job->download = download;
@@ -246,6 +251,16 @@ start_next (Cli *cli)
       dp_download_set_checksum (download, cli->options->checksum);
       dp_download_set_accept_invalid_certificates (download, cli->options->no_check_certificate);
       dp_download_set_allow_insecure_redirects (download, cli->options->allow_http_redirect);
+      dp_download_set_read_metalink (download, !cli->options->no_metalink);
+      for (guint i = 0; cli->options->mirrors != NULL && cli->options->mirrors[i] != NULL; i++)
+        {
+          g_autoptr(GError) error = NULL;
+
+          /* Each was checked as an address; one given twice, or the
+           * download's own, is said and skipped. */
+          if (!dp_download_add_mirror (download, cli->options->mirrors[i], &error))
+            print_error ("%s", error->message);
+        }
       if (!dp_request_is_empty (cli->options->request))
         dp_download_set_request (download, cli->options->request);
       g_signal_connect (download, "progress", G_CALLBACK (on_progress), job);
@@ -322,6 +337,69 @@ read_address_list (const char  *path,
       return FALSE;
     }
   return dp_cli_parse_address_list (contents, length, display, urls, error);
+}
+
+/* Metalink files named on the command line: each file they describe
+ * becomes a download, in place of the file's name. */
+static gboolean
+expand_metalinks (GPtrArray  *urls,
+                  GPtrArray  *metalinks,
+                  GError    **error)
+{
+  g_autoptr(GPtrArray) out_urls = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) out_files = g_ptr_array_new_with_free_func ((GDestroyNotify) dp_metalink_file_free);
+
+  for (guint i = 0; i < urls->len; i++)
+    {
+      const char *argument = g_ptr_array_index (urls, i);
+      g_autofree char *contents = NULL;
+      g_autofree char *shown = NULL;
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(GPtrArray) files = NULL;
+      gsize length = 0;
+      GStatBuf st;
+
+      if (!dp_cli_is_metalink_path (argument))
+        {
+          g_ptr_array_add (out_urls, g_strdup (argument));
+          g_ptr_array_add (out_files, NULL);
+          continue;
+        }
+      shown = g_filename_display_name (argument);
+      if (g_stat (argument, &st) == 0 && st.st_size > DP_METALINK_MAX_SIZE)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                       _("Could not read the Metalink file “%s”: %s"), shown, _("it is too large"));
+          return FALSE;
+        }
+      if (!g_file_get_contents (argument, &contents, &length, &local_error))
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                       _("Could not read the Metalink file “%s”: %s"), shown, local_error->message);
+          return FALSE;
+        }
+      files = dp_metalink_parse (contents, (gssize) length, &local_error);
+      if (files == NULL)
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                       _("“%s” cannot be used: %s"), shown, local_error->message);
+          return FALSE;
+        }
+      for (guint k = 0; k < files->len; k++)
+        {
+          DpMetalinkFile *file = g_ptr_array_index (files, k);
+
+          g_ptr_array_add (out_urls, g_strdup (((DpMetalinkUrl *) g_ptr_array_index (file->urls, 0))->url));
+          g_ptr_array_add (out_files, file);
+          g_ptr_array_index (files, k) = NULL;
+        }
+    }
+
+  g_ptr_array_set_size (urls, 0);
+  g_ptr_array_extend_and_steal (urls, g_steal_pointer (&out_urls));
+  g_ptr_array_set_size (metalinks, 0);
+  g_ptr_array_extend_and_steal (metalinks, g_steal_pointer (&out_files));
+  return TRUE;
 }
 
 /* The terminal as it was before the password prompt turned echo off,
@@ -463,6 +541,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GPtrArray) urls = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) metalinks = g_ptr_array_new_with_free_func ((GDestroyNotify) dp_metalink_file_free);
   g_autoptr(GPtrArray) running = g_ptr_array_new_with_free_func ((GDestroyNotify) job_free);
   g_autofree char *directory = NULL;
   DpCliOptions options;
@@ -494,6 +573,7 @@ main (int   argc,
   for (guint i = 0; options.urls[i] != NULL; i++)
     g_ptr_array_add (urls, g_strdup (options.urls[i]));
   if ((options.input_file != NULL && !read_address_list (options.input_file, urls, &error)) ||
+      !expand_metalinks (urls, metalinks, &error) ||
       !dp_cli_options_check_addresses (&options, urls->len, &error) ||
       !complete_request (&options, &error))
     {
@@ -520,6 +600,7 @@ main (int   argc,
   cli.options = &options;
   cli.directory = directory;
   cli.urls = urls;
+  cli.metalinks = metalinks;
   cli.running = running;
   cli.several = urls->len > 1;
   cli.quiet = options.quiet;

@@ -16,6 +16,25 @@ G_BEGIN_DECLS
 typedef struct _DpChecksum DpChecksum;
 
 /**
+ * DpDigestOrigin:
+ * @DP_DIGEST_ORIGIN_NONE: the file was not checked
+ * @DP_DIGEST_ORIGIN_USER: against the checksum the user gave
+ * @DP_DIGEST_ORIGIN_METALINK: against the hash in the Metalink file
+ * @DP_DIGEST_ORIGIN_SERVER: against the server's `Repr-Digest` or
+ *   `Digest` header
+ *
+ * Where the digest a download was checked against came from. The
+ * user's wins over the Metalink's, which wins over the server's.
+ */
+typedef enum
+{
+  DP_DIGEST_ORIGIN_NONE,
+  DP_DIGEST_ORIGIN_USER,
+  DP_DIGEST_ORIGIN_METALINK,
+  DP_DIGEST_ORIGIN_SERVER,
+} DpDigestOrigin;
+
+/**
  * dp_checksum_parse:
  * @text: (nullable): what the user typed
  * @error: return location for a %DP_ERROR_INVALID_ARGUMENT error

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include <libsoup/soup.h>
@@ -11,6 +13,7 @@
 #include "dp-engine-private.h"
 #include "dp-error.h"
 #include "dp-http.h"
+#include "dp-metalink.h"
 #include "dp-scheduler.h"
 #include "dp-transfer.h"
 
@@ -46,6 +49,11 @@ struct _DpDownload
    * a new rate takes effect without a restart. */
   DpRateLimiter *limiter;
   DpRequest *request;   /* what goes with the requests, or NULL */
+  GPtrArray *mirrors;   /* other addresses of the file, as given */
+  gboolean read_metalink;  /* a Metalink document's file is downloaded */
+  /* The file a Metalink document describes: its addresses, hash,
+   * pieces, name and size. */
+  DpMetalinkFile *metalink;
 
   /* State as last reported, main thread. */
   DpDownloadState state;
@@ -65,6 +73,10 @@ struct _DpDownload
   /* The outcome of the last check, and the "ALGO:HEX" it was for. */
   DpDownloadChecksumResult checksum_result;
   char *checked_checksum;
+  /* Where the digest the file is checked against comes from. */
+  DpDigestOrigin verified_by;
+  char *verified_algorithm;
+  GPtrArray *mirror_infos;  /* of DpMirrorInfo *, as last reported */
 
   DpTransfer *transfer;
   guint restarts;
@@ -109,6 +121,7 @@ enum {
   PROP_REQUEST,
   PROP_CONTINUE_ONLY,
   PROP_SUGGESTED_NAME,
+  PROP_VERIFIED_BY,
   N_PROPS
 };
 
@@ -158,6 +171,10 @@ dp_download_finalize (GObject *object)
   g_clear_pointer (&self->segment_map, g_array_unref);
   dp_rate_limiter_unref (self->limiter);
   g_clear_pointer (&self->request, dp_request_free);
+  g_clear_pointer (&self->mirrors, g_ptr_array_unref);
+  g_clear_pointer (&self->metalink, dp_metalink_file_free);
+  g_free (self->verified_algorithm);
+  g_clear_pointer (&self->mirror_infos, g_ptr_array_unref);
 
   G_OBJECT_CLASS (dp_download_parent_class)->finalize (object);
 }
@@ -231,6 +248,9 @@ dp_download_get_property (GObject    *object,
       break;
     case PROP_CONTINUE_ONLY:
       g_value_set_boolean (value, self->continue_only);
+      break;
+    case PROP_VERIFIED_BY:
+      g_value_set_int (value, (int) self->verified_by);
       break;
     case PROP_SUGGESTED_NAME:
       g_value_set_string (value, self->suggested_name);
@@ -441,6 +461,16 @@ dp_download_class_init (DpDownloadClass *klass)
    * the server's answer gives, such as the name a browser chose; made
    * safe like any name, and numbered like any when it is taken.
    */
+  /**
+   * DpDownload:verified-by:
+   *
+   * Where the digest the file is checked against came from (a
+   * #DpDigestOrigin): the user's checksum, the Metalink file or the
+   * server; known once the server answered.
+   */
+  properties[PROP_VERIFIED_BY] =
+    g_param_spec_int ("verified-by", NULL, NULL, DP_DIGEST_ORIGIN_NONE, DP_DIGEST_ORIGIN_SERVER,
+                      DP_DIGEST_ORIGIN_NONE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_SUGGESTED_NAME] =
     g_param_spec_string ("suggested-name", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -480,6 +510,8 @@ dp_download_init (DpDownload *self)
   self->size = -1;
   self->segment_map = g_array_new (FALSE, FALSE, sizeof (DpSegmentInfo));
   self->limiter = dp_rate_limiter_new (0);
+  self->read_metalink = TRUE;
+  self->mirror_infos = g_ptr_array_new_with_free_func ((GDestroyNotify) dp_mirror_info_free);
 }
 
 /**
@@ -794,6 +826,33 @@ update_from_transfer (DpDownload *self,
   self->connections = snap.connections;
   if (snap.answered)
     update_server_answer (self, &snap);
+  if (snap.sources != NULL)
+    {
+      g_ptr_array_set_size (self->mirror_infos, 0);
+      for (guint i = 0; i < snap.sources->len; i++)
+        {
+          const DpTransferSourceInfo *source = &g_array_index (snap.sources, DpTransferSourceInfo, i);
+          DpMirrorInfo *info = g_new0 (DpMirrorInfo, 1);
+
+          info->url = g_strdup (source->url);
+          info->state = (DpMirrorState) source->state;
+          info->reason = g_strdup (source->why);
+          info->connections = source->connections;
+          info->speed = source->speed;
+          info->received = source->received;
+          info->bad_pieces = source->bad_pieces;
+          info->from_server = source->from_link;
+          g_ptr_array_add (self->mirror_infos, info);
+        }
+    }
+  if (snap.verify_origin != self->verified_by)
+    {
+      self->verified_by = snap.verify_origin;
+      set_str (&self->verified_algorithm, snap.verify_name);
+      if (self->checksum_result == DP_DOWNLOAD_CHECKSUM_NONE && self->verified_by != DP_DIGEST_ORIGIN_NONE)
+        set_checksum_result (self, DP_DOWNLOAD_CHECKSUM_PENDING);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VERIFIED_BY]);
+    }
 
   g_array_set_size (self->segment_map, snap.segments->len);
   for (guint i = 0; i < snap.segments->len; i++)
@@ -870,12 +929,57 @@ on_transfer_done (GObject      *source,
   DpDownload *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
+  GPtrArray *metalink = NULL;
 
   path = g_task_propagate_pointer (G_TASK (result), &error);
   dp_transfer_join (g_task_get_task_data (G_TASK (result)));
 
   update_from_transfer (self, TRUE);
+  metalink = dp_transfer_take_metalink (self->transfer);
   g_clear_pointer (&self->transfer, dp_transfer_unref);
+
+  /* The address was a Metalink document: the file it describes is
+   * downloaded from its mirrors instead. Only once: a Metalink whose
+   * addresses lead to another Metalink is refused. */
+  if (metalink != NULL && self->metalink == NULL && metalink->len > 0 &&
+      !g_cancellable_is_cancelled (self->cancellable))
+    {
+      DpMetalinkFile *file = g_ptr_array_index (metalink, 0);
+      g_autoptr(GUri) uri = NULL;
+
+      g_ptr_array_index (metalink, 0) = NULL;
+      self->metalink = file;
+      if (metalink->len > 1)
+        {
+          g_autofree char *notice = g_strdup_printf (ngettext ("The Metalink file describes %u more file; "
+                                                               "only the first, “%s”, is downloaded.",
+                                                               "The Metalink file describes %u more files; "
+                                                               "only the first, “%s”, is downloaded.",
+                                                               metalink->len - 1),
+                                                     metalink->len - 1,
+                                                     file->name != NULL ? file->name : "");
+
+          g_signal_emit (self, signals[NOTICE], 0, notice);
+        }
+      g_ptr_array_set_free_func (metalink, (GDestroyNotify) dp_metalink_file_free);
+      g_clear_pointer (&metalink, g_ptr_array_unref);
+      g_clear_error (&error);
+      uri = dp_http_parse_url (((DpMetalinkUrl *) g_ptr_array_index (file->urls, 0))->url, NULL);
+      if (uri != NULL)
+        {
+          start_transfer (self, g_steal_pointer (&task), uri, self->output);
+          return;
+        }
+      g_set_error_literal (&error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                           _("The Metalink file has no usable address."));
+    }
+  else if (metalink != NULL && self->metalink != NULL)
+    {
+      g_clear_error (&error);
+      g_set_error_literal (&error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                           _("A mirror of the Metalink file’s file is itself a Metalink file."));
+    }
+  g_clear_pointer (&metalink, g_ptr_array_unref);
 
   /* A file that changed on the server starts over with the new version,
    * into the same name; a mix of both is never saved. */
@@ -903,7 +1007,9 @@ on_transfer_done (GObject      *source,
    * means it matched. */
   if (self->checksum_result == DP_DOWNLOAD_CHECKSUM_PENDING)
     {
-      if (path != NULL)
+      if (path != NULL && self->verified_by == DP_DIGEST_ORIGIN_NONE)
+        set_checksum_result (self, DP_DOWNLOAD_CHECKSUM_NONE);
+      else if (path != NULL)
         set_checksum_result (self, DP_DOWNLOAD_CHECKSUM_VERIFIED);
       else if (g_error_matches (error, DP_ERROR, DP_ERROR_CHECKSUM))
         set_checksum_result (self, DP_DOWNLOAD_CHECKSUM_MISMATCH);
@@ -941,8 +1047,9 @@ start_transfer (DpDownload *self,
   if (self->checksum != NULL && *self->checksum != '\0')
     config.checksum = dp_checksum_parse (self->checksum, NULL);
   set_str (&self->checked_checksum, config.checksum != NULL ? self->checksum : NULL);
-  set_checksum_result (self, config.checksum != NULL ? DP_DOWNLOAD_CHECKSUM_PENDING
-                                                     : DP_DOWNLOAD_CHECKSUM_NONE);
+  set_checksum_result (self, config.checksum != NULL ||
+                             (self->metalink != NULL && self->metalink->checksum != NULL)
+                             ? DP_DOWNLOAD_CHECKSUM_PENDING : DP_DOWNLOAD_CHECKSUM_NONE);
   config.uri = g_uri_ref (uri);
   config.output = g_strdup (output);
   config.directory = g_strdup (self->directory);
@@ -962,6 +1069,43 @@ start_transfer (DpDownload *self,
   config.engine = g_object_ref (self->engine != NULL ? self->engine : dp_engine_get_default ());
   config.limiter = dp_rate_limiter_ref (self->limiter);
   config.request = self->request != NULL ? dp_request_copy (self->request) : NULL;
+  config.no_metalink = !self->read_metalink;
+  config.mirrors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_uri_unref);
+  config.expected_size = -1;
+  if (self->metalink != NULL)
+    {
+      /* The Metalink's addresses, best first; the first is @uri. */
+      for (guint i = 1; i < self->metalink->urls->len; i++)
+        {
+          GUri *mirror = dp_http_parse_url (((DpMetalinkUrl *) g_ptr_array_index (self->metalink->urls, i))->url, NULL);
+
+          if (mirror != NULL)
+            g_ptr_array_add (config.mirrors, mirror);
+        }
+      config.expected = dp_checksum_copy (self->metalink->checksum);
+      config.expected_size = self->metalink->size;
+      if (self->metalink->pieces->len > 0)
+        {
+          config.piece_type = self->metalink->piece_type;
+          config.piece_length = self->metalink->piece_length;
+          config.pieces = g_ptr_array_ref (self->metalink->pieces);
+        }
+      if (config.suggested_name == NULL && self->metalink->name != NULL)
+        {
+          /* Of a Metalink's name only the last part counts. */
+          const char *slash = strrchr (self->metalink->name, '/');
+
+          config.suggested_name = g_strdup (slash != NULL ? slash + 1 : self->metalink->name);
+        }
+    }
+  for (guint i = 0; self->mirrors != NULL && i < self->mirrors->len; i++)
+    {
+      GUri *mirror = dp_http_parse_url (g_ptr_array_index (self->mirrors, i), NULL);
+
+      if (mirror != NULL)
+        g_ptr_array_add (config.mirrors, mirror);
+    }
+  self->verified_by = DP_DIGEST_ORIGIN_NONE;
 
   weak = g_new0 (GWeakRef, 1);
   g_weak_ref_init (weak, self);
@@ -1191,4 +1335,220 @@ dp_download_get_checksum_result (DpDownload *self)
   if (g_strcmp0 (self->checked_checksum, self->checksum) != 0)
     return DP_DOWNLOAD_CHECKSUM_PENDING;
   return self->checksum_result;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Mirrors, Metalink and verification. */
+
+void
+dp_mirror_info_free (DpMirrorInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->url);
+  g_free (info->reason);
+  g_free (info);
+}
+
+/**
+ * dp_download_add_mirror:
+ * @self: a #DpDownload that has not started
+ * @url: another address of the same file
+ * @error: return location for a %DP_ERROR_INVALID_URL,
+ *   %DP_ERROR_UNSUPPORTED_SCHEME or %DP_ERROR_INVALID_ARGUMENT error
+ *
+ * Adds a mirror: the download fetches ranges from every address at
+ * once. Each must have the same file (the same size); one that does not
+ * is no longer used.
+ *
+ * Returns: %TRUE when the address was added
+ */
+gboolean
+dp_download_add_mirror (DpDownload  *self,
+                        const char  *url,
+                        GError     **error)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GUri) own = NULL;
+
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), FALSE);
+  g_return_val_if_fail (url != NULL, FALSE);
+
+  uri = dp_http_parse_url (url, error);
+  if (uri == NULL)
+    return FALSE;
+  if (self->mirrors == NULL)
+    self->mirrors = g_ptr_array_new_with_free_func (g_free);
+  own = self->url != NULL ? dp_http_parse_url (self->url, NULL) : NULL;
+  if (own != NULL && soup_uri_equal (own, uri))
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                           _("A mirror is the download’s own address."));
+      return FALSE;
+    }
+  for (guint i = 0; i < self->mirrors->len; i++)
+    {
+      g_autoptr(GUri) other = dp_http_parse_url (g_ptr_array_index (self->mirrors, i), NULL);
+
+      if (other != NULL && soup_uri_equal (other, uri))
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                       _("The mirror %s was given twice."), url);
+          return FALSE;
+        }
+    }
+  if (self->mirrors->len + 1 >= DP_DOWNLOAD_MAX_MIRRORS)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                   _("A download can have at most %d addresses."), DP_DOWNLOAD_MAX_MIRRORS);
+      return FALSE;
+    }
+  g_ptr_array_add (self->mirrors, g_strdup (url));
+  return TRUE;
+}
+
+/**
+ * dp_download_get_mirrors:
+ * @self: a #DpDownload
+ *
+ * Returns: (transfer none) (nullable): the mirrors given with
+ *   dp_download_add_mirror(), as strings, or %NULL
+ */
+GPtrArray *
+dp_download_get_mirrors (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), NULL);
+  return self->mirrors;
+}
+
+/**
+ * dp_download_set_read_metalink:
+ * @self: a #DpDownload
+ * @value: whether a Metalink document is read
+ *
+ * By default an address that leads to a Metalink document (by its type
+ * `application/metalink4+xml` or `application/metalink+xml`, or a name
+ * ending in `.meta4` or `.metalink`) downloads the file it describes,
+ * from its mirrors, checked against its hashes. With %FALSE the
+ * document itself is saved.
+ */
+void
+dp_download_set_read_metalink (DpDownload *self,
+                               gboolean    value)
+{
+  g_return_if_fail (DP_IS_DOWNLOAD (self));
+  self->read_metalink = !!value;
+}
+
+gboolean
+dp_download_get_read_metalink (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), FALSE);
+  return self->read_metalink;
+}
+
+static DpMetalinkFile *
+metalink_file_copy (const DpMetalinkFile *file)
+{
+  DpMetalinkFile *copy = g_new0 (DpMetalinkFile, 1);
+
+  copy->name = g_strdup (file->name);
+  copy->size = file->size;
+  copy->urls = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < file->urls->len; i++)
+    {
+      const DpMetalinkUrl *url = g_ptr_array_index (file->urls, i);
+      DpMetalinkUrl *c = g_new0 (DpMetalinkUrl, 1);
+
+      c->url = g_strdup (url->url);
+      c->priority = url->priority;
+      g_ptr_array_add (copy->urls, c);
+    }
+  copy->checksum = dp_checksum_copy (file->checksum);
+  copy->piece_type = file->piece_type;
+  copy->piece_length = file->piece_length;
+  copy->pieces = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < file->pieces->len; i++)
+    g_ptr_array_add (copy->pieces, g_strdup (g_ptr_array_index (file->pieces, i)));
+  return copy;
+}
+
+/**
+ * dp_download_new_from_metalink:
+ * @file: a file of a Metalink document (dp_metalink_parse())
+ *
+ * A download of the file @file describes: from its first address and
+ * the others as mirrors, checked against its hash (unless a checksum is
+ * set) and, as they arrive, its pieces, saved under its name unless
+ * another is set.
+ *
+ * Returns: (transfer full): a new download, not started
+ */
+DpDownload *
+dp_download_new_from_metalink (const DpMetalinkFile *file)
+{
+  DpDownload *self;
+
+  g_return_val_if_fail (file != NULL && file->urls != NULL && file->urls->len > 0, NULL);
+
+  self = dp_download_new (((const DpMetalinkUrl *) g_ptr_array_index (file->urls, 0))->url);
+  self->metalink = metalink_file_copy (file);
+  return self;
+}
+
+/**
+ * dp_download_dup_mirror_infos:
+ * @self: a #DpDownload
+ *
+ * The addresses the download uses and how each is doing, as last
+ * reported (#DpDownload::progress): the first is the one that answered
+ * first. Empty until the download started.
+ *
+ * Returns: (transfer full) (element-type DpMirrorInfo): a new array
+ */
+GPtrArray *
+dp_download_dup_mirror_infos (DpDownload *self)
+{
+  GPtrArray *infos = g_ptr_array_new_with_free_func ((GDestroyNotify) dp_mirror_info_free);
+
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), infos);
+  for (guint i = 0; i < self->mirror_infos->len; i++)
+    {
+      const DpMirrorInfo *info = g_ptr_array_index (self->mirror_infos, i);
+      DpMirrorInfo *copy = g_memdup2 (info, sizeof *info);
+
+      copy->url = g_strdup (info->url);
+      copy->reason = g_strdup (info->reason);
+      g_ptr_array_add (infos, copy);
+    }
+  return infos;
+}
+
+/**
+ * dp_download_get_verified_by:
+ * @self: a #DpDownload
+ *
+ * Returns: where the digest the file is (or was) checked against came
+ *   from; see #DpDownload:verified-by and
+ *   dp_download_get_checksum_result() for the outcome
+ */
+DpDigestOrigin
+dp_download_get_verified_by (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), DP_DIGEST_ORIGIN_NONE);
+  return self->verified_by;
+}
+
+/**
+ * dp_download_get_verified_algorithm:
+ * @self: a #DpDownload
+ *
+ * Returns: (nullable): the digest's algorithm ("sha256", "sha512", …),
+ *   or %NULL when the file is not checked
+ */
+const char *
+dp_download_get_verified_algorithm (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), NULL);
+  return self->verified_by != DP_DIGEST_ORIGIN_NONE ? self->verified_algorithm : NULL;
 }

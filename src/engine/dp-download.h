@@ -3,7 +3,9 @@
 
 #include <gio/gio.h>
 
+#include "dp-checksum.h"
 #include "dp-engine.h"
+#include "dp-metalink.h"
 #include "dp-request.h"
 
 G_BEGIN_DECLS
@@ -138,5 +140,57 @@ gboolean         dp_download_get_etag_is_strong  (DpDownload *self);
 GDateTime       *dp_download_get_last_modified   (DpDownload *self);
 DpDownloadRanges dp_download_get_accepts_ranges  (DpDownload *self);
 DpDownloadChecksumResult dp_download_get_checksum_result (DpDownload *self);
+
+/* Mirrors and Metalink. */
+
+/* The most addresses one download uses (its own and its mirrors). */
+#define DP_DOWNLOAD_MAX_MIRRORS 64
+
+typedef enum
+{
+  DP_MIRROR_STATE_WAITING,   /* not asked yet */
+  DP_MIRROR_STATE_ACTIVE,    /* answered, in use */
+  DP_MIRROR_STATE_FULL,      /* refused more connections; uses those it took */
+  DP_MIRROR_STATE_DROPPED,   /* no longer used; see reason */
+} DpMirrorState;
+
+/**
+ * DpMirrorInfo:
+ * @url: the address, without a password
+ * @state: how it is used
+ * @reason: (nullable): why it was dropped
+ * @connections: connections fetching from it now
+ * @speed: bytes per second from it now
+ * @received: bytes it delivered into the file
+ * @bad_pieces: pieces from it that failed their check
+ * @from_server: the server named it (`Link: rel=duplicate`)
+ */
+typedef struct
+{
+  char *url;
+  DpMirrorState state;
+  char *reason;
+  guint connections;
+  double speed;
+  gint64 received;
+  guint bad_pieces;
+  gboolean from_server;
+} DpMirrorInfo;
+
+void             dp_mirror_info_free            (DpMirrorInfo *info);
+
+DpDownload      *dp_download_new_from_metalink  (const DpMetalinkFile *file);
+gboolean         dp_download_add_mirror         (DpDownload  *self,
+                                                 const char  *url,
+                                                 GError     **error);
+GPtrArray       *dp_download_get_mirrors        (DpDownload  *self);
+void             dp_download_set_read_metalink  (DpDownload  *self,
+                                                 gboolean     value);
+gboolean         dp_download_get_read_metalink  (DpDownload  *self);
+GPtrArray       *dp_download_dup_mirror_infos   (DpDownload  *self);
+DpDigestOrigin   dp_download_get_verified_by    (DpDownload  *self);
+const char      *dp_download_get_verified_algorithm (DpDownload *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DpMirrorInfo, dp_mirror_info_free)
 
 G_END_DECLS

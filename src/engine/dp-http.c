@@ -7,6 +7,7 @@
 
 #include "dp-error.h"
 #include "dp-http.h"
+#include "dp-digest.h"
 #include "dp-request-private.h"
 
 /* Kept on the session for its whole life; workers only touch the
@@ -24,6 +25,8 @@ typedef struct
 static const char soup_header_too_big[] = "Header too big";
 
 #define REQUEST_KEY "dp-request"
+/* Duplicate links (mirrors) that redirects on the way named. */
+#define DUPLICATES_KEY "dp-duplicates"
 
 SoupSession *
 dp_http_session_new (guint           connections,
@@ -261,9 +264,41 @@ dp_http_send (SoupSession   *session,
           }
       }
 
+      /* Mirrors a redirecting server names (RFC 6249: MirrorBrain sends
+       * them with its redirect) stay with the message that follows. */
+      {
+        GPtrArray *links = dp_http_dup_duplicate_links (*msg);
+
+        if (links->len > 0)
+          g_object_set_data_full (G_OBJECT (next), DUPLICATES_KEY, links,
+                                  (GDestroyNotify) g_ptr_array_unref);
+        else
+          g_ptr_array_unref (links);
+      }
       g_object_unref (*msg);
       *msg = next;
     }
+}
+
+GPtrArray *
+dp_http_dup_duplicate_links (SoupMessage *msg)
+{
+  GPtrArray *earlier = g_object_get_data (G_OBJECT (msg), DUPLICATES_KEY);
+  const char *value = soup_message_headers_get_list (soup_message_get_response_headers (msg), "Link");
+  GPtrArray *links = value != NULL ? dp_link_parse_duplicates (value, soup_message_get_uri (msg))
+                                   : g_ptr_array_new_with_free_func ((GDestroyNotify) dp_duplicate_link_free);
+
+  if (earlier != NULL)
+    for (guint i = 0; i < earlier->len; i++)
+      {
+        const DpDuplicateLink *link = g_ptr_array_index (earlier, i);
+        DpDuplicateLink *copy = g_new0 (DpDuplicateLink, 1);
+
+        copy->url = g_strdup (link->url);
+        copy->priority = link->priority;
+        g_ptr_array_add (links, copy);
+      }
+  return links;
 }
 
 gboolean

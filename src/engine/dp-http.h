@@ -73,6 +73,11 @@ GInputStream *dp_http_send                 (SoupSession   *session,
                                             GCancellable  *cancellable,
                                             GError       **error);
 
+/* The mirrors (RFC 6249 `Link: <…>; rel=duplicate`) named by the answer
+ * in @msg and by the redirects that led to it, best first: a
+ * #GPtrArray of #DpDuplicateLink (dp-digest.h). */
+GPtrArray    *dp_http_dup_duplicate_links  (SoupMessage   *msg);
+
 /* Whether a status is worth another try later (408, 429, 5xx). */
 /* Reads what is left of a small or finished body (up to 64 KiB) and
  * closes @stream, so that its connection can carry the next request.

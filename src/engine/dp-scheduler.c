@@ -219,6 +219,48 @@ dp_scheduler_set_progress (DpScheduler *self,
   seg->claim = seg->pos;
 }
 
+gboolean
+dp_scheduler_reopen (DpScheduler *self,
+                     gint64       start,
+                     gint64       end)
+{
+  guint n = self->segments->len;
+
+  g_return_val_if_fail (start >= 0 && start <= end, FALSE);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const DpSegment *seg = &g_array_index (self->segments, DpSegment, i);
+
+      if (seg->start < end && seg->end > start && seg->owner >= 0)
+        return FALSE;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      DpSegment *seg = &g_array_index (self->segments, DpSegment, i);
+      gint64 lo, hi;
+
+      if (seg->start >= end || seg->end <= start || seg->pos <= start)
+        continue;
+      lo = MAX (seg->start, start);
+      hi = MIN (seg->end, end);
+      if (hi < seg->end)
+        {
+          /* The part above keeps its own progress, as a segment of its
+           * own. */
+          DpSegment above = { hi, MAX (seg->pos, hi), 0, seg->end, -1 };
+
+          above.claim = above.pos;
+          seg->end = hi;
+          g_array_append_val (self->segments, above);
+          seg = &g_array_index (self->segments, DpSegment, i);
+        }
+      seg->pos = MIN (seg->pos, lo);
+      seg->claim = seg->pos;
+    }
+  return TRUE;
+}
 
 static int
 take_unowned (DpScheduler *self,

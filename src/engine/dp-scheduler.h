@@ -85,6 +85,16 @@ void         dp_scheduler_set_progress   (DpScheduler *self,
                                           guint        index,
                                           gint64       pos);
 
+/* Makes the written bytes [start, end) missing again (a piece that
+ * failed its check), so that they are fetched anew. Only segments
+ * nobody owns may be touched: returns %FALSE and changes nothing while
+ * a worker holds one of them (try again later).
+ * Segments are split where needed; the indices of existing segments
+ * stay valid. */
+gboolean     dp_scheduler_reopen         (DpScheduler *self,
+                                          gint64       start,
+                                          gint64       end);
+
 /* Gives @worker a segment nobody owns, or else the upper half of the
  * largest remaining range if that half is at least min_segment long.
  * Returns the segment index, or -1 when there is nothing to do. */

@@ -65,6 +65,39 @@ G_BEGIN_DECLS
 /* Progress reaches the main loop at most this often. */
 #define PROGRESS_INTERVAL_US (100 * 1000)
 
+/* Mirrors (other addresses of the same file): at most this many. */
+#define MAX_SOURCES 64
+/* Requests to a mirror that fail in a row, with no good answer between,
+ * after which it is no longer used while another address works. */
+#define SOURCE_FAILURE_LIMIT 3
+/* Pieces from a mirror that fail their check before it is dropped. */
+#define SOURCE_BAD_PIECE_LIMIT 2
+/* Its connections closed for being slow this often, while another
+ * address was closed less than half as often, and a mirror is dropped. */
+#define SOURCE_SLOW_LIMIT 8
+
+/* One address of the file. Source 0 is the one the probe answered
+ * from; its link, validators and ranges are the transfer's own
+ * (final_uri, etag, validator, …). The others learn theirs from their
+ * first answer. Guarded by the transfer's mutex. */
+typedef struct
+{
+  GUri *uri;            /* as given */
+  GUri *final_uri;      /* where it led, once it answered */
+  char *etag;           /* from its first answer, to tell its versions apart */
+  char *last_modified;
+  char *validator;      /* a strong ETag, for If-Range */
+  gboolean answered;
+  gboolean from_link;   /* announced by the server (Link: rel=duplicate) */
+  guint ceiling;        /* the most connections it took before refusing one */
+  guint failures;       /* requests in a row that failed */
+  guint bad_pieces;     /* pieces from it that failed their check */
+  guint slow_drops;     /* connections closed for being slow */
+  gint64 received;      /* bytes it delivered into the file */
+  gboolean gone;        /* no longer used */
+  char *why;            /* why, for the user */
+} Source;
+
 typedef enum
 {
   MODE_RANGES,  /* byte ranges, any number of connections */
@@ -75,6 +108,7 @@ typedef enum
 typedef struct
 {
   guint index;
+  guint source;               /* the address it fetches from */
   GCancellable *cancellable;  /* replaced under the mutex after a reset */
   int segment;                /* owned segment, or -1 */
   gboolean fetching;          /* a request is on the wire */
@@ -196,6 +230,25 @@ struct _DpTransfer
   GError *error;
   char *path;
   GPtrArray *notices;   /* messages for the user, not yet reported */
+  /* The address the probe asks: the user's, or a mirror's when that
+   * one does not answer. Controller thread only. */
+  GUri *probe_uri;
+  /* The address answered with a Metalink document: the files it
+   * describes (DpMetalinkFile *), for DpDownload to fetch instead. */
+  GPtrArray *metalink;
+  /* The file's addresses: source 0 and the mirrors. */
+  Source *sources;
+  guint n_sources;
+  /* The digest the file is checked against before it gets its name, and
+   * where it came from; the server's from its probe answer. */
+  DpChecksum *verify_with;
+  DpDigestOrigin verify_origin;
+  /* Metalink pieces: which ones passed their check, and which sources
+   * wrote into each (a bit per source, the 64th for all above). */
+  guint n_pieces;
+  gboolean *piece_ok;
+  guint64 *piece_sources;
+  guint bad_pieces;     /* pieces fetched again */
 };
 
 typedef enum
@@ -205,6 +258,7 @@ typedef enum
   FETCH_RETIRE,     /* the server refuses more connections */
   FETCH_FATAL,      /* permanent failure */
   FETCH_RESTART,    /* the plan changed under us; start over */
+  FETCH_SWITCH,     /* the mirror is no use: error says why; use another */
 } FetchResult;
 
 typedef struct
@@ -220,6 +274,34 @@ typedef struct
 } DpProbe;
 
 void     dp_probe_clear                     (DpProbe     *probe);
+
+/* Sources (mirrors), dp-transfer-sources.c. Called with the mutex held
+ * unless named otherwise. */
+void     dp_transfer_sources_init           (DpTransfer  *self);
+void     dp_transfer_sources_clear          (DpTransfer  *self);
+gboolean dp_transfer_add_source_locked      (DpTransfer  *self,
+                                             GUri        *uri,
+                                             gboolean     from_link);
+int      dp_transfer_pick_source_locked     (DpTransfer  *self,
+                                             int          avoid);
+guint    dp_transfer_source_active_locked   (DpTransfer  *self,
+                                             guint        source,
+                                             const Worker *except);
+gboolean dp_transfer_source_usable_locked   (DpTransfer  *self,
+                                             guint        source);
+guint    dp_transfer_n_usable_sources_locked (DpTransfer *self);
+void     dp_transfer_drop_source_locked     (DpTransfer  *self,
+                                             guint        source,
+                                             const char  *why);
+void     dp_transfer_update_ceiling_locked  (DpTransfer  *self);
+void     dp_transfer_mark_written_locked    (DpTransfer  *self,
+                                             guint        source,
+                                             gint64       offset,
+                                             gint64       n);
+/* Checks the pieces whose bytes have all arrived; a bad one is fetched
+ * again. Called without the mutex, from the controller. */
+gboolean dp_transfer_check_pieces           (DpTransfer  *self,
+                                             GError     **error);
 gboolean dp_transfer_probe                  (DpTransfer  *self,
                                              DpProbe     *probe,
                                              GError     **error);

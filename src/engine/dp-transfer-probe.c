@@ -15,6 +15,8 @@
 #include "dp-names.h"
 #include "dp-scheduler.h"
 #include "dp-state.h"
+#include "dp-digest.h"
+#include "dp-metalink.h"
 #include "dp-transfer-private.h"
 
 /* How many numbered names ("x (1).iso", …) to try before giving up. */
@@ -96,7 +98,8 @@ dp_transfer_send_with_retries (DpTransfer   *self,
           g_object_unref (stream);
         }
 
-      if (!transient || attempt + 1 >= self->config.max_attempts)
+      /* With mirrors, another address is tried instead of waiting. */
+      if (!transient || attempt + 1 >= (self->n_sources > 1 ? 2 : self->config.max_attempts))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
@@ -112,6 +115,100 @@ dp_transfer_send_with_retries (DpTransfer   *self,
         }
       g_mutex_unlock (&self->mutex);
     }
+}
+
+/* Whether the answer is a Metalink document (RFC 5854, or the older
+ * 3.0 format): by its type, or by its name when the server gives no
+ * better type. */
+static gboolean
+is_metalink (SoupMessage *msg)
+{
+  const char *type = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
+  g_autofree char *path = NULL;
+
+  if (type != NULL && dp_metalink_is_content_type (type))
+    return TRUE;
+  if (type != NULL && g_ascii_strcasecmp (type, "application/octet-stream") != 0 &&
+      !g_str_has_suffix (type, "/xml") && !g_str_has_suffix (type, "+xml") &&
+      g_ascii_strcasecmp (type, "text/plain") != 0)
+    return FALSE;
+  path = g_uri_to_string_partial (soup_message_get_uri (msg), G_URI_HIDE_PASSWORD);
+  return dp_metalink_is_name (path);
+}
+
+/* Reads a Metalink document whole (the probe's answer, or asked again
+ * without a range) and keeps the files it describes: the download
+ * fetches the file instead. Returns %FALSE with an error either way: the
+ * document itself is not saved. */
+static gboolean
+read_metalink (DpTransfer  *self,
+               SoupMessage *msg,
+               DpAnswer    *answer,
+               GError     **error)
+{
+  g_autoptr(SoupMessage) whole = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GByteArray) data = g_byte_array_new ();
+  g_autoptr(GError) parse_error = NULL;
+  GInputStream *body = answer->stream;
+  GPtrArray *files;
+  guint8 buffer[16384];
+
+  if (answer->total > DP_METALINK_MAX_SIZE)
+    {
+      dp_http_finish (answer->stream, self->cancellable);
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                           _("The address leads to a Metalink file that is too large to read."));
+      return FALSE;
+    }
+  if (answer->kind == DP_ANSWER_PARTIAL &&
+      (answer->start != 0 || answer->total < 0 || answer->end < answer->total))
+    {
+      /* Only part of it: ask for all of it. */
+      dp_http_finish (answer->stream, self->cancellable);
+      whole = dp_http_message_new ("GET", soup_message_get_uri (msg), -1, -1, NULL);
+      stream = dp_transfer_send_with_retries (self, &whole, error);
+      if (stream == NULL)
+        return FALSE;
+      if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (whole)))
+        {
+          g_propagate_error (error, dp_http_status_to_error (whole));
+          return FALSE;
+        }
+      body = stream;
+    }
+  for (;;)
+    {
+      gssize n = g_input_stream_read (body, buffer, sizeof buffer, self->cancellable, error);
+
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        break;
+      if (data->len + (gsize) n > DP_METALINK_MAX_SIZE)
+        {
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                               _("The address leads to a Metalink file that is too large to read."));
+          return FALSE;
+        }
+      g_byte_array_append (data, buffer, (guint) n);
+    }
+
+  files = dp_metalink_parse ((const char *) data->data, (gssize) data->len, &parse_error);
+  if (files == NULL)
+    {
+      g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                   _("The address leads to a Metalink file that cannot be used: %s"),
+                   parse_error->message);
+      return FALSE;
+    }
+  g_mutex_lock (&self->mutex);
+  g_clear_pointer (&self->metalink, g_ptr_array_unref);
+  self->metalink = files;
+  g_mutex_unlock (&self->mutex);
+  g_set_error_literal (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                       _("The address leads to a Metalink file."));
+  return FALSE;
 }
 
 /* Whether the first answer is a web page standing in for the file: an
@@ -221,11 +318,15 @@ dp_transfer_probe (DpTransfer  *self,
       gboolean again = FALSE;
 
       if (kind == PROBE_SPAN)
-        msg = dp_http_message_new ("GET", self->config.uri, from, from + PROBE_SIZE - 1, NULL);
+        msg = dp_http_message_new ("GET", self->probe_uri, from, from + PROBE_SIZE - 1, NULL);
       else if (kind == PROBE_OPEN)
-        msg = dp_http_message_new ("GET", self->config.uri, 0, -1, NULL);
+        msg = dp_http_message_new ("GET", self->probe_uri, 0, -1, NULL);
       else
-        msg = dp_http_message_new ("GET", self->config.uri, -1, -1, NULL);
+        msg = dp_http_message_new ("GET", self->probe_uri, -1, -1, NULL);
+      /* A server that knows its file's digest may say so (RFC 9530):
+       * the file is then checked before it gets its name. */
+      soup_message_headers_replace (soup_message_get_request_headers (msg),
+                                    "Want-Repr-Digest", DP_DIGEST_WANT_REPR);
       stream = dp_transfer_send_with_retries (self, &msg, error);
       if (stream == NULL)
         return FALSE;
@@ -234,6 +335,15 @@ dp_transfer_probe (DpTransfer  *self,
         {
           dp_answer_clear (&answer);
           return FALSE;
+        }
+
+      if ((answer.kind == DP_ANSWER_WHOLE || answer.kind == DP_ANSWER_PARTIAL) &&
+          !self->config.no_metalink && is_metalink (msg))
+        {
+          gboolean got = read_metalink (self, msg, &answer, error);
+
+          dp_answer_clear (&answer);
+          return got;
         }
 
       if ((answer.kind == DP_ANSWER_WHOLE || answer.kind == DP_ANSWER_PARTIAL) &&

@@ -256,6 +256,7 @@ good_answer (DpTransfer *self,
 {
   g_mutex_lock (&self->mutex);
   self->odd_streak = 0;
+  self->sources[0].failures = 0;
   /* An answer still in flight over an expired link proves nothing
    * about its replacement. */
   if (used == self->final_uri)
@@ -383,6 +384,121 @@ refresh_link (DpTransfer *self,
   return result;
 }
 
+/* Checks a mirror's answer for [pos, …): the same size as the file, the
+ * same version as its own first answer, the part asked for. Anything
+ * else means the mirror is of no use for this file (FETCH_SWITCH), or,
+ * for a status worth retrying, that it is busy. Its first good answer
+ * gives the mirror its own validators and link. */
+static FetchResult
+mirror_answer (DpTransfer     *self,
+               Worker         *worker,
+               guint           index,
+               DpAnswer       *answer,
+               gint64          pos,
+               Response       *r,
+               guint8         *buffer,
+               gint64         *retry_after,
+               GError        **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  guint status = soup_message_get_status (r->msg);
+  Source *source = &self->sources[index];
+  gboolean differ = FALSE;
+
+  switch (answer->kind)
+    {
+    case DP_ANSWER_PARTIAL:
+      if (answer->total != self->size)
+        {
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_CHANGED,
+                               _("it has a file of another size"));
+          return FETCH_SWITCH;
+        }
+      if (is_error_page (self, r->msg))
+        {
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                               _("it sent a web page instead of the file"));
+          return FETCH_SWITCH;
+        }
+      if (answer->encoding != NULL)
+        {
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                               _("it sends the file compressed"));
+          return FETCH_SWITCH;
+        }
+      if (answer->start > pos || answer->end <= pos || pos - answer->start > MAX_DISCARD)
+        {
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                               _("it sent another part of the file than asked"));
+          return FETCH_SWITCH;
+        }
+      g_mutex_lock (&self->mutex);
+      if (source->answered)
+        {
+          if (source->etag != NULL && answer->etag != NULL)
+            differ = strcmp (source->etag, answer->etag) != 0;
+          else if (source->last_modified != NULL && answer->last_modified != NULL)
+            differ = strcmp (source->last_modified, answer->last_modified) != 0;
+        }
+      else
+        {
+          /* Its own validators: mirrors' ETags differ from each other's. */
+          source->answered = TRUE;
+          source->etag = g_strdup (answer->etag);
+          source->last_modified = g_strdup (answer->last_modified);
+          source->validator = g_strdup (dp_answer_get_strong_validator (answer));
+          source->final_uri = g_uri_ref (soup_message_get_uri (r->msg));
+        }
+      if (!differ)
+        source->failures = 0;
+      g_mutex_unlock (&self->mutex);
+      if (differ)
+        {
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_CHANGED,
+                               _("its copy of the file changed during the download"));
+          return FETCH_SWITCH;
+        }
+      if (answer->start < pos &&
+          !discard_bytes (self, worker, r->stream, pos - answer->start, buffer, &local_error))
+        {
+          gboolean transient = FALSE;
+
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+              !g_cancellable_is_cancelled (self->cancellable))
+            return FETCH_RESTART;
+          g_propagate_error (error, dp_http_translate_error (g_steal_pointer (&local_error), &transient));
+          return transient ? FETCH_RETRY : FETCH_SWITCH;
+        }
+      r->body_start = pos;
+      r->body_end = answer->end;
+      return FETCH_DONE;
+
+    case DP_ANSWER_WHOLE:
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                           _("it does not send parts of the file"));
+      return FETCH_SWITCH;
+
+    case DP_ANSWER_EMPTY:
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_CHANGED, _("it has an empty file"));
+      return FETCH_SWITCH;
+
+    case DP_ANSWER_STATUS:
+    default:
+      if (SOUP_STATUS_IS_SUCCESSFUL (status) || SOUP_STATUS_IS_REDIRECTION (status))
+        {
+          g_set_error (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
+                       _("it answered with an unexpected status (%u %s)"),
+                       status, soup_message_get_reason_phrase (r->msg));
+          return FETCH_SWITCH;
+        }
+      {
+        FetchResult result = error_status (self, r->msg, retry_after, error);
+
+        return result == FETCH_FATAL ? FETCH_SWITCH : result;
+      }
+    }
+}
+
 /* Sends the request for [pos, end) and checks the answer. On FETCH_DONE
  * @r holds a body to copy. */
 static FetchResult
@@ -399,8 +515,10 @@ open_response (DpTransfer *self,
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GUri) uri = NULL;
+  g_autofree char *validator = NULL;
   DpAnswer answer;
   gint64 size = self->size;
+  guint index;
   guint status;
   gboolean refused;
   FetchResult result;
@@ -418,11 +536,23 @@ open_response (DpTransfer *self,
     }
 
   g_mutex_lock (&self->mutex);
-  uri = g_uri_ref (self->final_uri);
+  index = worker->source;
+  if (index == 0)
+    {
+      uri = g_uri_ref (self->final_uri);
+      validator = g_strdup (self->validator);
+    }
+  else
+    {
+      const Source *source = &self->sources[index];
+
+      uri = g_uri_ref (source->final_uri != NULL ? source->final_uri : source->uri);
+      validator = g_strdup (source->validator);
+    }
   g_mutex_unlock (&self->mutex);
 
   if (mode == MODE_RANGES)
-    r->msg = dp_http_message_new ("GET", uri, pos, end - 1, self->validator);
+    r->msg = dp_http_message_new ("GET", uri, pos, end - 1, validator);
   else
     r->msg = dp_http_message_new ("GET", uri, -1, -1, NULL);
 
@@ -443,7 +573,7 @@ open_response (DpTransfer *self,
       g_propagate_error (error, dp_http_translate_error (g_steal_pointer (&local_error), &transient));
       if (refused)
         return FETCH_RETIRE;
-      return transient ? FETCH_RETRY : FETCH_FATAL;
+      return transient ? FETCH_RETRY : index != 0 ? FETCH_SWITCH : FETCH_FATAL;
     }
 
   status = soup_message_get_status (r->msg);
@@ -471,6 +601,13 @@ open_response (DpTransfer *self,
     }
   g_object_unref (r->stream);
   r->stream = g_steal_pointer (&answer.stream);
+
+  if (index != 0)
+    {
+      result = mirror_answer (self, worker, index, &answer, pos, r, buffer, retry_after, error);
+      dp_answer_clear (&answer);
+      return result;
+    }
 
   switch (answer.kind)
     {
@@ -828,6 +965,7 @@ copy_body (DpTransfer *self,
       g_mutex_lock (&self->mutex);
       dp_scheduler_advance (self->scheduler, (guint) worker->segment);
       account_locked (self, worker, allowed);
+      dp_transfer_mark_written_locked (self, worker->source, offset, allowed);
       {
         const DpSegment *seg = dp_scheduler_get_segment (self->scheduler, (guint) worker->segment);
         done = seg->pos >= seg->end;
@@ -866,6 +1004,63 @@ others_fetching_locked (DpTransfer *self,
   return FALSE;
 }
 
+/* Whether another connection on the same address is delivering bytes:
+ * a refusal beside it is that mirror's limit. */
+static gboolean
+source_delivering_locked (DpTransfer *self,
+                          Worker     *worker)
+{
+  for (guint i = 0; i < self->n_workers; i++)
+    {
+      const Worker *other = &self->workers[i];
+
+      if (other != worker && other->running && !other->retire && other->fetching &&
+          other->source == worker->source && (other->window_bytes > 0 || other->rate > 0))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Whether a permanent failure is the server's (another address may do
+ * better) rather than the disk's or the user's. */
+static gboolean
+is_source_failure (const GError *error)
+{
+  if (error == NULL || error->domain != DP_ERROR)
+    return FALSE;
+  switch (error->code)
+    {
+    case DP_ERROR_NOT_FOUND:
+    case DP_ERROR_FORBIDDEN:
+    case DP_ERROR_HTTP:
+    case DP_ERROR_NETWORK:
+    case DP_ERROR_TLS:
+    case DP_ERROR_BAD_RESPONSE:
+    case DP_ERROR_CHANGED:
+    case DP_ERROR_TOO_MANY_REDIRECTS:
+    case DP_ERROR_INSECURE_REDIRECT:
+    case DP_ERROR_LOGIN:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Moves the worker to another address with room, if there is one.
+ * Called with the mutex held. */
+static gboolean
+move_to_other_source_locked (DpTransfer *self,
+                             Worker     *worker)
+{
+  int next = dp_transfer_pick_source_locked (self, (int) worker->source);
+
+  if (next < 0 || (guint) next == worker->source)
+    return FALSE;
+  g_debug ("worker %u: moving from address %u to %d", worker->index, worker->source, next);
+  worker->source = (guint) next;
+  return TRUE;
+}
+
 void
 dp_transfer_worker_run (gpointer data,
                         gpointer user_data)
@@ -897,6 +1092,19 @@ dp_transfer_worker_run (gpointer data,
         {
           g_object_unref (worker->cancellable);
           worker->cancellable = g_cancellable_new ();
+        }
+
+      /* Its address was dropped: another one, or the end of this
+       * connection when the others have no room. */
+      if (!dp_transfer_source_usable_locked (self, worker->source) &&
+          !move_to_other_source_locked (self, worker))
+        {
+          if (worker->segment >= 0)
+            {
+              dp_scheduler_release (self->scheduler, (guint) worker->segment);
+              worker->segment = -1;
+            }
+          break;
         }
 
       if (worker->segment < 0)
@@ -974,10 +1182,37 @@ dp_transfer_worker_run (gpointer data,
       if (self->generation != generation && result != FETCH_FATAL)
         continue;
 
+      /* With other addresses, a server that fails for good is only one
+       * of them. */
+      if (result == FETCH_FATAL && is_source_failure (error) &&
+          dp_transfer_n_usable_sources_locked (self) > 1)
+        result = FETCH_SWITCH;
+
       if (worker->dropped)
         {
           /* Closed for being slow: let whoever is free take the range. */
           worker->dropped = FALSE;
+          if (result == FETCH_RESTART && worker->segment >= 0 && !worker->retire &&
+              self->n_sources > 1)
+            {
+              Source *source = &self->sources[worker->source];
+
+              /* Slow mirrors get fewer connections, and finally none. */
+              source->slow_drops++;
+              if (source->slow_drops >= SOURCE_SLOW_LIMIT &&
+                  dp_transfer_n_usable_sources_locked (self) > 1)
+                {
+                  guint fewest = G_MAXUINT;
+
+                  for (guint i = 0; i < self->n_sources; i++)
+                    if (i != worker->source && !self->sources[i].gone)
+                      fewest = MIN (fewest, self->sources[i].slow_drops);
+                  if (fewest * 2 < source->slow_drops)
+                    dp_transfer_drop_source_locked (self, worker->source,
+                                                    _("it was much slower than the others"));
+                }
+              move_to_other_source_locked (self, worker);
+            }
           if (result == FETCH_RESTART && worker->segment >= 0)
             {
               g_debug ("worker %u: dropped for being slow", worker->index);
@@ -1007,6 +1242,37 @@ dp_transfer_worker_run (gpointer data,
         case FETCH_RESTART:
           break;
 
+        case FETCH_SWITCH:
+          {
+            guint index = worker->source;
+
+            if (worker->segment >= 0)
+              {
+                dp_scheduler_release (self->scheduler, (guint) worker->segment);
+                worker->segment = -1;
+              }
+            if (dp_transfer_n_usable_sources_locked (self) <= 1)
+              {
+                /* The last address that worked: its failure is the
+                 * download's. */
+                const Source *source = &self->sources[index];
+                g_autofree char *shown = dp_http_uri_to_display (source->final_uri != NULL
+                                                                 ? source->final_uri : source->uri);
+                GError *last = g_error_new (DP_ERROR, error->code,
+                                            _("No address of the file can be used any more. "
+                                              "The last one, %s: %s."),
+                                            shown, error->message);
+
+                g_mutex_unlock (&self->mutex);
+                dp_transfer_abort (self, last);
+                g_mutex_lock (&self->mutex);
+                goto out;
+              }
+            dp_transfer_drop_source_locked (self, index, error->message);
+            g_cond_broadcast (&self->cond);
+            break;
+          }
+
         case FETCH_RETIRE:
         case FETCH_RETRY:
           g_debug ("worker %u: %s: %s", worker->index,
@@ -1020,6 +1286,36 @@ dp_transfer_worker_run (gpointer data,
           dp_scheduler_release (self->scheduler, (guint) worker->segment);
           worker->segment = -1;
           g_cond_broadcast (&self->cond);
+
+          if (self->n_sources > 1 && dp_transfer_source_usable_locked (self, worker->source))
+            {
+              guint index = worker->source;
+              Source *source = &self->sources[index];
+
+              if (result == FETCH_RETIRE && source_delivering_locked (self, worker))
+                {
+                  /* That mirror has enough of us; another may have room. */
+                  source->ceiling = MIN (source->ceiling,
+                                         MAX (dp_transfer_source_active_locked (self, index, worker), 1));
+                  g_debug ("worker %u: address %u takes %u connections", worker->index, index,
+                           source->ceiling);
+                  dp_transfer_update_ceiling_locked (self);
+                  if (move_to_other_source_locked (self, worker))
+                    continue;
+                  goto out;
+                }
+              /* A failure of its own while the download goes on
+               * elsewhere counts against the mirror. */
+              if (others_fetching_locked (self, worker, TRUE))
+                {
+                  source->failures++;
+                  if (source->failures >= SOURCE_FAILURE_LIMIT &&
+                      dp_transfer_n_usable_sources_locked (self) > 1)
+                    dp_transfer_drop_source_locked (self, index, error->message);
+                  if (move_to_other_source_locked (self, worker))
+                    continue;
+                }
+            }
 
           if (result == FETCH_RETIRE && others_fetching_locked (self, worker, TRUE))
             {

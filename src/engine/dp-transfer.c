@@ -6,6 +6,7 @@
 #include <libsoup/soup.h>
 
 #include "dp-answer.h"
+#include "dp-digest.h"
 #include "dp-error.h"
 #include "dp-http.h"
 #include "dp-names.h"
@@ -23,6 +24,9 @@ dp_transfer_config_clear (DpTransferConfig *config)
   g_clear_object (&config->engine);
   g_clear_pointer (&config->limiter, dp_rate_limiter_unref);
   g_clear_pointer (&config->request, dp_request_free);
+  g_clear_pointer (&config->mirrors, g_ptr_array_unref);
+  g_clear_pointer (&config->expected, dp_checksum_free);
+  g_clear_pointer (&config->pieces, g_ptr_array_unref);
 }
 
 DpTransfer *
@@ -43,6 +47,34 @@ dp_transfer_new (const DpTransferConfig *config,
   self->config.engine = g_object_ref (config->engine != NULL ? config->engine : dp_engine_get_default ());
   self->config.limiter = config->limiter ? dp_rate_limiter_ref (config->limiter) : NULL;
   self->config.request = config->request ? dp_request_copy (config->request) : NULL;
+  self->config.mirrors = NULL;
+  if (config->mirrors != NULL)
+    {
+      self->config.mirrors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_uri_unref);
+      for (guint i = 0; i < config->mirrors->len; i++)
+        g_ptr_array_add (self->config.mirrors, g_uri_ref (g_ptr_array_index (config->mirrors, i)));
+    }
+  self->config.expected = config->expected ? dp_checksum_copy (config->expected) : NULL;
+  self->config.pieces = NULL;
+  if (config->pieces != NULL && config->piece_length > 0)
+    {
+      self->config.pieces = g_ptr_array_new_with_free_func (g_free);
+      for (guint i = 0; i < config->pieces->len; i++)
+        g_ptr_array_add (self->config.pieces, g_strdup (g_ptr_array_index (config->pieces, i)));
+    }
+  /* The user's checksum wins over the Metalink's, which wins over what
+   * the server says (known only once it answered). */
+  if (self->config.checksum != NULL)
+    {
+      self->verify_with = dp_checksum_copy (self->config.checksum);
+      self->verify_origin = DP_DIGEST_ORIGIN_USER;
+    }
+  else if (self->config.expected != NULL)
+    {
+      self->verify_with = dp_checksum_copy (self->config.expected);
+      self->verify_origin = DP_DIGEST_ORIGIN_METALINK;
+    }
+  dp_transfer_sources_init (self);
   self->progress_func = progress_func;
   self->progress_data = progress_data;
   self->progress_destroy = progress_destroy;
@@ -104,6 +136,10 @@ dp_transfer_unref (DpTransfer *self)
   g_clear_pointer (&self->scheduler, dp_scheduler_free);
   g_clear_error (&self->error);
   g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->verify_with, dp_checksum_free);
+  g_clear_pointer (&self->probe_uri, g_uri_unref);
+  g_clear_pointer (&self->metalink, g_ptr_array_unref);
+  dp_transfer_sources_clear (self);
   g_rw_lock_clear (&self->plan_lock);
   g_mutex_clear (&self->refresh_mutex);
   g_mutex_clear (&self->mutex);
@@ -245,6 +281,45 @@ fill_snapshot_locked (DpTransfer         *self,
   for (guint i = 0; i < self->n_workers; i++)
     if (self->workers[i].fetching)
       snapshot->connections++;
+  snapshot->verify_origin = self->verify_origin;
+  snapshot->verify_name = self->verify_with != NULL ? g_strdup (dp_checksum_get_name (self->verify_with)) : NULL;
+  snapshot->sources = g_array_new (FALSE, TRUE, sizeof (DpTransferSourceInfo));
+  {
+    gint64 now = g_get_monotonic_time ();
+
+    for (guint i = 0; i < self->n_sources; i++)
+      {
+        const Source *source = &self->sources[i];
+        DpTransferSourceInfo info = { 0 };
+
+        info.url = dp_http_uri_to_display (source->uri);
+        info.why = g_strdup (source->why);
+        info.received = source->received;
+        info.bad_pieces = source->bad_pieces;
+        info.from_link = source->from_link;
+        for (guint w = 0; w < self->n_workers; w++)
+          {
+            const Worker *worker = &self->workers[w];
+
+            if (worker->running && !worker->retire && worker->source == i && self->pool != NULL)
+              {
+                double pace = dp_transfer_worker_pace_locked (worker, now);
+
+                info.connections += worker->fetching ? 1 : 0;
+                info.speed += MAX (pace, 0);
+              }
+          }
+        if (source->gone)
+          info.state = DP_TRANSFER_SOURCE_GONE;
+        else if (source->ceiling != G_MAXUINT)
+          info.state = DP_TRANSFER_SOURCE_FULL;
+        else if (i == 0 ? self->answered : source->answered)
+          info.state = DP_TRANSFER_SOURCE_ACTIVE;
+        else
+          info.state = DP_TRANSFER_SOURCE_WAITING;
+        g_array_append_val (snapshot->sources, info);
+      }
+  }
   if (self->scheduler != NULL)
     {
       guint n = dp_scheduler_get_n_segments (self->scheduler);
@@ -363,10 +438,45 @@ dp_transfer_snapshot_clear (DpTransferSnapshot *snapshot)
   g_clear_pointer (&snapshot->path, g_free);
   g_clear_pointer (&snapshot->etag, g_free);
   g_clear_pointer (&snapshot->last_modified, g_free);
+  g_clear_pointer (&snapshot->verify_name, g_free);
+  if (snapshot->sources != NULL)
+    {
+      for (guint i = 0; i < snapshot->sources->len; i++)
+        {
+          DpTransferSourceInfo *info = &g_array_index (snapshot->sources, DpTransferSourceInfo, i);
+
+          g_free (info->url);
+          g_free (info->why);
+        }
+      g_clear_pointer (&snapshot->sources, g_array_unref);
+    }
 }
 
 /* ---------------------------------------------------------------------- */
 /* The controller thread. */
+
+/* Whether a probe's failure is the server's, so that a mirror may do
+ * better. */
+static gboolean
+is_probe_source_failure (const GError *error)
+{
+  if (error == NULL || error->domain != DP_ERROR)
+    return FALSE;
+  switch (error->code)
+    {
+    case DP_ERROR_NOT_FOUND:
+    case DP_ERROR_FORBIDDEN:
+    case DP_ERROR_HTTP:
+    case DP_ERROR_NETWORK:
+    case DP_ERROR_TLS:
+    case DP_ERROR_BAD_RESPONSE:
+    case DP_ERROR_TOO_MANY_REDIRECTS:
+    case DP_ERROR_INSECURE_REDIRECT:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
 
 static int
 compare_doubles (gconstpointer a,
@@ -499,13 +609,15 @@ static gboolean
 spawn_locked (DpTransfer *self)
 {
   guint index;
+  int source = dp_transfer_pick_source_locked (self, -1);
 
   for (index = 0; index < self->n_allocated; index++)
     if (!self->workers[index].running)
       break;
-  if (index == self->n_allocated || !dp_engine_client_try_take (self->client))
+  if (index == self->n_allocated || source < 0 || !dp_engine_client_try_take (self->client))
     return FALSE;
 
+  self->workers[index].source = (guint) source;
   self->workers[index].running = TRUE;
   self->workers[index].retire = FALSE;
   self->workers[index].dropped = FALSE;
@@ -713,6 +825,18 @@ checkpoint_loop_locked (DpTransfer *self)
       gint64 done;
       guint finished_now;
 
+      if (self->n_running == 0 && self->n_pieces > 0 && !self->stopping && self->error == NULL &&
+          dp_scheduler_is_complete (self->scheduler))
+        {
+          g_autoptr(GError) error = NULL;
+
+          /* Every byte is here: the last pieces are checked before the
+           * file is, and a bad one is fetched again. */
+          g_mutex_unlock (&self->mutex);
+          if (!dp_transfer_check_pieces (self, &error))
+            dp_transfer_abort (self, g_steal_pointer (&error));
+          g_mutex_lock (&self->mutex);
+        }
       if (self->n_running == 0)
         {
           /* The last workers ended together, each leaving the rest to
@@ -762,6 +886,17 @@ checkpoint_loop_locked (DpTransfer *self)
           written_back = dp_scheduler_get_done (self->scheduler);
           g_mutex_unlock (&self->mutex);
           dp_part_file_start_writeback (self->file);
+          g_mutex_lock (&self->mutex);
+        }
+      if (now >= next_control && self->n_pieces > 0)
+        {
+          g_autoptr(GError) error = NULL;
+
+          /* Pieces that are complete are read back and checked; a bad
+           * one is fetched again. */
+          g_mutex_unlock (&self->mutex);
+          if (!dp_transfer_check_pieces (self, &error))
+            dp_transfer_abort (self, g_steal_pointer (&error));
           g_mutex_lock (&self->mutex);
         }
       if (now >= next_control)
@@ -933,9 +1068,15 @@ plan_and_run (DpTransfer  *self,
   self->n_running = n_workers;
   for (guint i = 0; i < n_workers; i++)
     {
+      /* The first connection is the probe's; the others spread over the
+       * file's addresses. */
+      int source = i == 0 ? 0 : dp_transfer_pick_source_locked (self, -1);
+
+      self->workers[i].source = (guint) MAX (source, 0);
       self->workers[i].running = TRUE;
-      g_thread_pool_push (pool, GUINT_TO_POINTER (i + 1), NULL);
     }
+  for (guint i = 0; i < n_workers; i++)
+    g_thread_pool_push (pool, GUINT_TO_POINTER (i + 1), NULL);
 
   checkpoint_loop_locked (self);
   self->pool = NULL;
@@ -1084,6 +1225,122 @@ confirm_end (DpTransfer  *self,
     }
 }
 
+/* Probes the user's address and, when it does not answer (and only
+ * then), its mirrors in turn: the first that answers becomes source 0. */
+static gboolean
+probe_sources (DpTransfer  *self,
+               DpProbe     *probe,
+               GError     **error)
+{
+  g_autoptr(GError) first_error = NULL;
+
+  for (guint i = 0;; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      guint n;
+
+      g_mutex_lock (&self->mutex);
+      n = self->n_sources;
+      g_clear_pointer (&self->probe_uri, g_uri_unref);
+      self->probe_uri = g_uri_ref (self->sources[i].uri);
+      g_mutex_unlock (&self->mutex);
+
+      if (dp_transfer_probe (self, probe, &local_error))
+        {
+          if (i != 0)
+            {
+              Source first;
+
+              /* That mirror is now the download's first address. */
+              g_mutex_lock (&self->mutex);
+              first = self->sources[0];
+              self->sources[0] = self->sources[i];
+              self->sources[i] = first;
+              g_mutex_unlock (&self->mutex);
+            }
+          return TRUE;
+        }
+      dp_probe_clear (probe);
+      /* Only a server's failure makes another address worth asking; a
+       * Metalink document is an answer. */
+      if (self->metalink != NULL || i + 1 >= n || !is_probe_source_failure (local_error) ||
+          g_cancellable_is_cancelled (self->cancellable))
+        {
+          if (first_error != NULL && self->metalink == NULL && i + 1 >= n && is_probe_source_failure (local_error))
+            {
+              /* Every address failed: the user's own address's failure is
+               * the one to show. */
+              g_propagate_error (error, g_steal_pointer (&first_error));
+              return FALSE;
+            }
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      {
+        g_autofree char *shown = dp_http_uri_to_display (self->sources[i].uri);
+
+        g_debug ("probe: %s failed (%s); asking the next address", shown, local_error->message);
+      }
+      g_mutex_lock (&self->mutex);
+      self->sources[i].gone = TRUE;
+      self->sources[i].why = g_strdup (local_error->message);
+      g_mutex_unlock (&self->mutex);
+      if (first_error == NULL)
+        first_error = g_steal_pointer (&local_error);
+    }
+}
+
+/* What the probe's answer says besides the file: mirrors (RFC 6249),
+ * and the file's digest (RFC 9530 Repr-Digest, RFC 3230 Digest), which
+ * checks the file unless the user or a Metalink gave one. */
+static void
+learn_from_probe (DpTransfer *self,
+                  DpProbe    *probe)
+{
+  g_autoptr(GPtrArray) links = NULL;
+  g_autoptr(DpChecksum) digest = NULL;
+
+  if (probe->msg == NULL)
+    return;
+  digest = dp_digest_from_headers (soup_message_get_response_headers (probe->msg));
+  links = dp_http_dup_duplicate_links (probe->msg);
+
+  g_mutex_lock (&self->mutex);
+  if (self->verify_with == NULL && digest != NULL)
+    {
+      self->verify_with = g_steal_pointer (&digest);
+      self->verify_origin = DP_DIGEST_ORIGIN_SERVER;
+      g_debug ("the server gave the file's %s digest", dp_checksum_get_name (self->verify_with));
+    }
+  if (!self->config.no_links && probe->ranges)
+    for (guint i = 0; i < links->len; i++)
+      {
+        const DpDuplicateLink *link = g_ptr_array_index (links, i);
+        g_autoptr(GUri) uri = g_uri_parse (link->url, SOUP_HTTP_URI_FLAGS, NULL);
+
+        /* Never from https to plain http: a mirror must be as safe as
+         * the address it stands in for. */
+        if (uri != NULL &&
+            !(g_ascii_strcasecmp (g_uri_get_scheme (self->probe_uri), "https") == 0 &&
+              g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") == 0 &&
+              !self->config.allow_downgrade) &&
+            dp_transfer_add_source_locked (self, uri, TRUE))
+          g_debug ("the server names a mirror: %s", link->url);
+      }
+  g_mutex_unlock (&self->mutex);
+}
+
+GPtrArray *
+dp_transfer_take_metalink (DpTransfer *self)
+{
+  GPtrArray *files;
+
+  g_mutex_lock (&self->mutex);
+  files = g_steal_pointer (&self->metalink);
+  g_mutex_unlock (&self->mutex);
+  return files;
+}
+
 static gpointer
 controller_thread (gpointer data)
 {
@@ -1113,7 +1370,18 @@ controller_thread (gpointer data)
     dp_engine_client_try_take (self->client);
   }
 
-  ok = dp_transfer_probe (self, &probe, &error);
+  ok = probe_sources (self, &probe, &error);
+  if (ok)
+    learn_from_probe (self, &probe);
+  if (ok && self->config.expected_size > 0 && probe.size != self->config.expected_size)
+    {
+      g_autofree char *said = g_strdup_printf ("%" G_GINT64_FORMAT, self->config.expected_size);
+      g_autofree char *got = g_strdup_printf ("%" G_GINT64_FORMAT, probe.size);
+
+      g_set_error (&error, DP_ERROR, DP_ERROR_CHANGED,
+                   _("The server has a file of %s bytes, but the Metalink file says %s."), got, said);
+      ok = FALSE;
+    }
   if (ok && dp_http_session_accepted_invalid_certificate (self->session))
     dp_transfer_notice (self, _("The server’s certificate could not be verified. Downloading "
                                 "anyway, as asked; the file could have been altered on the way."));
@@ -1149,13 +1417,27 @@ controller_thread (gpointer data)
 
   if (ok && self->mode == MODE_STREAM)
     ok = dp_part_file_truncate (self->file, self->size, &error);
-  if (ok && self->config.checksum != NULL)
+  if (ok && self->verify_with != NULL)
     {
       g_autofree char *name = g_path_get_basename (path);
 
       /* Read back what is on disk: that is what the user gets. */
-      ok = dp_checksum_verify_fd (self->config.checksum, dp_part_file_get_fd (self->file),
+      ok = dp_checksum_verify_fd (self->verify_with, dp_part_file_get_fd (self->file),
                                   name, self->cancellable, &error);
+      if (!ok && g_error_matches (error, DP_ERROR, DP_ERROR_CHECKSUM) &&
+          self->verify_origin != DP_DIGEST_ORIGIN_USER)
+        {
+          /* Say whose digest it failed. */
+          const char *whose = self->verify_origin == DP_DIGEST_ORIGIN_METALINK
+                              ? _("The downloaded file does not match the hash in the Metalink file, "
+                                  "so it was deleted. A mirror may have a damaged copy.")
+                              : _("The downloaded file does not match the digest the server gave "
+                                  "for it, so it was deleted. It was damaged on the way, or a "
+                                  "mirror has a damaged copy.");
+
+          g_clear_error (&error);
+          g_set_error_literal (&error, DP_ERROR, DP_ERROR_CHECKSUM, whose);
+        }
       if (!ok && g_error_matches (error, DP_ERROR, DP_ERROR_CHECKSUM))
         {
           /* Known bad: a later attempt must not continue it. Both files

@@ -49,7 +49,36 @@ typedef struct
   DpEngine *engine;      /* whose budget and speed limit it shares */
   DpRateLimiter *limiter;  /* the download's own speed limit, or NULL */
   DpRequest *request;    /* headers, cookies, login, or NULL */
+  GPtrArray *mirrors;    /* of GUri *: other addresses of the same file */
+  gboolean no_links;     /* ignore the mirrors a server names (Link: rel=duplicate) */
+  gboolean no_metalink;  /* save a Metalink document as it is */
+  DpChecksum *expected;  /* the Metalink's hash; checksum (the user's) wins */
+  /* Metalink pieces: a digest per piece_length bytes, lowercase hex. */
+  GChecksumType piece_type;
+  gint64 piece_length;
+  GPtrArray *pieces;
+  gint64 expected_size;  /* the size the Metalink gives; 0 or less: none */
 } DpTransferConfig;
+
+typedef enum
+{
+  DP_TRANSFER_SOURCE_WAITING,   /* not asked yet */
+  DP_TRANSFER_SOURCE_ACTIVE,    /* answered, in use */
+  DP_TRANSFER_SOURCE_FULL,      /* refused more connections; uses what it took */
+  DP_TRANSFER_SOURCE_GONE,      /* no longer used; why says why */
+} DpTransferSourceState;
+
+typedef struct
+{
+  char *url;             /* for display: without a password */
+  DpTransferSourceState state;
+  char *why;
+  guint connections;
+  double speed;          /* bytes per second, the sum of its connections' */
+  gint64 received;
+  guint bad_pieces;
+  gboolean from_link;
+} DpTransferSourceInfo;
 
 typedef struct
 {
@@ -66,6 +95,9 @@ typedef struct
   char *etag;            /* as sent, or NULL */
   char *last_modified;   /* as sent, or NULL */
   gboolean accepts_ranges;  /* byte ranges are offered and kept to */
+  GArray *sources;       /* of DpTransferSourceInfo, the first is the probed one */
+  DpDigestOrigin verify_origin;  /* what the file will be checked against */
+  char *verify_name;     /* the digest's algorithm ("sha256"), or NULL */
 } DpTransferSnapshot;
 
 typedef struct _DpTransfer DpTransfer;
@@ -102,6 +134,10 @@ gboolean    dp_transfer_try_snapshot   (DpTransfer         *self,
 void        dp_transfer_snapshot_clear (DpTransferSnapshot *snapshot);
 
 void        dp_transfer_config_clear   (DpTransferConfig *config);
+
+/* When the transfer failed because its address is a Metalink document:
+ * the files it describes (DpMetalinkFile *), else %NULL. */
+GPtrArray  *dp_transfer_take_metalink  (DpTransfer *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DpTransfer, dp_transfer_unref)
 
