@@ -22,6 +22,13 @@
 #define LONG_GARBAGE_BYTE 0xEE
 #define LONG_GARBAGE_MAX (G_GUINT64_CONSTANT (16) * 1024 * 1024)
 
+/* damage=K spoils this many bytes from K on. */
+#define DAMAGE_LEN 4096
+
+/* reprdigest= and legacydigest= hash the whole content once per seed and
+ * size; beyond this that would hold a test up for too long. */
+#define DIGEST_MAX_SIZE (G_GUINT64_CONSTANT (512) * 1024 * 1024)
+
 /* ---- query helpers ---------------------------------------------------- */
 
 static const char *
@@ -170,6 +177,31 @@ add_padding (SoupMessageHeaders *headers,
       value = g_strnfill (line > overhead ? line - overhead : 1, 'a');
       soup_message_headers_append (headers, name, value);
       n -= MIN (n, (guint64) line);
+    }
+}
+
+/* duplicate=URL|URL2: one "Link: <URL>; rel=duplicate; pri=N" line per
+ * URL (RFC 6249), numbered from 1 in the given order. */
+static void
+add_duplicates (SoupMessageHeaders *headers,
+                const char         *urls)
+{
+  g_auto(GStrv) list = NULL;
+  guint pri = 0;
+
+  if (urls == NULL)
+    return;
+
+  list = g_strsplit (urls, "|", -1);
+  for (guint i = 0; list[i] != NULL; i++)
+    {
+      g_autofree char *value = NULL;
+
+      if (list[i][0] == '\0')
+        continue;
+      value = g_strdup_printf ("<%s>; rel=duplicate; pri=%u", list[i], ++pri);
+      /* Appended, not replaced: each is a header line of its own. */
+      soup_message_headers_append (headers, "Link", value);
     }
 }
 
@@ -613,6 +645,65 @@ gzip_cached (DpTestServer *self,
   return g_bytes_ref (bytes);
 }
 
+/* The values reprdigest= and legacydigest= know; others are ignored. */
+static const char * const repr_modes[] = { "sha-256", "sha-512", "both", "wrong", NULL };
+static const char * const legacy_modes[] = { "sha-256", "sha-512", NULL };
+
+/* The base64 digest of the whole content of @seed and @size, made once
+ * per algorithm, seed and size; owned by the cache. */
+static const char *
+digest_cached (DpTestServer *self,
+               const char   *algorithm,
+               guint64       seed,
+               guint64       size)
+{
+  g_autofree char *key = g_strdup_printf ("%s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                                          algorithm, seed, size);
+  char *digest = g_hash_table_lookup (self->digest_cache, key);
+
+  if (digest == NULL)
+    {
+      digest = dp_test_content_digest_base64 (algorithm, seed, size);
+      g_hash_table_insert (self->digest_cache, g_steal_pointer (&key), digest);
+    }
+  return digest;
+}
+
+/* reprdigest=A: the Repr-Digest field (RFC 9530) for the content of
+ * @seed and @size, or NULL when A is none of the known values. */
+static char *
+repr_digest_value (DpTestServer *self,
+                   const char   *mode,
+                   guint64       seed,
+                   guint64       size)
+{
+  if (g_strcmp0 (mode, "sha-256") == 0 || g_strcmp0 (mode, "sha-512") == 0)
+    return g_strdup_printf ("%s=:%s:", mode, digest_cached (self, mode, seed, size));
+  if (g_strcmp0 (mode, "both") == 0)
+    return g_strdup_printf ("sha-256=:%s:, sha-512=:%s:",
+                            digest_cached (self, "sha-256", seed, size),
+                            digest_cached (self, "sha-512", seed, size));
+  /* wrong: a well-formed digest of other bytes, as a mirror whose
+   * metadata went out of step with its files. */
+  if (g_strcmp0 (mode, "wrong") == 0)
+    return g_strdup_printf ("sha-256=:%s:", digest_cached (self, "sha-256", seed + 1, size));
+  return NULL;
+}
+
+/* legacydigest=A: the older Digest field (RFC 3230), or NULL. */
+static char *
+legacy_digest_value (DpTestServer *self,
+                     const char   *mode,
+                     guint64       seed,
+                     guint64       size)
+{
+  if (g_strcmp0 (mode, "sha-256") == 0)
+    return g_strdup_printf ("SHA-256=%s", digest_cached (self, mode, seed, size));
+  if (g_strcmp0 (mode, "sha-512") == 0)
+    return g_strdup_printf ("SHA-512=%s", digest_cached (self, mode, seed, size));
+  return NULL;
+}
+
 /* ---- serving a file --------------------------------------------------- */
 
 /* Decides how the body of a GET goes out: its speed and where it stops,
@@ -739,6 +830,11 @@ serve_file (DpTestServer      *self,
   guint64 ignore_range = query_u64 (query, "ignorerange", 0);
   guint64 ranges_after = query_u64 (query, "rangesafter", 0);
   gsize garbage = (gsize) MIN (query_u64 (query, "longgarbage", 0), LONG_GARBAGE_MAX);
+  guint64 damage = query_u64 (query, "damage", G_MAXUINT64);
+  const char *repr_mode = query_str (query, "reprdigest");
+  const char *legacy_mode = query_str (query, "legacydigest");
+  g_autofree char *repr_digest = NULL;
+  g_autofree char *legacy_digest = NULL;
   g_autofree char *etag_buf = NULL;
   g_autofree char *quoted_etag = NULL;
   g_autofree char *content_range = NULL;
@@ -807,6 +903,23 @@ serve_file (DpTestServer      *self,
         advertise = FALSE;
     }
 
+  /* reprdigest=A, legacydigest=A: digests of the whole content of the
+   * version served, whatever the encoding or damage= do to its bytes. */
+  if (repr_mode != NULL || legacy_mode != NULL)
+    {
+      gboolean known = (repr_mode != NULL && g_strv_contains (repr_modes, repr_mode)) ||
+                       (legacy_mode != NULL && g_strv_contains (legacy_modes, legacy_mode));
+
+      if (known && size > DIGEST_MAX_SIZE)
+        {
+          respond_html (msg, query, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                        "Digests are limited to 512 MiB.");
+          return;
+        }
+      repr_digest = repr_digest_value (self, repr_mode, seed, size);
+      legacy_digest = legacy_digest_value (self, legacy_mode, seed, size);
+    }
+
   /* encoding=gzip: the representation is the compressed content, and
    * every offset and length counts compressed bytes. */
   if (gzip)
@@ -866,6 +979,11 @@ serve_file (DpTestServer      *self,
       maybe_retry_after (msg, query, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE);
       return;
     }
+
+  if (repr_digest != NULL)
+    soup_message_headers_replace (headers, "Repr-Digest", repr_digest);
+  if (legacy_digest != NULL)
+    soup_message_headers_replace (headers, "Digest", legacy_digest);
 
   if (result == RANGE_OK)
     {
@@ -967,6 +1085,15 @@ serve_file (DpTestServer      *self,
       soup_message_headers_set_content_length (headers, data_len + framing);
     }
 
+  /* damage=K: a mirror whose copy has a bad stretch. Offsets are the
+   * file's, so every range that covers the stretch shows it; the plain
+   * content only, never a gzip representation. */
+  if (damage < size && query_str (query, "encoding") == NULL)
+    {
+      get->damage_start = damage;
+      get->damage_end = size - damage > DAMAGE_LEN ? damage + DAMAGE_LEN : size;
+    }
+
   get->seed = seed;
   get->offset = body_start;
   get->data = g_steal_pointer (&data);
@@ -974,6 +1101,75 @@ serve_file (DpTestServer      *self,
   get->suffix = g_steal_pointer (&suffix);
   get->body_len = data_len + framing;
   stream_body (self, get, path, query, asked_start);
+}
+
+/* ---- documents -------------------------------------------------------- */
+
+/* A document of dp_test_server_add_document(): 200 with the whole of it,
+ * or 206 with the first range asked for, whatever the query says. */
+static void
+serve_document (DpTestServer      *self,
+                DpTestGet         *get,
+                SoupServerMessage *msg,
+                GBytes            *data,
+                const char        *type,
+                const char        *range)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  const char *method = soup_server_message_get_method (msg);
+  guint64 size = g_bytes_get_size (data);
+  guint64 start = 0, end = 0, len = size;
+  RangeResult result = RANGE_NONE;
+
+  if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0)
+    {
+      soup_message_headers_replace (headers, "Allow", "GET, HEAD");
+      respond_html (msg, NULL, SOUP_STATUS_METHOD_NOT_ALLOWED, "Only GET and HEAD.");
+      return;
+    }
+
+  soup_message_headers_set_content_type (headers, type, NULL);
+  soup_message_headers_replace (headers, "Accept-Ranges", "bytes");
+  if (range != NULL)
+    result = parse_range (range, size, &start, &end);
+
+  if (result == RANGE_UNSATISFIABLE)
+    {
+      g_autofree char *content_range = g_strdup_printf ("bytes */%" G_GUINT64_FORMAT, size);
+
+      soup_server_message_set_status (msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, NULL);
+      soup_message_headers_replace (headers, "Content-Range", content_range);
+      soup_message_headers_set_content_length (headers, 0);
+      return;
+    }
+
+  if (result == RANGE_OK)
+    {
+      g_autofree char *content_range = NULL;
+
+      content_range = g_strdup_printf ("bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
+                                       "/%" G_GUINT64_FORMAT, start, end, size);
+      soup_server_message_set_status (msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
+      soup_message_headers_replace (headers, "Content-Range", content_range);
+      _dp_test_server_count_partial (self);
+      len = end - start + 1;
+    }
+  else
+    {
+      start = 0;
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    }
+
+  soup_message_headers_set_content_length (headers, len);
+  if (get == NULL)
+    return;
+
+  /* Streamed like a file, so that its bytes are counted too. */
+  get->data = g_bytes_ref (data);
+  get->offset = start;
+  get->body_len = len;
+  get->limit = G_MAXUINT64;
+  _dp_test_get_stream (get);
 }
 
 /* ---- the handler ------------------------------------------------------ */
@@ -996,11 +1192,39 @@ _dp_test_server_handle (DpTestServer      *self,
   guint64 status = query_u64 (query, "status", 0);
   guint64 range_status = query_u64 (query, "rangestatus", 0);
   guint64 signed_ms = query_u64 (query, "signed", 0);
+  guint64 gone_after = query_u64 (query, "goneafter", G_MAXUINT64);
   g_autofree char *signed_target = NULL;
+  g_autofree char *doc_type = NULL;
+  g_autoptr(GBytes) doc = _dp_test_server_dup_document (self, path, &doc_type);
+
+  /* A document is what it is, whatever the query asks for. */
+  if (doc != NULL)
+    {
+      serve_document (self, get, msg, doc, doc_type, range);
+      return;
+    }
+
+  /* goneafter=K: after K GETs to this path the server is gone, and every
+   * later request to it, HEAD included, only sees its connection close.
+   * A signed link counts under the /file/ path it stands for. */
+  if (gone_after != G_MAXUINT64)
+    {
+      g_autofree char *target = g_str_has_prefix (path, "/signed/") ? signed_link_target (path) : NULL;
+      const char *counted = target != NULL ? target : path;
+
+      if (get_count (self, "goneafter", counted) >= gone_after)
+        {
+          _dp_test_server_drop (self, get, msg);
+          return;
+        }
+      if (is_get)
+        bump_count (self, "goneafter", counted);
+    }
 
   add_padding (headers, query_u64 (query, "bigheaders", 0));
   if (query_str (query, "setcookie") != NULL)
     soup_message_headers_append (headers, "Set-Cookie", query_str (query, "setcookie"));
+  add_duplicates (headers, query_str (query, "duplicate"));
 
   if (g_str_has_prefix (path, "/signed/"))
     {

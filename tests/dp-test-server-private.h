@@ -15,6 +15,16 @@ G_BEGIN_DECLS
  * body never sits in memory, large enough to keep loopback fast. */
 #define DP_TEST_CHUNK_SIZE (64 * 1024)
 
+/* What damage=K does to each byte it covers. */
+#define DP_TEST_DAMAGE_XOR 0x5A
+
+/* A document added with dp_test_server_add_document(). */
+typedef struct
+{
+  char *content_type;
+  GBytes *data;
+} DpTestDocument;
+
 struct _DpTestServer
 {
   GThread *thread;
@@ -30,6 +40,7 @@ struct _DpTestServer
   GMutex lock;
   GCond cond;
   gboolean ready;
+  gboolean stopped;     /* dp_test_server_stop() was done; under @lock */
   char *start_error;
 
   /* Counters and the log: written by the server thread, read by the
@@ -44,11 +55,13 @@ struct _DpTestServer
   guint in_flight;
   guint max_in_flight;
   GPtrArray *log;       /* DpTestRequest, oldest first */
+  GHashTable *documents; /* path -> DpTestDocument, added by any thread */
 
   /* Only touched in the server thread. */
   GHashTable *path_counts;  /* "KIND PATH" -> GUINT_TO_POINTER (count) */
   GHashTable *once_done;    /* "KIND ..." keys of one-shot faults already used */
   GHashTable *gzip_cache;   /* "SEED SIZE" -> GBytes of the gzip representation */
+  GHashTable *digest_cache; /* "ALGORITHM SEED SIZE" -> base64 digest */
   GList *live;              /* DpTestGet records of unfinished GETs */
 };
 
@@ -78,6 +91,12 @@ typedef struct
   GBytes *suffix;
   guint64 body_len;
 
+  /* damage=K: generated content bytes at offsets [@damage_start,
+   * @damage_end) go out XORed with DP_TEST_DAMAGE_XOR; never applied to
+   * @data. Empty (both 0) for an intact body. */
+  guint64 damage_start;
+  guint64 damage_end;
+
   guint64 limit;           /* stall/reset point, in body bytes */
   DpTestStop stop;
   guint64 rate;            /* bytes per second, 0 = unthrottled */
@@ -99,6 +118,17 @@ guint    _dp_test_server_get_in_flight     (DpTestServer *self);
 gboolean _dp_test_parse_single_range       (const char   *value,
                                             gint64       *first,
                                             gint64       *last);
+/* The document added for @path, or NULL; @content_type is set to a copy
+ * of its type. Free the result with g_bytes_unref(). */
+GBytes  *_dp_test_server_dup_document      (DpTestServer *self,
+                                            const char   *path,
+                                            char        **content_type);
+/* Answers nothing: @msg is paused at once, and its connection taken
+ * from libsoup and closed as soon as the handler has returned, as by a
+ * server that went away. @get (NULL but for GET) is ended here. */
+void     _dp_test_server_drop              (DpTestServer      *self,
+                                            DpTestGet         *get,
+                                            SoupServerMessage *msg);
 
 /* dp-test-server-faults.c: answers one request; @get is NULL except
  * for GET. The Range header has already been taken out of the request

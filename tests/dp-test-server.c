@@ -92,24 +92,69 @@ dp_test_content_fill (guint64 seed,
     }
 }
 
-char *
-dp_test_content_sha256 (guint64 seed,
-                        guint64 size)
+/* A checksum of content bytes [offset, offset + len), generated a chunk
+ * at a time so that no big file sits in memory. */
+static GChecksum *
+content_checksum (GChecksumType type,
+                  guint64       seed,
+                  guint64       offset,
+                  guint64       len)
 {
-  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  GChecksum *sum = g_checksum_new (type);
   g_autofree guint8 *buf = g_malloc (DP_TEST_CHUNK_SIZE);
   guint64 done = 0;
 
-  while (done < size)
+  while (done < len)
     {
-      gsize n = (gsize) MIN ((guint64) DP_TEST_CHUNK_SIZE, size - done);
+      gsize n = (gsize) MIN ((guint64) DP_TEST_CHUNK_SIZE, len - done);
 
-      dp_test_content_fill (seed, done, buf, n);
+      dp_test_content_fill (seed, offset + done, buf, n);
       g_checksum_update (sum, buf, n);
       done += n;
     }
 
+  return sum;
+}
+
+char *
+dp_test_content_sha256 (guint64 seed,
+                        guint64 size)
+{
+  return dp_test_content_hex (G_CHECKSUM_SHA256, seed, 0, size);
+}
+
+char *
+dp_test_content_hex (GChecksumType type,
+                     guint64       seed,
+                     guint64       offset,
+                     guint64       len)
+{
+  g_autoptr(GChecksum) sum = content_checksum (type, seed, offset, len);
+
+  /* GChecksum's hex is lowercase already. */
   return g_strdup (g_checksum_get_string (sum));
+}
+
+char *
+dp_test_content_digest_base64 (const char *algorithm,
+                               guint64     seed,
+                               guint64     size)
+{
+  g_autoptr(GChecksum) sum = NULL;
+  GChecksumType type;
+  guint8 digest[64];
+  gsize digest_len = sizeof digest;
+
+  if (g_strcmp0 (algorithm, "sha-256") == 0)
+    type = G_CHECKSUM_SHA256;
+  else if (g_strcmp0 (algorithm, "sha-512") == 0)
+    type = G_CHECKSUM_SHA512;
+  else
+    return NULL;
+
+  sum = content_checksum (type, seed, 0, size);
+  g_checksum_get_digest (sum, digest, &digest_len);
+  return g_base64_encode (digest, digest_len);
 }
 
 char *
@@ -388,6 +433,36 @@ dp_test_request_get_range (const DpTestRequest *request,
   return _dp_test_parse_single_range (request->range, first, last);
 }
 
+/* ---- documents -------------------------------------------------------- */
+
+static void
+document_free (DpTestDocument *doc)
+{
+  g_free (doc->content_type);
+  g_bytes_unref (doc->data);
+  g_free (doc);
+}
+
+GBytes *
+_dp_test_server_dup_document (DpTestServer *self,
+                              const char   *path,
+                              char        **content_type)
+{
+  DpTestDocument *doc;
+  GBytes *data = NULL;
+
+  g_mutex_lock (&self->lock);
+  doc = g_hash_table_lookup (self->documents, path);
+  if (doc != NULL)
+    {
+      data = g_bytes_ref (doc->data);
+      *content_type = g_strdup (doc->content_type);
+    }
+  g_mutex_unlock (&self->lock);
+
+  return data;
+}
+
 /* ---- per-GET records -------------------------------------------------- */
 
 static void
@@ -473,7 +548,13 @@ fill_data (DpTestGet *get,
 
   if (get->data == NULL)
     {
+      guint64 from = MAX (pos, get->damage_start);
+      guint64 to = MIN (pos + n, get->damage_end);
+
       dp_test_content_fill (get->seed, pos, buf, n);
+      /* damage=K: the part of the damaged span that falls in here. */
+      for (guint64 i = from; i < to; i++)
+        buf[i - pos] ^= DP_TEST_DAMAGE_XOR;
       return;
     }
 
@@ -623,6 +704,48 @@ reset_tick_cb (gpointer user_data)
     g_io_stream_close (stream, NULL, NULL);
 
   return G_SOURCE_REMOVE;
+}
+
+static gboolean
+drop_cb (gpointer user_data)
+{
+  SoupServerMessage *msg = user_data;
+  GSocket *msg_sock = soup_server_message_get_socket (msg);
+  g_autoptr(GSocket) sock = msg_sock != NULL ? g_object_ref (msg_sock) : NULL;
+  g_autoptr(GIOStream) stream = NULL;
+
+  /* As for a reset, but an orderly close (FIN): no byte of an answer was
+   * ever sent, so there is nothing to throw away. */
+  stream = soup_server_message_steal_connection (msg);
+  if (sock != NULL)
+    g_socket_close (sock, NULL);
+  if (stream != NULL)
+    g_io_stream_close (stream, NULL, NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+void
+_dp_test_server_drop (DpTestServer      *self,
+                      DpTestGet         *get,
+                      SoupServerMessage *msg)
+{
+  GSource *source;
+
+  /* Paused with no status, libsoup writes nothing and waits; the log
+   * records the status 0. The connection cannot be stolen from inside
+   * the handler, as libsoup still works on the message after it
+   * returns, so that is done from a source of high priority: it runs
+   * before any I/O of default priority, a shutdown or a stop. */
+  soup_server_message_pause (msg);
+  if (get != NULL)
+    get_finish (get);
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, drop_cb, g_object_ref (msg), g_object_unref);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
 }
 
 /* Called whenever libsoup has written everything appended so far. */
@@ -805,6 +928,58 @@ shutdown_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+typedef struct
+{
+  DpTestServer *self;
+  gboolean done;
+} ServerCall;
+
+/* Runs in the server thread on dp_test_server_stop(). */
+static gboolean
+stop_cb (gpointer user_data)
+{
+  ServerCall *call = user_data;
+  DpTestServer *self = call->self;
+
+  /* The listeners go, so the kernel refuses new connections, and so do
+   * the connections libsoup has, idle ones included; those taken from
+   * it (reset, goneafter) were closed when they were taken. The loop
+   * keeps running for the log, the counters and the final free. */
+  soup_server_disconnect (self->soup);
+  while (self->live != NULL)
+    get_finish (self->live->data);
+
+  g_mutex_lock (&self->lock);
+  self->stopped = TRUE;
+  call->done = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs @func (a ServerCall callback) in the server thread and waits
+ * until it has set done. Default priority, not idle: busy sockets would
+ * starve an idle. */
+static void
+run_in_server (DpTestServer *self,
+               GSourceFunc   func)
+{
+  ServerCall call = { self, FALSE };
+  GSource *source;
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, &call, NULL);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+
+  g_mutex_lock (&self->lock);
+  while (!call.done)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+}
+
 static gpointer
 server_thread (gpointer user_data)
 {
@@ -864,6 +1039,9 @@ dp_test_server_new (void)
   self->once_done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->gzip_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                             (GDestroyNotify) g_bytes_unref);
+  self->digest_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->documents = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify) document_free);
 
   self->thread = g_thread_new ("dp-test-server", server_thread, self);
 
@@ -899,6 +1077,8 @@ dp_test_server_free (DpTestServer *self)
   g_hash_table_unref (self->path_counts);
   g_hash_table_unref (self->once_done);
   g_hash_table_unref (self->gzip_cache);
+  g_hash_table_unref (self->digest_cache);
+  g_hash_table_unref (self->documents);
   g_ptr_array_unref (self->log);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
@@ -1025,16 +1205,10 @@ dp_test_server_dup_log (DpTestServer *self)
   return copy;
 }
 
-typedef struct
-{
-  DpTestServer *self;
-  gboolean done;
-} ResetCall;
-
 static gboolean
 reset_counters_cb (gpointer user_data)
 {
-  ResetCall *call = user_data;
+  ServerCall *call = user_data;
   DpTestServer *self = call->self;
 
   g_mutex_lock (&self->lock);
@@ -1059,22 +1233,45 @@ reset_counters_cb (gpointer user_data)
 void
 dp_test_server_reset_counters (DpTestServer *self)
 {
-  ResetCall call = { self, FALSE };
-  GSource *source;
-
   /* A client can have its whole response while the server thread is
    * still in the libsoup call that wrote the last bytes and will finish
    * the message; a reset done from here could count that message as
-   * still in flight. Run from the server thread it comes after that call.
-   * Default priority, not idle: busy sockets would starve an idle. */
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, reset_counters_cb, &call, NULL);
-  g_source_attach (source, self->context);
-  g_source_unref (source);
+   * still in flight. Run from the server thread it comes after that call. */
+  run_in_server (self, reset_counters_cb);
+}
+
+void
+dp_test_server_stop (DpTestServer *self)
+{
+  gboolean stopped;
 
   g_mutex_lock (&self->lock);
-  while (!call.done)
-    g_cond_wait (&self->cond, &self->lock);
+  stopped = self->stopped;
+  g_mutex_unlock (&self->lock);
+
+  if (!stopped)
+    run_in_server (self, stop_cb);
+}
+
+void
+dp_test_server_add_document (DpTestServer *self,
+                             const char   *path,
+                             const char   *content_type,
+                             const char   *data,
+                             gssize        length)
+{
+  DpTestDocument *doc;
+
+  g_return_if_fail (path != NULL && path[0] == '/');
+  g_return_if_fail (data != NULL || length <= 0);
+
+  doc = g_new0 (DpTestDocument, 1);
+  if (length < 0)
+    length = data != NULL ? (gssize) strlen (data) : 0;
+  doc->content_type = g_strdup (content_type != NULL ? content_type : "application/octet-stream");
+  doc->data = g_bytes_new (data, (gsize) length);
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_replace (self->documents, g_strdup (path), doc);
   g_mutex_unlock (&self->lock);
 }

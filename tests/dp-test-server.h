@@ -76,6 +76,34 @@ G_BEGIN_DECLS
  *                              "Content-Encoding: gzip" (a lie) on HEAD,
  *                              200 and 206
  *
+ * Integrity
+ *   damage=K                   every body this address serves (200 and
+ *                              206, any range) has the content bytes at
+ *                              file offsets [K, K+4096), clipped to the
+ *                              file, XORed with 0x5A; sizes, ETag,
+ *                              Last-Modified and all else unchanged: a
+ *                              mirror with a damaged copy. Plain content
+ *                              only: ignored whenever encoding= is given
+ *   reprdigest=A               every file answer (HEAD, 200, 206) has an
+ *                              RFC 9530 Repr-Digest of the whole, true
+ *                              content of the version served (of its
+ *                              seed and size; damage= and encoding= do
+ *                              not change it), B being the base64 of a
+ *                              digest: A = sha-256 sends "sha-256=:B:",
+ *                              sha-512 "sha-512=:B:", both
+ *                              "sha-256=:B:, sha-512=:B:" (each its own
+ *                              B); wrong sends "sha-256=:B:" with the B
+ *                              of the content of seed+1 (same size).
+ *                              Other values of A are ignored. Each
+ *                              digest is made once per algorithm, seed
+ *                              and size; above 512 MiB of content the
+ *                              answer is 500 instead (legacydigest too).
+ *                              See dp_test_content_digest_base64()
+ *   legacydigest=A             the RFC 3230 form of the same: A =
+ *                              sha-256 sends "Digest: SHA-256=B",
+ *                              sha-512 "Digest: SHA-512=B"; other values
+ *                              are ignored. Combines with reprdigest
+ *
  * HEAD
  *   nohead=1                   HEAD gets 405 Method Not Allowed
  *   headnolength=1             HEAD has no Content-Length
@@ -149,6 +177,12 @@ G_BEGIN_DECLS
  *                              with exactly that value
  *   setcookie=C                add "Set-Cookie: C" to every answer to
  *                              this address, redirects and errors too
+ *   duplicate=URLS             add a header line "Link: <URL>;
+ *                              rel=duplicate; pri=N" (RFC 6249) per URL
+ *                              to every answer to this address, file
+ *                              answers, redirects and errors alike, N =
+ *                              1, 2, ... in the given order; URLS
+ *                              percent-encoded, several separated by "|"
  *   html=1                     a GET with Range is answered 200 with
  *                              an HTML error page (an expired link)
  *   htmlafter=K                the same, but only after K GETs to this
@@ -187,6 +221,16 @@ G_BEGIN_DECLS
  *   stall=B                    stop sending after B body bytes, keeping
  *                              the connection open (first attempt per
  *                              range start only)
+ *   goneafter=K                once K GET requests to this path have
+ *                              been answered (every GET counts, whatever
+ *                              its answer; counted per path like
+ *                              failafter, a signed link under its /file/
+ *                              path), every further request to this
+ *                              path, HEAD included, is not answered at
+ *                              all: its connection is closed at once
+ *                              (FIN), as by a server that went away. The
+ *                              log has such requests with status 0.
+ *                              goneafter=0: no request is answered
  *
  * A page for browser tests
  *   /page/NAME?QUERY           an HTML page that sets the cookie
@@ -197,16 +241,26 @@ G_BEGIN_DECLS
  *                              named NAME and refused (403) without that
  *                              cookie and the page as the referrer
  *
- * Any other path gets 404. When several faults could answer, the first
- * of these wins: bigheaders and setcookie (added to any answer), an expired signed
- * link, 404, 405 for other methods, auth, digest, needcookie,
+ * Documents
+ *   dp_test_server_add_document() gives a path fixed bytes (a Metalink
+ *   file, say): a GET or HEAD of exactly that path, whatever its query,
+ *   gets 200, the document with its Content-Type, Content-Length and
+ *   "Accept-Ranges: bytes"; a Range gets 206 with its first range and
+ *   a Content-Range, or 416 if it starts past the end; other methods
+ *   get 405. The query is not looked at, so none of the faults above
+ *   apply to a document. Documents are logged and counted like files.
+ *
+ * Any other path gets 404. A document wins over everything. When several
+ * faults could answer, the first of these wins: goneafter (no answer at
+ * all); bigheaders, setcookie and duplicate (added to any answer); an
+ * expired signed link, 404, 405 for other methods, auth, digest, needcookie,
  * needreferer, needheader, signed, redirectto, redirect,
  * status, nohead, maxconn, failfirst, failat, failafter, rangestatus,
  * html, htmlafter; then the file, with the range, encoding, validator,
- * HEAD and speed faults combined.
+ * HEAD, integrity and speed faults combined.
  *
  * The server counts requests and body bytes it sent, and logs every
- * request it answered (dp_test_server_dup_log()).
+ * request it got (dp_test_server_dup_log()), answered or not.
  */
 
 typedef struct _DpTestServer DpTestServer;
@@ -232,11 +286,28 @@ typedef struct
   guint connection;       /* client connections numbered from 1, in the
                            * order of their first request */
   guint status;           /* the status it was answered with; a body cut
-                           * short (reset, stall) keeps its 200 or 206 */
+                           * short (reset, stall) keeps its 200 or 206;
+                           * 0 if it got no answer (goneafter) */
 } DpTestRequest;
 
 DpTestServer *dp_test_server_new              (void);
 void          dp_test_server_free             (DpTestServer *server);
+/* The server goes away for real: it stops listening, so the kernel
+ * refuses new connections, and closes every client connection it has
+ * (idle, mid-request, stalled or mid-body) at once; returns when that is
+ * done. Callable from any thread; a second call does nothing. The
+ * counters and the log stay readable; dp_test_server_free() still has
+ * to be called. */
+void          dp_test_server_stop             (DpTestServer *server);
+/* Serves @length bytes of @data (up to its NUL if @length is -1) with
+ * Content-Type @content_type (NULL: application/octet-stream) at @path,
+ * which starts with "/"; see "Documents" above. Replaces an earlier
+ * document at @path. Callable from any thread, at any time. */
+void          dp_test_server_add_document     (DpTestServer *server,
+                                               const char   *path,
+                                               const char   *content_type,
+                                               const char   *data,
+                                               gssize        length);
 /* Returns "http://127.0.0.1:PORT" + @path_and_query; free with g_free(). */
 char         *dp_test_server_url              (DpTestServer *server,
                                                const char   *path_and_query);
@@ -283,6 +354,18 @@ void          dp_test_content_fill            (guint64 seed,
 /* SHA-256 hex digest of the first @size content bytes. */
 char         *dp_test_content_sha256          (guint64 seed,
                                                guint64 size);
+/* Lowercase hex digest of type @type of content bytes [offset, offset +
+ * len), e.g. for Metalink piece hashes. */
+char         *dp_test_content_hex             (GChecksumType type,
+                                               guint64       seed,
+                                               guint64       offset,
+                                               guint64       len);
+/* Base64 of the digest of the first @size content bytes, as in
+ * reprdigest= and legacydigest=; @algorithm is "sha-256" or "sha-512"
+ * (NULL for anything else). */
+char         *dp_test_content_digest_base64   (const char *algorithm,
+                                               guint64     seed,
+                                               guint64     size);
 /* SHA-256 hex digest of a file on disk, or NULL if unreadable. */
 char         *dp_test_file_sha256             (const char *path);
 

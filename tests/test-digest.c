@@ -235,6 +235,8 @@ test_repr_member_ignored (void **state)
   check_repr ("sha-256=:" B64_256_B "=:", NULL);
   check_repr ("sha-256=:" B64_256_B "==:", NULL);
   check_repr ("sha-256=:" B64_256_B_BARE "===:", NULL);
+  check_repr ("sha-256=:" B64_256_B_BARE "=====:", NULL);
+  check_repr ("sha-256=:X48E9qOokqqrvdts8nOJRJN3=WDUoyWxBf7kbu9DBPE=:", NULL);
   check_repr ("sha-256=:X48E9qOokqqrvdts8nOJRJN3=OWDUoyWxBf7kbu9DBPE:", NULL);
   check_repr ("sha-256=:=" B64_256_B_BARE ":", NULL);
   check_repr ("sha-256=:X" B64_256_B ":", NULL);
@@ -343,6 +345,8 @@ test_repr_malformed (void **state)
     GOOD ", a=(1 2",
     GOOD ", a=(1,2)",
     GOOD ", a=(1\t2)",
+    GOOD ", a=(1\"x\")",
+    GOOD ", a=(tok?1)",
     GOOD ", a=((1))",
     GOOD ", a=(1)(2)",
     GOOD ", a=%\"x\"",
@@ -421,6 +425,8 @@ test_legacy_base64_and_length (void **state)
   check_legacy ("SHA-256=" B64_256_B_PADBITS, NULL);
   check_legacy ("SHA-256=" B64_256_B "=", NULL);
   check_legacy ("SHA-256=X48E9qOokqqrvdts8nOJRJN3=OWDUoyWxBf7kbu9DBPE", NULL);
+  check_legacy ("SHA-256=X48E9qOokqqrvdts8nOJRJN3=WDUoyWxBf7kbu9DBPE=", NULL);
+  check_legacy ("SHA-256=" B64_256_B_BARE "=====", NULL);
   check_legacy ("SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE!", NULL);
   check_legacy ("SHA-256=" B64_33, NULL);
   check_legacy ("SHA-256=" B64_31, NULL);
@@ -561,6 +567,9 @@ test_link_commas_and_quotes (void **state)
                "<http://m2/f>; rel=duplicate", BASE,
                "http://m2/f 999999");
   check_links ("<http://m1/f>; rel=\"duplicate\"; pri=\"2\"", BASE, "http://m1/f 2");
+  /* Quoted pairs. */
+  check_links ("<http://m1/f>; title=\"a\\\"b\"; rel=duplicate", BASE, "http://m1/f 999999");
+  check_links ("<http://m1/f>; rel=\"dup\\licate\"", BASE, "http://m1/f 999999");
 }
 
 static void

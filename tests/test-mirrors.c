@@ -329,8 +329,9 @@ test_validators_per_mirror (void **state)
   guint64 size = 8 * MiB;
   g_autofree char *query = g_strdup_printf ("/file/tags.bin?size=%" G_GUINT64_FORMAT "&rate=%" G_GUINT64_FORMAT "&etag=first",
                                             size, 2 * MiB);
-  g_autofree char *other = g_strdup_printf ("/file/tags.bin?size=%" G_GUINT64_FORMAT "&rate=%" G_GUINT64_FORMAT "&etag=second",
-                                            size, 2 * MiB);
+  /* Parts of at most 1 MiB: each of its connections asks again. */
+  g_autofree char *other = g_strdup_printf ("/file/tags.bin?size=%" G_GUINT64_FORMAT "&rate=%" G_GUINT64_FORMAT "&etag=second&short=%" G_GUINT64_FORMAT,
+                                            size, 2 * MiB, 1 * MiB);
   g_autofree char *mirror = dp_test_server_url (f->second, other);
   g_autoptr(DpDownload) download = dp_test_fixture_download (&f->base, query, 4);
   g_autoptr(GPtrArray) first_log = NULL;

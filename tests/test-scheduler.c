@@ -364,6 +364,47 @@ test_paced_end_game (void **state)
   assert_scheduler_cover (sched);
 }
 
+/* A piece that failed its check becomes missing again, whatever
+ * segments it spans, and the bytes around it stay done. */
+static void
+test_reopen (void **state)
+{
+  g_autoptr(DpScheduler) sched = dp_scheduler_new (8 << 20, 2, 1 << 20);
+  g_autoptr(GArray) done = NULL;
+  int first, second;
+
+  first = dp_scheduler_acquire (sched, 0);
+  second = dp_scheduler_acquire (sched, 1);
+  assert_int_equal (first, 0);
+  assert_int_equal (second, 1);
+  /* The first segment done, the second half done. */
+  dp_scheduler_claim (sched, 0, 4 << 20);
+  dp_scheduler_advance (sched, 0);
+  dp_scheduler_claim (sched, 1, 2 << 20);
+  dp_scheduler_advance (sched, 1);
+
+  /* Owned segments are not touched. */
+  assert_false (dp_scheduler_reopen (sched, 1 << 20, 5 << 20));
+  assert_int_equal (dp_scheduler_get_done (sched), 6 << 20);
+  dp_scheduler_release (sched, 0);
+  dp_scheduler_release (sched, 1);
+
+  /* [3 MiB, 5 MiB) spans both segments. */
+  assert_true (dp_scheduler_reopen (sched, 3 << 20, 5 << 20));
+  assert_int_equal (dp_scheduler_get_done (sched), 4 << 20);
+  assert_false (dp_scheduler_is_complete (sched));
+  done = dp_scheduler_dup_done (sched);
+  assert_int_equal (done->len, 2);
+  assert_int_equal (g_array_index (done, DpRange, 0).start, 0);
+  assert_int_equal (g_array_index (done, DpRange, 0).end, 3 << 20);
+  assert_int_equal (g_array_index (done, DpRange, 1).start, 5 << 20);
+  assert_int_equal (g_array_index (done, DpRange, 1).end, 6 << 20);
+  assert_scheduler_cover (sched);
+
+  /* The reopened bytes are work for anybody. */
+  assert_true (dp_scheduler_acquire (sched, 2) >= 0);
+}
+
 static void
 test_paced_never_splits_single_stream (void **state)
 {
@@ -492,6 +533,7 @@ main (void)
     cmocka_unit_test (test_paced_equal_rates_halve),
     cmocka_unit_test (test_paced_end_game),
     cmocka_unit_test (test_paced_never_splits_single_stream),
+    cmocka_unit_test (test_reopen),
     cmocka_unit_test (test_request_sized_to_pace),
     cmocka_unit_test (test_request_leaves_no_stub),
   };

@@ -179,6 +179,44 @@ test_round_trip_basic (void **unused)
   assert_non_null (strstr (data, "last-modified=Wed, 21 Oct 2015 07:28:00 GMT\n"));
 }
 
+/* Mirrors and their own validators go with the state, and a damaged
+ * mirror record makes the whole state untrusted. */
+static void
+test_round_trip_mirrors (void **unused)
+{
+  g_autoptr(DpState) state = make_state ("https://example.org/file.iso", 1000, "\"a\"", NULL);
+  g_autoptr(DpState) parsed = NULL;
+  g_autoptr(DpState) bad = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  const DpStateMirror *mirror;
+  const char *no_url = "[Downpour]\nversion=1\nurl=http://a/f\nsize=10\ndone=\n[Mirror 1]\netag=\"x\"\n";
+
+  dp_state_add_mirror (state, "https://user:secret@mirror.example.net/file.iso", "\"m1\"", NULL);
+  dp_state_add_mirror (state, "http://other.example.com/f.iso", NULL, "Wed, 21 Oct 2015 07:28:00 GMT");
+  /* The same address twice is one record. */
+  dp_state_add_mirror (state, "http://other.example.com/f.iso", "\"z\"", NULL);
+  assert_int_equal (state->mirrors->len, 2);
+  data = dp_state_to_data (state, NULL);
+  assert_null (strstr (data, "secret"));
+  parsed = round_trip (state);
+  assert_same_state (state, parsed);
+  assert_int_equal (parsed->mirrors->len, 2);
+  mirror = dp_state_find_mirror (parsed, "https://mirror.example.net/file.iso");
+  assert_non_null (mirror);
+  assert_string_equal (mirror->etag, "\"m1\"");
+  assert_null (mirror->last_modified);
+  mirror = dp_state_find_mirror (parsed, "http://other.example.com/f.iso");
+  assert_non_null (mirror);
+  assert_null (mirror->etag);
+  assert_string_equal (mirror->last_modified, "Wed, 21 Oct 2015 07:28:00 GMT");
+  assert_null (dp_state_find_mirror (parsed, "http://nowhere.example/f.iso"));
+
+  bad = dp_state_parse (no_url, strlen (no_url), "m", &error);
+  assert_null (bad);
+  assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_IO));
+}
+
 static void
 test_round_trip_large (void **unused)
 {
@@ -811,6 +849,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_load_refuses_large, setup, teardown),
     cmocka_unit_test (test_strip_credentials),
     cmocka_unit_test (test_matches),
+    cmocka_unit_test (test_round_trip_mirrors),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -1844,6 +1844,658 @@ test_htmlafter (void)
   assert_content (plain.body, 1, 0, 100000);
 }
 
+/* ---- integrity ----------------------------------------------------------- */
+
+/* @body is content bytes [offset, offset + len) of @seed, those in
+ * [dstart, dend) XORed with 0x5A and the rest intact. */
+static void
+assert_damaged (GBytes  *body,
+                guint64  seed,
+                guint64  offset,
+                gsize    len,
+                guint64  dstart,
+                guint64  dend)
+{
+  g_autofree guint8 *expected = g_malloc (MAX (len, 1));
+  gsize got_len;
+  const guint8 *got = g_bytes_get_data (body, &got_len);
+
+  dp_test_content_fill (seed, offset, expected, len);
+  for (guint64 i = MAX (offset, dstart); i < MIN (offset + len, dend); i++)
+    expected[i - offset] ^= 0x5A;
+  g_assert_cmpmem (got, got_len, expected, len);
+}
+
+static void
+test_damage (void)
+{
+  const char *pq = "/file/dmg?size=20000&seed=3&etag=d&damage=5000";
+  g_auto(Reply) whole = { 0 };
+  g_auto(Reply) head = { 0 };
+  g_auto(Reply) before = { 0 };
+  g_auto(Reply) across = { 0 };
+  g_auto(Reply) tail = { 0 };
+  g_auto(Reply) clipped = { 0 };
+  g_auto(Reply) beyond = { 0 };
+  g_auto(Reply) zero = { 0 };
+  g_auto(Raw) gz = { 0 };
+  g_auto(Raw) mp = { 0 };
+  g_autoptr(GBytes) plain = NULL;
+  g_autoptr(GBytes) data = NULL;
+  g_autofree char *preamble = g_strdup ("--dp-test-boundary-8b41f0\r\n"
+                                        "Content-Type: application/octet-stream\r\n"
+                                        "Content-Range: bytes 4000-5999/20000\r\n\r\n");
+  const char *epilogue = "\r\n--dp-test-boundary-8b41f0--\r\n";
+  const guint8 *mp_data;
+  gsize mp_len;
+
+  /* The whole body: the same size and validators, 4096 bad bytes. */
+  get (pq, NULL, &whole);
+  g_assert_cmpuint (status (&whole), ==, 200);
+  g_assert_cmpint (soup_message_headers_get_content_length (soup_message_get_response_headers (whole.msg)),
+                   ==, 20000);
+  g_assert_cmpstr (header (&whole, "ETag"), ==, "\"d\"");
+  assert_damaged (whole.body, 3, 0, 20000, 5000, 9096);
+
+  request_full (session, "HEAD", pq, NULL, NULL, NULL, TRUE, &head);
+  g_assert_cmpint (soup_message_headers_get_content_length (soup_message_get_response_headers (head.msg)),
+                   ==, 20000);
+
+  /* Ranges see the damage at the file's offsets, whatever their start. */
+  get (pq, "bytes=0-4999", &before);
+  g_assert_cmpuint (status (&before), ==, 206);
+  assert_content (before.body, 3, 0, 5000);
+  get (pq, "bytes=4000-5999", &across);
+  g_assert_cmpuint (status (&across), ==, 206);
+  g_assert_cmpstr (header (&across, "Content-Range"), ==, "bytes 4000-5999/20000");
+  assert_damaged (across.body, 3, 4000, 2000, 5000, 9096);
+  get (pq, "bytes=9000-", &tail);
+  assert_damaged (tail.body, 3, 9000, 11000, 5000, 9096);
+
+  /* Clipped to the file; past its end, nothing; damage=0 is the start. */
+  get ("/file/dmg2?size=6000&damage=5000", NULL, &clipped);
+  g_assert_cmpuint (g_bytes_get_size (clipped.body), ==, 6000);
+  assert_damaged (clipped.body, 1, 0, 6000, 5000, 6000);
+  get ("/file/dmg3?size=1000&damage=5000", NULL, &beyond);
+  assert_content (beyond.body, 1, 0, 1000);
+  get ("/file/dmg4?size=10000&damage=0", "bytes=4000-", &zero);
+  assert_damaged (zero.body, 1, 4000, 6000, 0, 4096);
+
+  /* A multipart frame is untouched, its data damaged. */
+  raw_request ("GET", "/file/dmg?size=20000&seed=3&damage=5000&multipart=1",
+               "Range: bytes=4000-5999\r\n", &mp);
+  g_assert_cmpuint (mp.status, ==, 206);
+  mp_data = g_bytes_get_data (mp.body, &mp_len);
+  g_assert_cmpuint (mp_len, ==, strlen (preamble) + 2000 + strlen (epilogue));
+  g_assert_cmpmem (mp_data, strlen (preamble), preamble, strlen (preamble));
+  g_assert_cmpmem (mp_data + mp_len - strlen (epilogue), strlen (epilogue),
+                   epilogue, strlen (epilogue));
+  data = g_bytes_new_from_bytes (mp.body, strlen (preamble), 2000);
+  assert_damaged (data, 3, 4000, 2000, 5000, 9096);
+
+  /* Not with encoding=. */
+  raw_request ("GET", "/file/dmg?size=20000&seed=3&damage=5000&encoding=gzip", NULL, &gz);
+  g_assert_cmpuint (gz.status, ==, 200);
+  plain = gunzip (gz.body);
+  assert_content (plain, 3, 0, 20000);
+}
+
+/* The digest computed here, independently of the server's helpers. */
+static char *
+expected_base64 (GChecksumType type,
+                 guint64       seed,
+                 gsize         size)
+{
+  g_autofree guint8 *buf = g_malloc (MAX (size, 1));
+  g_autoptr(GChecksum) sum = g_checksum_new (type);
+  guint8 digest[64];
+  gsize len = sizeof digest;
+
+  dp_test_content_fill (seed, 0, buf, size);
+  g_checksum_update (sum, buf, size);
+  g_checksum_get_digest (sum, digest, &len);
+  return g_base64_encode (digest, len);
+}
+
+static void
+test_digest_helpers (void)
+{
+  gsize size = 70000;
+  g_autofree guint8 *buf = g_malloc (size);
+  g_autofree char *b256 = expected_base64 (G_CHECKSUM_SHA256, 5, size);
+  g_autofree char *b512 = expected_base64 (G_CHECKSUM_SHA512, 5, size);
+  g_autofree char *got256 = dp_test_content_digest_base64 ("sha-256", 5, size);
+  g_autofree char *got512 = dp_test_content_digest_base64 ("sha-512", 5, size);
+  g_autofree char *hex = NULL;
+  g_autofree char *want_hex = NULL;
+  g_autofree char *whole = NULL;
+  g_autofree char *sha = dp_test_content_sha256 (5, size);
+
+  g_assert_cmpstr (got256, ==, b256);
+  g_assert_cmpstr (got512, ==, b512);
+  g_assert_cmpuint (strlen (got256), ==, 44);
+  g_assert_cmpuint (strlen (got512), ==, 88);
+  g_assert_null (dp_test_content_digest_base64 ("md5", 5, size));
+  g_assert_null (dp_test_content_digest_base64 ("SHA-256", 5, size));
+
+  /* A piece from an unaligned offset, across a chunk boundary. */
+  dp_test_content_fill (5, 0, buf, size);
+  hex = dp_test_content_hex (G_CHECKSUM_SHA1, 5, 1001, 66000);
+  want_hex = g_compute_checksum_for_data (G_CHECKSUM_SHA1, buf + 1001, 66000);
+  g_assert_cmpstr (hex, ==, want_hex);
+  for (const char *p = hex; *p != '\0'; p++)
+    g_assert_true (g_ascii_isdigit (*p) || (*p >= 'a' && *p <= 'f'));
+  whole = dp_test_content_hex (G_CHECKSUM_SHA256, 5, 0, size);
+  g_assert_cmpstr (whole, ==, sha);
+}
+
+static void
+test_reprdigest (void)
+{
+  g_autofree char *b256 = expected_base64 (G_CHECKSUM_SHA256, 4, 3000);
+  g_autofree char *b512 = expected_base64 (G_CHECKSUM_SHA512, 4, 3000);
+  g_autofree char *other = expected_base64 (G_CHECKSUM_SHA256, 5, 3000);
+  g_autofree char *want256 = g_strdup_printf ("sha-256=:%s:", b256);
+  g_autofree char *want512 = g_strdup_printf ("sha-512=:%s:", b512);
+  g_autofree char *want_both = g_strdup_printf ("sha-256=:%s:, sha-512=:%s:", b256, b512);
+  g_autofree char *want_wrong = g_strdup_printf ("sha-256=:%s:", other);
+  g_autofree char *legacy256 = g_strdup_printf ("SHA-256=%s", b256);
+  g_autofree char *legacy512 = g_strdup_printf ("SHA-512=%s", b512);
+  g_auto(Raw) head = { 0 };
+  g_auto(Raw) whole = { 0 };
+  g_auto(Raw) part = { 0 };
+  g_auto(Raw) wrong = { 0 };
+  g_auto(Raw) damaged = { 0 };
+  g_auto(Raw) gz = { 0 };
+  g_auto(Raw) legacy = { 0 };
+  g_auto(Raw) legacy_head = { 0 };
+  g_auto(Raw) unknown = { 0 };
+  g_auto(Raw) plain = { 0 };
+  g_auto(Raw) huge = { 0 };
+  g_auto(Raw) huge_legacy = { 0 };
+
+  raw_request ("HEAD", "/file/rd1?size=3000&seed=4&reprdigest=sha-256", NULL, &head);
+  g_assert_cmpuint (head.status, ==, 200);
+  g_assert_cmpstr (raw_header (&head, "Repr-Digest"), ==, want256);
+  g_assert_null (raw_header (&head, "Digest"));
+
+  raw_request ("GET", "/file/rd1?size=3000&seed=4&reprdigest=sha-512", NULL, &whole);
+  g_assert_cmpuint (whole.status, ==, 200);
+  g_assert_cmpstr (raw_header (&whole, "Repr-Digest"), ==, want512);
+  assert_content (whole.body, 4, 0, 3000);
+
+  /* A part carries the digest of the whole. */
+  raw_request ("GET", "/file/rd1?size=3000&seed=4&reprdigest=both", "Range: bytes=10-19\r\n", &part);
+  g_assert_cmpuint (part.status, ==, 206);
+  g_assert_cmpstr (raw_header (&part, "Repr-Digest"), ==, want_both);
+  assert_content (part.body, 4, 10, 10);
+
+  raw_request ("GET", "/file/rd1?size=3000&seed=4&reprdigest=wrong", NULL, &wrong);
+  g_assert_cmpstr (raw_header (&wrong, "Repr-Digest"), ==, want_wrong);
+  assert_content (wrong.body, 4, 0, 3000);
+
+  /* The truth, whatever damage= and encoding= do to the bytes. */
+  raw_request ("GET", "/file/rd1?size=3000&seed=4&reprdigest=sha-256&damage=0", NULL, &damaged);
+  g_assert_cmpstr (raw_header (&damaged, "Repr-Digest"), ==, want256);
+  raw_request ("GET", "/file/rd1?size=3000&seed=4&reprdigest=sha-256&encoding=gzip", NULL, &gz);
+  g_assert_cmpstr (raw_header (&gz, "Repr-Digest"), ==, want256);
+
+  raw_request ("GET", "/file/rd1?size=3000&seed=4&legacydigest=sha-256&reprdigest=sha-512",
+               "Range: bytes=0-\r\n", &legacy);
+  g_assert_cmpuint (legacy.status, ==, 206);
+  g_assert_cmpstr (raw_header (&legacy, "Digest"), ==, legacy256);
+  g_assert_cmpstr (raw_header (&legacy, "Repr-Digest"), ==, want512);
+  raw_request ("HEAD", "/file/rd1?size=3000&seed=4&legacydigest=sha-512", NULL, &legacy_head);
+  g_assert_cmpstr (raw_header (&legacy_head, "Digest"), ==, legacy512);
+  g_assert_null (raw_header (&legacy_head, "Repr-Digest"));
+
+  raw_request ("GET", "/file/rd1?size=3000&seed=4&reprdigest=md5&legacydigest=both", NULL, &unknown);
+  g_assert_cmpuint (unknown.status, ==, 200);
+  g_assert_null (raw_header (&unknown, "Repr-Digest"));
+  g_assert_null (raw_header (&unknown, "Digest"));
+  raw_request ("GET", "/file/rd1?size=3000&seed=4", NULL, &plain);
+  g_assert_null (raw_header (&plain, "Repr-Digest"));
+
+  /* Too big to hash. */
+  raw_request ("HEAD", "/file/rd2?size=536870913&reprdigest=sha-256", NULL, &huge);
+  g_assert_cmpuint (huge.status, ==, 500);
+  raw_request ("HEAD", "/file/rd2?size=536870913&legacydigest=sha-512", NULL, &huge_legacy);
+  g_assert_cmpuint (huge_legacy.status, ==, 500);
+}
+
+/* Each digest is made once: the second answer does not hash again. */
+static void
+test_reprdigest_cache (void)
+{
+  const char *pq = "/file/rdc?size=67108864&seed=77&reprdigest=sha-256";
+  g_autofree char *b256 = dp_test_content_digest_base64 ("sha-256", 77, 67108864);
+  g_autofree char *want = g_strdup_printf ("sha-256=:%s:", b256);
+  gint64 first = 0, again = G_MAXINT64;
+
+  /* The fastest of the later answers, so that one slowed down by a busy
+   * machine does not count. */
+  for (int i = 0; i < 4; i++)
+    {
+      g_auto(Raw) head = { 0 };
+      gint64 t0 = g_get_monotonic_time ();
+      gint64 took;
+
+      raw_request ("HEAD", pq, NULL, &head);
+      took = g_get_monotonic_time () - t0;
+      if (i == 0)
+        first = took;
+      else
+        again = MIN (again, took);
+      g_assert_cmpstr (raw_header (&head, "Repr-Digest"), ==, want);
+    }
+
+  g_test_message ("reprdigest of 64 MiB: %.3f s, then %.3f s",
+                  first / (double) G_USEC_PER_SEC, again / (double) G_USEC_PER_SEC);
+  g_assert_cmpint (again * 5, <, first);
+}
+
+static void
+test_duplicate (void)
+{
+  const char *links = "duplicate=http%3A%2F%2Fa.example%2Fd%3Fx%3D1|"
+                      "https%3A%2F%2Fb.example%2Fd%7Cftp%3A%2F%2Fc.example%2Fd";
+  static const char *const want[] = {
+    "<http://a.example/d?x=1>; rel=duplicate; pri=1",
+    "<https://b.example/d>; rel=duplicate; pri=2",
+    "<ftp://c.example/d>; rel=duplicate; pri=3",
+  };
+  static const struct
+  {
+    const char *method;
+    const char *path_and_query;
+    guint status;
+  } cases[] = {
+    { "GET", "/file/dup?size=100&", 200 },
+    { "HEAD", "/file/dup?size=100&", 200 },
+    { "GET", "/file/dup?size=100&redirect=1&", 302 },
+    { "GET", "/file/dup?size=100&status=503&", 503 },
+    { "GET", "/nothing?", 404 },
+  };
+
+  for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autofree char *pq = g_strconcat (cases[c].path_and_query, links, NULL);
+      g_auto(Raw) r = { 0 };
+      SoupMessageHeadersIter iter;
+      const char *name, *value;
+      guint n = 0;
+
+      raw_request (cases[c].method, pq, NULL, &r);
+      g_assert_cmpuint (r.status, ==, cases[c].status);
+      /* The parser makes an entry per header line, so this counts lines. */
+      soup_message_headers_iter_init (&iter, r.headers);
+      while (soup_message_headers_iter_next (&iter, &name, &value))
+        if (g_ascii_strcasecmp (name, "Link") == 0)
+          {
+            g_assert_cmpuint (n, <, G_N_ELEMENTS (want));
+            g_assert_cmpstr (value, ==, want[n]);
+            n++;
+          }
+      g_assert_cmpuint (n, ==, G_N_ELEMENTS (want));
+    }
+
+  {
+    g_auto(Raw) none = { 0 };
+
+    raw_request ("GET", "/file/dup?size=100", NULL, &none);
+    g_assert_null (raw_header (&none, "Link"));
+  }
+}
+
+/* Sends @request_text on a connection of its own and reads until the
+ * server closes it; returns every byte that came back. The read must
+ * end by an orderly close, within the client's 10 s timeout. */
+static GBytes *
+raw_unanswered (const char *request_text)
+{
+  g_autofree char *base = dp_test_server_url (server, "/");
+  g_autoptr(GUri) uri = g_uri_parse (base, G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GByteArray) data = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  guint8 buf[4096];
+
+  g_socket_client_set_timeout (client, 10);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", g_uri_get_port (uri), NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)),
+                             request_text, strlen (request_text), NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  for (;;)
+    {
+      gssize n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)),
+                                      buf, sizeof buf, NULL, &error);
+
+      g_assert_no_error (error);
+      if (n == 0)
+        break;
+      g_byte_array_append (data, buf, n);
+    }
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&data));
+}
+
+static void
+test_goneafter (void)
+{
+  const char *pq = "/file/gone?size=1000&goneafter=2";
+  g_autoptr(SoupSession) fresh = soup_session_new ();
+  g_autofree char *url = dp_test_server_url (server, pq);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GBytes) silence = NULL;
+  g_autoptr(GBytes) head_silence = NULL;
+  g_autoptr(GBytes) zero_silence = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) log = NULL;
+  g_auto(Reply) head = { 0 };
+  g_auto(Reply) other = { 0 };
+  DpTestRequest *r;
+  gint64 t0;
+
+  /* HEAD is not counted; the first two GETs are answered. */
+  request_full (session, "HEAD", pq, NULL, NULL, NULL, TRUE, &head);
+  g_assert_cmpuint (status (&head), ==, 200);
+  for (int i = 0; i < 2; i++)
+    {
+      g_auto(Reply) ok = { 0 };
+
+      get (pq, i == 1 ? "bytes=10-19" : NULL, &ok);
+      g_assert_cmpuint (status (&ok), ==, i == 1 ? 206 : 200);
+    }
+
+  /* Then nothing: not a byte, the connection closed at once. */
+  dp_test_server_reset_counters (server);
+  t0 = g_get_monotonic_time ();
+  silence = raw_unanswered ("GET /file/gone?size=1000&goneafter=2 HTTP/1.1\r\n"
+                            "Host: 127.0.0.1\r\n\r\n");
+  g_assert_cmpuint (g_bytes_get_size (silence), ==, 0);
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 2 * G_USEC_PER_SEC);
+  head_silence = raw_unanswered ("HEAD /file/gone?size=1000&goneafter=2 HTTP/1.1\r\n"
+                                 "Host: 127.0.0.1\r\n\r\n");
+  g_assert_cmpuint (g_bytes_get_size (head_silence), ==, 0);
+
+  /* A real client sees the connection end. */
+  body = soup_session_send_and_read (fresh, msg, NULL, &error);
+  g_assert_null (body);
+  g_assert_nonnull (error);
+  g_test_message ("goneafter: %s", error->message);
+
+  log = dp_test_server_dup_log (server);
+  g_assert_cmpuint (log->len, >=, 3);
+  for (guint i = 0; i < log->len; i++)
+    {
+      r = log->pdata[i];
+      g_assert_cmpstr (r->path, ==, "/file/gone");
+      g_assert_cmpuint (r->status, ==, 0);
+    }
+  g_assert_cmpstr (((DpTestRequest *) log->pdata[1])->method, ==, "HEAD");
+
+  /* Counted per path, and the server still answers elsewhere. */
+  get ("/file/gone2?size=10&goneafter=2", NULL, &other);
+  g_assert_cmpuint (status (&other), ==, 200);
+
+  /* goneafter=0: never answered. */
+  zero_silence = raw_unanswered ("GET /file/gone3?size=10&goneafter=0 HTTP/1.1\r\n"
+                                 "Host: 127.0.0.1\r\n\r\n");
+  g_assert_cmpuint (g_bytes_get_size (zero_silence), ==, 0);
+}
+
+/* ---- documents ------------------------------------------------------------ */
+
+typedef struct
+{
+  DpTestServer *srv;
+  const char *path;
+  const char *text;
+} AddCall;
+
+static gpointer
+add_from_thread (gpointer user_data)
+{
+  AddCall *call = user_data;
+
+  dp_test_server_add_document (call->srv, call->path, "text/plain", call->text, -1);
+  return NULL;
+}
+
+static void
+test_document (void)
+{
+  g_autoptr(DpTestServer) own = dp_test_server_new ();
+  g_autoptr(SoupSession) sess = soup_session_new ();
+  static const guint8 doc[] = "<?xml version=\"1.0\"?>\n<metalink>\0binary\xff</metalink>\n";
+  gsize len = sizeof doc - 1;
+  g_autofree char *url = dp_test_server_url (own, "/meta/f.meta4?status=500&goneafter=0&size=3");
+  g_autofree char *sub = dp_test_server_url (own, "/meta/f.meta4/x");
+  g_autofree char *late = dp_test_server_url (own, "/late.txt");
+  g_autofree char *length = g_strdup_printf ("%" G_GSIZE_FORMAT, len);
+  g_autofree char *content_range = g_strdup_printf ("bytes 5-14/%" G_GSIZE_FORMAT, len);
+  g_autofree char *beyond_range = g_strdup_printf ("bytes=%" G_GSIZE_FORMAT "-", len);
+  g_autofree char *unsatisfiable = g_strdup_printf ("bytes */%" G_GSIZE_FORMAT, len);
+  g_autoptr(GPtrArray) log = NULL;
+  AddCall call = { own, "/late.txt", "added by another thread" };
+  GThread *thread;
+  struct
+  {
+    const char *method;
+    const char *url;
+    const char *range;
+    guint status;
+    SoupMessage *msg;
+    GBytes *body;
+  } rq[] = {
+    { "GET", url, NULL, 200, NULL, NULL },
+    { "HEAD", url, NULL, 200, NULL, NULL },
+    { "GET", url, "bytes=5-14", 206, NULL, NULL },
+    { "GET", url, "bytes=-4", 206, NULL, NULL },
+    { "GET", url, "bytes=0-", 206, NULL, NULL },
+    { "GET", url, beyond_range, 416, NULL, NULL },
+    { "POST", url, NULL, 405, NULL, NULL },
+    { "GET", sub, NULL, 404, NULL, NULL },
+  };
+
+  dp_test_server_add_document (own, "/meta/f.meta4", "application/metalink4+xml",
+                               (const char *) doc, (gssize) len);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (rq); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      rq[i].msg = soup_message_new (rq[i].method, rq[i].url);
+      if (rq[i].range != NULL)
+        soup_message_headers_replace (soup_message_get_request_headers (rq[i].msg), "Range",
+                                      rq[i].range);
+      rq[i].body = soup_session_send_and_read (sess, rq[i].msg, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (soup_message_get_status (rq[i].msg), ==, rq[i].status);
+    }
+
+#define H(i, name) soup_message_headers_get_one (soup_message_get_response_headers (rq[i].msg), name)
+  g_assert_cmpstr (H (0, "Content-Type"), ==, "application/metalink4+xml");
+  g_assert_cmpstr (H (0, "Content-Length"), ==, length);
+  g_assert_cmpstr (H (0, "Accept-Ranges"), ==, "bytes");
+  g_assert_cmpmem (g_bytes_get_data (rq[0].body, NULL), g_bytes_get_size (rq[0].body), doc, len);
+  g_assert_cmpstr (H (1, "Content-Length"), ==, length);
+  g_assert_cmpstr (H (1, "Content-Type"), ==, "application/metalink4+xml");
+  g_assert_cmpuint (g_bytes_get_size (rq[1].body), ==, 0);
+  g_assert_cmpstr (H (2, "Content-Range"), ==, content_range);
+  g_assert_cmpmem (g_bytes_get_data (rq[2].body, NULL), g_bytes_get_size (rq[2].body), doc + 5, 10);
+  g_assert_cmpmem (g_bytes_get_data (rq[3].body, NULL), g_bytes_get_size (rq[3].body),
+                   doc + len - 4, 4);
+  g_assert_cmpmem (g_bytes_get_data (rq[4].body, NULL), g_bytes_get_size (rq[4].body), doc, len);
+  g_assert_cmpstr (H (5, "Content-Range"), ==, unsatisfiable);
+#undef H
+
+  /* Counted and logged like any request. */
+  g_assert_cmpuint (dp_test_server_get_requests (own), ==, G_N_ELEMENTS (rq));
+  g_assert_cmpuint (dp_test_server_get_partial_answers (own), ==, 3);
+  g_assert_cmpuint (dp_test_server_get_range_requests (own), ==, 4);
+  g_assert_cmpuint (dp_test_server_get_bytes_sent (own), ==, len + 10 + 4 + len);
+  log = dp_test_server_dup_log (own);
+  g_assert_cmpuint (log->len, ==, G_N_ELEMENTS (rq));
+  for (gsize i = 0; i < G_N_ELEMENTS (rq); i++)
+    {
+      DpTestRequest *r = log->pdata[i];
+
+      g_assert_cmpstr (r->method, ==, rq[i].method);
+      g_assert_cmpuint (r->status, ==, rq[i].status);
+    }
+  g_assert_cmpstr (((DpTestRequest *) log->pdata[0])->path, ==, "/meta/f.meta4");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (rq); i++)
+    {
+      g_clear_object (&rq[i].msg);
+      g_clear_pointer (&rq[i].body, g_bytes_unref);
+    }
+
+  /* Added from another thread while the server runs, then replaced. */
+  thread = g_thread_new ("add", add_from_thread, &call);
+  g_thread_join (thread);
+  for (int i = 0; i < 2; i++)
+    {
+      g_autoptr(SoupMessage) msg = soup_message_new ("GET", late);
+      g_autoptr(GBytes) body = soup_session_send_and_read (sess, msg, NULL, NULL);
+      const char *want = i == 0 ? call.text : "v2";
+
+      g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+      g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (msg),
+                                                             NULL), ==, "text/plain");
+      g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body), want, strlen (want));
+      dp_test_server_add_document (own, "/late.txt", "text/plain", "v2xxx", 2);
+    }
+}
+
+/* ---- stopping ------------------------------------------------------------- */
+
+/* A raw connection to @srv's port in @base. */
+static GSocketConnection *
+raw_connect (const char  *base,
+             GError     **error)
+{
+  g_autoptr(GUri) uri = g_uri_parse (base, G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+
+  g_socket_client_set_timeout (client, 5);
+  return g_socket_client_connect_to_host (client, "127.0.0.1", g_uri_get_port (uri), NULL, error);
+}
+
+/* Reads from @conn until it ends; FALSE if it did not end by itself
+ * (the read timed out). */
+static gboolean
+read_to_end (GSocketConnection *conn)
+{
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  guint8 buf[4096];
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_input_stream_read (in, buf, sizeof buf, NULL, &error);
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        return FALSE;
+      if (n <= 0)
+        return TRUE;
+    }
+}
+
+static gpointer
+stop_from_thread (gpointer user_data)
+{
+  dp_test_server_stop (user_data);
+  return NULL;
+}
+
+static void
+test_stop (void)
+{
+  DpTestServer *srv = dp_test_server_new ();
+  g_autofree char *base = dp_test_server_url (srv, "/");
+  g_autofree char *https_base = dp_test_server_https_url (srv, "/");
+  g_autoptr(GSocketConnection) idle = NULL;
+  g_autoptr(GSocketConnection) silent = NULL;
+  g_autoptr(GSocketConnection) refused = NULL;
+  g_autoptr(GSocketConnection) refused_tls = NULL;
+  g_autoptr(GByteArray) got = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) log = NULL;
+  const char *request = "GET /file/idle?size=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  StalledClient stalled = { srv, "/file/hang?size=1000000&stall=1000", NULL, 0 };
+  GThread *client, *stopper;
+  guint8 buf[4096];
+  gint64 t0;
+
+  /* A kept-alive connection, idle after its answer... */
+  idle = raw_connect (base, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (idle)),
+                             request, strlen (request), NULL, NULL, &error);
+  g_assert_no_error (error);
+  while (got->len == 0 || g_strstr_len ((const char *) got->data, got->len, "\r\n\r\n") == NULL)
+    {
+      gssize n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (idle)),
+                                      buf, sizeof buf, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (n, >, 0);
+      g_byte_array_append (got, buf, n);
+    }
+  g_assert_true (g_str_has_prefix ((const char *) got->data, "HTTP/1.1 200"));
+
+  /* ...one that never sent a request, and one stalled mid-body. */
+  silent = raw_connect (base, &error);
+  g_assert_no_error (error);
+  client = g_thread_new ("stalled", stalled_client, &stalled);
+  t0 = g_get_monotonic_time ();
+  while (dp_test_server_get_bytes_sent (srv) < 1000)
+    {
+      g_assert_cmpint (g_get_monotonic_time () - t0, <, 5 * G_USEC_PER_SEC);
+      g_usleep (1000);
+    }
+
+  /* Stopped from another thread; all gone when it returns. */
+  t0 = g_get_monotonic_time ();
+  stopper = g_thread_new ("stop", stop_from_thread, srv);
+  g_thread_join (stopper);
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, G_USEC_PER_SEC);
+
+  refused = raw_connect (base, &error);
+  g_assert_null (refused);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  g_clear_error (&error);
+  refused_tls = raw_connect (https_base, &error);
+  g_assert_null (refused_tls);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  g_clear_error (&error);
+
+  /* Read with a timeout, so a connection left open fails here rather
+   * than hanging the join below. */
+  g_assert_true (read_to_end (idle));
+  g_assert_true (read_to_end (silent));
+  g_thread_join (client);
+  g_assert_nonnull (stalled.error);
+  g_clear_error (&stalled.error);
+
+  /* What was counted stays readable; a second stop is harmless. */
+  g_assert_cmpuint (dp_test_server_get_requests (srv), ==, 2);
+  log = dp_test_server_dup_log (srv);
+  g_assert_cmpuint (log->len, ==, 2);
+  g_assert_cmpstr (((DpTestRequest *) log->pdata[0])->path, ==, "/file/idle");
+  g_assert_cmpuint (dp_test_server_get_bytes_sent (srv), >=, 1000);
+  dp_test_server_stop (srv);
+  dp_test_server_reset_counters (srv);
+  g_assert_cmpuint (dp_test_server_get_requests (srv), ==, 0);
+  dp_test_server_free (srv);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1900,6 +2552,14 @@ main (int   argc,
   g_test_add_func ("/faults/failat", test_failat);
   g_test_add_func ("/faults/failafter", test_failafter);
   g_test_add_func ("/faults/htmlafter", test_htmlafter);
+  g_test_add_func ("/faults/damage", test_damage);
+  g_test_add_func ("/content/digest-helpers", test_digest_helpers);
+  g_test_add_func ("/faults/reprdigest", test_reprdigest);
+  g_test_add_func ("/faults/reprdigest-cache", test_reprdigest_cache);
+  g_test_add_func ("/faults/duplicate", test_duplicate);
+  g_test_add_func ("/faults/goneafter", test_goneafter);
+  g_test_add_func ("/server/document", test_document);
+  g_test_add_func ("/server/stop", test_stop);
 
   ret = g_test_run ();
 

@@ -7,6 +7,7 @@
 
 #include "dp-app-file-ops.h"
 #include "dp-app-item.h"
+#include "dp-app-metalink.h"
 #include "dp-error.h"
 #include "dp-http.h"
 #include "dp-names.h"
@@ -39,6 +40,18 @@ struct _DpAppItem
   /* Headers, cookies and a login for every request, or NULL. */
   DpRequest *request;
   gboolean remember_login;  /* the login is saved with the list */
+  /* Other addresses of the same file, or NULL: the user's mirrors, or
+   * the addresses of @metalink besides the download's own. */
+  GStrv mirrors;
+  /* The file of a Metalink document this download fetches, as the
+   * document described it, or NULL. Every DpDownload of the item is
+   * made from it (see new_download()). */
+  DpMetalinkFile *metalink;
+  /* Whose digest the file is checked against, and its algorithm, as
+   * the engine last said or as saved; NONE until then (see
+   * dp_app_item_get_verified_by()). */
+  DpDigestOrigin verified_by;
+  char *verified_algorithm;
   /* Set while a new address is tried: where to go back to if it has
    * another file. */
   char *previous_url;
@@ -105,6 +118,7 @@ enum {
   PROP_CONNECTIONS,
   PROP_ACTIVE_CONNECTIONS,
   PROP_URL,
+  PROP_VERIFIED_BY,
   N_PROPS
 };
 
@@ -350,12 +364,31 @@ store_progress (DpAppItem *self,
 }
 
 static void
+set_verified (DpAppItem      *self,
+              DpDigestOrigin  origin,
+              const char     *algorithm)
+{
+  if (self->verified_by == origin && g_strcmp0 (self->verified_algorithm, algorithm) == 0)
+    return;
+  self->verified_by = origin;
+  g_free (self->verified_algorithm);
+  self->verified_algorithm = origin != DP_DIGEST_ORIGIN_NONE ? g_strdup (algorithm) : NULL;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VERIFIED_BY]);
+}
+
+static void
 copy_from_download (DpAppItem *self)
 {
   DpDownload *download = self->download;
 
   if (dp_download_get_path (download) != NULL)
     set_path (self, dp_download_get_path (download));
+  /* The engine knows whose digest counts once the transfer began (the
+   * server's only after it answered); before, the item's own guess of
+   * dp_app_item_get_verified_by() stands. */
+  if (dp_download_get_verified_by (download) != DP_DIGEST_ORIGIN_NONE)
+    set_verified (self, dp_download_get_verified_by (download),
+                  dp_download_get_verified_algorithm (download));
   store_progress (self,
                   dp_download_get_size (download),
                   dp_download_get_received (download),
@@ -440,6 +473,89 @@ forget_partial_file (DpAppItem *self,
   store_progress (self, self->size, 0, self->speed, self->eta, self->connections, NULL);
 }
 
+/* The Metalink's file with @url first: the user may have given a new
+ * address for it (an expired link). */
+static DpMetalinkFile *
+metalink_starting_at (const DpMetalinkFile *metalink,
+                      const char           *url)
+{
+  DpMetalinkFile *file = dp_app_metalink_file_copy (metalink);
+  DpMetalinkUrl *first = NULL;
+
+  for (guint i = 0; i < file->urls->len; i++)
+    {
+      DpMetalinkUrl *other = g_ptr_array_index (file->urls, i);
+
+      if (g_str_equal (other->url, url))
+        {
+          first = g_ptr_array_steal_index (file->urls, i);
+          break;
+        }
+    }
+  if (first == NULL)
+    {
+      first = g_new0 (DpMetalinkUrl, 1);
+      first->url = g_strdup (url);
+      first->priority = 1;
+    }
+  g_ptr_array_insert (file->urls, 0, first);
+  return file;
+}
+
+/* The other addresses of a Metalink item, as the list shows them. */
+static void
+update_metalink_mirrors (DpAppItem *self)
+{
+  GStrvBuilder *builder;
+  const char *url = dp_download_get_url (self->download);
+
+  g_clear_pointer (&self->mirrors, g_strfreev);
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < self->metalink->urls->len; i++)
+    {
+      const DpMetalinkUrl *other = g_ptr_array_index (self->metalink->urls, i);
+
+      if (!g_str_equal (other->url, url))
+        g_strv_builder_add (builder, other->url);
+    }
+  self->mirrors = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  if (self->mirrors[0] == NULL)
+    g_clear_pointer (&self->mirrors, g_strfreev);
+}
+
+/* An engine download of @url with the item's other addresses: its
+ * Metalink file's, or the user's mirrors (a DpDownload takes mirrors
+ * only before it starts, and never gives them back). */
+static DpDownload *
+new_download (DpAppItem  *self,
+              const char *url)
+{
+  DpDownload *download;
+
+  if (self->metalink != NULL)
+    {
+      g_autoptr(DpMetalinkFile) file = metalink_starting_at (self->metalink, url);
+
+      download = dp_download_new_from_metalink (file);
+    }
+  else
+    {
+      download = dp_download_new (url);
+      for (guint i = 0; self->mirrors != NULL && self->mirrors[i] != NULL; i++)
+        {
+          g_autoptr(GError) error = NULL;
+
+          /* Only a new address of the download's own can clash with
+           * them: that one is then left out. */
+          if (!dp_download_add_mirror (download, self->mirrors[i], &error))
+            g_debug ("A mirror is left out: %s", error->message);
+        }
+    }
+  g_signal_connect (download, "progress", G_CALLBACK (on_progress), self);
+  return download;
+}
+
 /* A new engine download for @url, with this one's settings: the
  * address of a DpDownload is fixed. */
 static void
@@ -447,21 +563,25 @@ replace_download (DpAppItem  *self,
                   const char *url)
 {
   DpDownload *old = self->download;
-  DpDownload *download = dp_download_new (url);
+  DpDownload *download;
+  gboolean new_url = g_strcmp0 (url, dp_download_get_url (old)) != 0;
 
+  g_signal_handlers_disconnect_by_data (old, self);
+  download = new_download (self, url);
   dp_download_set_engine (download, dp_download_get_engine (old));
   dp_download_set_accept_invalid_certificates (download,
                                                dp_download_get_accept_invalid_certificates (old));
   dp_download_set_allow_insecure_redirects (download,
                                             dp_download_get_allow_insecure_redirects (old));
   dp_download_set_rate_limit (download, dp_download_get_rate_limit (old));
-  g_signal_handlers_disconnect_by_data (old, self);
   self->download = download;
-  g_signal_connect (download, "progress", G_CALLBACK (on_progress), self);
   g_object_unref (old);
+  if (self->metalink != NULL)
+    update_metalink_mirrors (self);
   if (self->path == NULL)
     update_display_name (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URL]);
+  if (new_url)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URL]);
 }
 
 static void
@@ -566,6 +686,9 @@ dp_app_item_finalize (GObject *object)
   g_free (self->path);
   g_clear_pointer (&self->request, dp_request_free);
   g_free (self->suggested_name);
+  g_strfreev (self->mirrors);
+  g_clear_pointer (&self->metalink, dp_metalink_file_free);
+  g_free (self->verified_algorithm);
   g_free (self->previous_url);
   g_clear_pointer (&self->previous_map, g_array_unref);
   g_clear_pointer (&self->previous_request, dp_request_free);
@@ -633,6 +756,9 @@ dp_app_item_get_property (GObject    *object,
     case PROP_URL:
       g_value_set_string (value, dp_app_item_get_url (self));
       break;
+    case PROP_VERIFIED_BY:
+      g_value_set_int (value, (int) dp_app_item_get_verified_by (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -686,6 +812,11 @@ dp_app_item_class_init (DpAppItemClass *klass)
   /* Changes when the user gives a new address (an expired link). */
   properties[PROP_URL] =
     g_param_spec_string ("url", NULL, NULL, NULL, RO_FLAGS);
+  /* A #DpDigestOrigin, as dp_app_item_get_verified_by(); notified also
+   * when only the algorithm changes. */
+  properties[PROP_VERIFIED_BY] =
+    g_param_spec_int ("verified-by", NULL, NULL, DP_DIGEST_ORIGIN_NONE, DP_DIGEST_ORIGIN_SERVER,
+                      DP_DIGEST_ORIGIN_NONE, RO_FLAGS);
 #undef RO_FLAGS
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -721,13 +852,17 @@ valid_segments (guint segments)
   return CLAMP (segments, DP_DOWNLOAD_MIN_SEGMENTS, DP_DOWNLOAD_MAX_SEGMENTS);
 }
 
+/* @metalink: (transfer full) (nullable): the download's Metalink file */
 static DpAppItem *
-item_new (const char *url)
+item_new (const char     *url,
+          DpMetalinkFile *metalink)
 {
   DpAppItem *self = g_object_new (DP_APP_TYPE_ITEM, NULL);
 
-  self->download = dp_download_new (url);
-  g_signal_connect (self->download, "progress", G_CALLBACK (on_progress), self);
+  self->metalink = metalink;
+  self->download = new_download (self, url);
+  if (self->metalink != NULL)
+    update_metalink_mirrors (self);
   update_display_name (self);
   return self;
 }
@@ -752,13 +887,57 @@ dp_app_item_new (const char *url,
   g_return_val_if_fail (url != NULL, NULL);
   g_return_val_if_fail (directory != NULL, NULL);
 
-  self = item_new (url);
+  self = item_new (url, NULL);
   self->directory = g_strdup (directory);
   self->segments = valid_segments (segments);
   self->checksum = checksum != NULL && *checksum != '\0' ? g_strdup (checksum) : NULL;
   self->added = g_get_real_time () / G_USEC_PER_SEC;
   return self;
 }
+
+/**
+ * dp_app_item_new_from_metalink:
+ * @file: a file of a Metalink document (dp_metalink_parse())
+ * @directory: the folder to save into
+ * @segments: connections to use, or %DP_DOWNLOAD_SEGMENTS_AUTO
+ *
+ * A download of the file @file describes: from its first address, with
+ * the others as mirrors, under its name, checked against its hash and
+ * its pieces. The item keeps a copy of @file, also in the saved list.
+ *
+ * Returns: (transfer full): a queued item
+ */
+DpAppItem *
+dp_app_item_new_from_metalink (const DpMetalinkFile *file,
+                               const char           *directory,
+                               guint                 segments)
+{
+  DpAppItem *self;
+  const DpMetalinkUrl *first;
+
+  g_return_val_if_fail (file != NULL && file->urls != NULL && file->urls->len > 0, NULL);
+  g_return_val_if_fail (directory != NULL, NULL);
+
+  first = g_ptr_array_index (file->urls, 0);
+  self = item_new (first->url, dp_app_metalink_file_copy (file));
+  self->directory = g_strdup (directory);
+  self->segments = valid_segments (segments);
+  self->added = g_get_real_time () / G_USEC_PER_SEC;
+  /* The list shows the size before the server said it. */
+  self->size = file->size;
+  self->suggested_name = dp_app_metalink_file_dup_name (file);
+  update_display_name (self);
+  return self;
+}
+
+static const struct {
+  DpDigestOrigin origin;
+  const char *nick;
+} origin_nicks[] = {
+  { DP_DIGEST_ORIGIN_USER, "user" },
+  { DP_DIGEST_ORIGIN_METALINK, "metalink" },
+  { DP_DIGEST_ORIGIN_SERVER, "server" },
+};
 
 /**
  * dp_app_item_new_from_variant:
@@ -792,6 +971,10 @@ dp_app_item_new_from_variant (GVariant *dict)
   const char *user = NULL;
   const char *password = NULL;
   const char *suggested = NULL;
+  const char *verified_by = NULL;
+  const char *verified_algorithm = NULL;
+  g_autofree const char **mirrors = NULL;
+  DpMetalinkFile *metalink = NULL;
   GVariantIter iter;
   const char *key;
   GVariant *value;
@@ -883,13 +1066,32 @@ dp_app_item_new_from_variant (GVariant *dict)
         user = g_variant_get_string (value, NULL);
       else if (is_string && password == NULL && g_str_equal (key, "password"))
         password = g_variant_get_string (value, NULL);
+      else if (mirrors == NULL && g_variant_type_equal (type, G_VARIANT_TYPE_STRING_ARRAY) &&
+               g_str_equal (key, "mirrors"))
+        mirrors = g_variant_get_strv (value, NULL);
+      /* Checked again as the parser checks a document (see
+       * dp-app-metalink.c). */
+      else if (metalink == NULL && g_variant_type_equal (type, G_VARIANT_TYPE_VARDICT) &&
+               g_str_equal (key, "metalink"))
+        metalink = dp_app_metalink_file_new_from_variant (value);
+      else if (is_string && verified_by == NULL && g_str_equal (key, "verified-by"))
+        verified_by = g_variant_get_string (value, NULL);
+      else if (is_string && verified_algorithm == NULL && g_str_equal (key, "verified-algorithm"))
+        verified_algorithm = g_variant_get_string (value, NULL);
       g_variant_unref (value);
     }
 
   if (url == NULL || directory == NULL)
-    return NULL;
+    {
+      g_clear_pointer (&metalink, dp_metalink_file_free);
+      return NULL;
+    }
 
-  self = item_new (url);
+  self = item_new (url, metalink);
+  /* What the engine would not take is not kept: the list may have been
+   * edited by hand. */
+  if (metalink == NULL && mirrors != NULL && mirrors[0] != NULL)
+    dp_app_item_set_mirrors (self, mirrors, NULL);
   self->directory = g_strdup (directory);
   if (has_segments)
     self->segments = valid_segments (segments);
@@ -914,6 +1116,12 @@ dp_app_item_new_from_variant (GVariant *dict)
     self->request = g_steal_pointer (&request);
   if (suggested != NULL && *suggested != '\0')
     dp_app_item_set_suggested_name (self, suggested);
+  else if (self->metalink != NULL)
+    {
+      g_autofree char *name = dp_app_metalink_file_dup_name (self->metalink);
+
+      dp_app_item_set_suggested_name (self, name);
+    }
   if (has_size)
     self->size = size;
   if (has_received)
@@ -925,6 +1133,13 @@ dp_app_item_new_from_variant (GVariant *dict)
     for (guint i = 0; i < G_N_ELEMENTS (status_nicks); i++)
       if (g_str_equal (status, status_nicks[i].nick))
         self->status = status_nicks[i].status;
+  if (verified_by != NULL && verified_algorithm != NULL && *verified_algorithm != '\0')
+    for (guint i = 0; i < G_N_ELEMENTS (origin_nicks); i++)
+      if (g_str_equal (verified_by, origin_nicks[i].nick))
+        {
+          self->verified_by = origin_nicks[i].origin;
+          self->verified_algorithm = g_strdup (verified_algorithm);
+        }
 
   if (map != NULL)
     {
@@ -979,6 +1194,23 @@ dp_app_item_serialize (DpAppItem *self)
                            g_variant_new_string (self->suggested_name));
   if (self->path != NULL)
     g_variant_builder_add (&builder, "{sv}", "path", g_variant_new_string (self->path));
+  /* A Metalink's addresses, hashes and pieces come with it; the url
+   * above says which of its addresses is the download's own. */
+  if (self->metalink != NULL)
+    g_variant_builder_add (&builder, "{sv}", "metalink",
+                           dp_app_metalink_file_serialize (self->metalink));
+  else if (self->mirrors != NULL)
+    g_variant_builder_add (&builder, "{sv}", "mirrors",
+                           g_variant_new_strv ((const char * const *) self->mirrors, -1));
+  /* How a finished file was checked stays true after a restart. */
+  for (guint i = 0; i < G_N_ELEMENTS (origin_nicks); i++)
+    if (self->verified_by == origin_nicks[i].origin && self->verified_algorithm != NULL)
+      {
+        g_variant_builder_add (&builder, "{sv}", "verified-by",
+                               g_variant_new_string (origin_nicks[i].nick));
+        g_variant_builder_add (&builder, "{sv}", "verified-algorithm",
+                               g_variant_new_string (self->verified_algorithm));
+      }
   if (self->error != NULL)
     {
       g_variant_builder_add (&builder, "{sv}", "error", g_variant_new_string (self->error));
@@ -1330,6 +1562,9 @@ dp_app_item_start (DpAppItem *self)
   self->pending = NO_PENDING;
   self->keep_partial = FALSE;
   self->keep_files = FALSE;
+  /* Whose digest counts is the new transfer's to say: a server may give
+   * one this time, or no longer. */
+  set_verified (self, DP_DIGEST_ORIGIN_NONE, NULL);
   set_running (self, TRUE);
   set_status (self, DP_APP_ITEM_CONNECTING);
   g_signal_emit (self, signals[CHANGED], 0);
@@ -1513,23 +1748,162 @@ dp_app_item_stop_for_quit (DpAppItem *self)
 /**
  * dp_app_item_get_checksum_result:
  *
- * How the file compared to the item's checksum. The status tells, also
- * for an item from an earlier session: the engine only names a file
- * once it matched (so a finished item with a checksum passed it), and
- * fails with %DP_ERROR_CHECKSUM when it did not.
+ * How the file compared to the digest it is checked against (see
+ * dp_app_item_get_verified_by()). The status tells, also for an item
+ * from an earlier session: the engine only names a file once it
+ * matched (so a finished item with a digest passed it), and fails with
+ * %DP_ERROR_CHECKSUM when it did not.
  */
 DpDownloadChecksumResult
 dp_app_item_get_checksum_result (DpAppItem *self)
 {
   g_return_val_if_fail (DP_APP_IS_ITEM (self), DP_DOWNLOAD_CHECKSUM_NONE);
 
-  if (self->checksum == NULL)
+  if (dp_app_item_get_verified_by (self) == DP_DIGEST_ORIGIN_NONE)
     return DP_DOWNLOAD_CHECKSUM_NONE;
   if (self->status == DP_APP_ITEM_FINISHED)
     return DP_DOWNLOAD_CHECKSUM_VERIFIED;
   if (self->status == DP_APP_ITEM_FAILED && self->error_code == DP_ERROR_CHECKSUM)
     return DP_DOWNLOAD_CHECKSUM_MISMATCH;
   return DP_DOWNLOAD_CHECKSUM_PENDING;
+}
+
+static const char *
+algorithm_name (GChecksumType type)
+{
+  switch (type)
+    {
+    case G_CHECKSUM_SHA256:
+      return "sha256";
+    case G_CHECKSUM_SHA512:
+      return "sha512";
+    case G_CHECKSUM_SHA1:
+      return "sha1";
+    case G_CHECKSUM_MD5:
+      return "md5";
+    case G_CHECKSUM_SHA384:
+    default:
+      return NULL;
+    }
+}
+
+/**
+ * dp_app_item_get_verified_by:
+ *
+ * Whose digest the file is, or was, checked against: what the engine
+ * said for the last transfer (also from an earlier session), else what
+ * it will say: the user's checksum wins over the Metalink's hash. A
+ * server's digest is known only once the server answered.
+ *
+ * Returns: the digest's origin, or %DP_DIGEST_ORIGIN_NONE
+ */
+DpDigestOrigin
+dp_app_item_get_verified_by (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), DP_DIGEST_ORIGIN_NONE);
+
+  if (self->verified_by != DP_DIGEST_ORIGIN_NONE)
+    return self->verified_by;
+  if (self->checksum != NULL)
+    return DP_DIGEST_ORIGIN_USER;
+  if (self->metalink != NULL && self->metalink->checksum != NULL)
+    return DP_DIGEST_ORIGIN_METALINK;
+  return DP_DIGEST_ORIGIN_NONE;
+}
+
+/**
+ * dp_app_item_get_verified_algorithm:
+ *
+ * Returns: (nullable): the algorithm of the digest of
+ *   dp_app_item_get_verified_by(): "sha256", "sha512", "sha1" or "md5",
+ *   or %NULL when the file is not checked
+ */
+const char *
+dp_app_item_get_verified_algorithm (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), NULL);
+
+  if (self->verified_by != DP_DIGEST_ORIGIN_NONE)
+    return self->verified_algorithm;
+  if (self->checksum != NULL)
+    {
+      g_autoptr(DpChecksum) checksum = dp_checksum_parse (self->checksum, NULL);
+
+      return checksum != NULL ? algorithm_name (dp_checksum_get_algorithm (checksum)) : NULL;
+    }
+  if (self->metalink != NULL && self->metalink->checksum != NULL)
+    return algorithm_name (dp_checksum_get_algorithm (self->metalink->checksum));
+  return NULL;
+}
+
+/* ---- other addresses -------------------------------------------------- */
+
+/**
+ * dp_app_item_set_mirrors:
+ * @mirrors: (nullable) (array zero-terminated=1): other addresses of
+ *   the same file, or %NULL for none
+ * @error: return location for the engine's reason to refuse one
+ *
+ * The download fetches from all of them at once, from its next start
+ * on. Each is checked as the engine checks it (an http(s) address,
+ * not the download's own, not given twice, at most
+ * %DP_DOWNLOAD_MAX_MIRRORS addresses in all); if one is refused,
+ * nothing changes. Only for an item that does not run and does not
+ * come from a Metalink file, whose addresses are its document's.
+ *
+ * Returns: %TRUE when the mirrors were taken
+ */
+gboolean
+dp_app_item_set_mirrors (DpAppItem          *self,
+                         const char * const *mirrors,
+                         GError            **error)
+{
+  g_autoptr(DpDownload) check = NULL;
+
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), FALSE);
+  g_return_val_if_fail (!self->running, FALSE);
+  g_return_val_if_fail (self->metalink == NULL, FALSE);
+
+  check = dp_download_new (dp_app_item_get_url (self));
+  for (guint i = 0; mirrors != NULL && mirrors[i] != NULL; i++)
+    if (!dp_download_add_mirror (check, mirrors[i], error))
+      return FALSE;
+
+  g_clear_pointer (&self->mirrors, g_strfreev);
+  if (mirrors != NULL && mirrors[0] != NULL)
+    self->mirrors = g_strdupv ((char **) mirrors);
+  replace_download (self, dp_app_item_get_url (self));
+  g_signal_emit (self, signals[CHANGED], 0);
+  return TRUE;
+}
+
+/**
+ * dp_app_item_get_mirrors:
+ *
+ * Returns: (transfer none) (nullable) (array zero-terminated=1): the
+ *   addresses besides dp_app_item_get_url(): the user's mirrors or the
+ *   Metalink file's other addresses, best first; %NULL when there are
+ *   none. Mirrors a server names while it answers are not among them
+ *   (see dp_download_dup_mirror_infos()).
+ */
+const char * const *
+dp_app_item_get_mirrors (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), NULL);
+  return (const char * const *) self->mirrors;
+}
+
+/**
+ * dp_app_item_get_metalink:
+ *
+ * Returns: (transfer none) (nullable): the file of a Metalink document
+ *   the item downloads, as the document described it
+ */
+const DpMetalinkFile *
+dp_app_item_get_metalink (DpAppItem *self)
+{
+  g_return_val_if_fail (DP_APP_IS_ITEM (self), NULL);
+  return self->metalink;
 }
 
 /* ---- what goes with the requests ------------------------------------ */

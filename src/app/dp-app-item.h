@@ -35,6 +35,9 @@ DpAppItem       *dp_app_item_new              (const char  *url,
                                                const char  *directory,
                                                guint        segments,
                                                const char  *checksum);
+DpAppItem       *dp_app_item_new_from_metalink (const DpMetalinkFile *file,
+                                                const char           *directory,
+                                                guint                 segments);
 DpAppItem       *dp_app_item_new_from_variant (GVariant    *dict);
 GVariant        *dp_app_item_serialize        (DpAppItem   *self);
 
@@ -97,7 +100,15 @@ gboolean         dp_app_item_can_update_address (DpAppItem     *self);
 void             dp_app_item_update_address   (DpAppItem       *self,
                                                const char      *url);
 
+gboolean         dp_app_item_set_mirrors      (DpAppItem          *self,
+                                               const char * const *mirrors,
+                                               GError            **error);
+const char * const *dp_app_item_get_mirrors   (DpAppItem          *self);
+const DpMetalinkFile *dp_app_item_get_metalink (DpAppItem         *self);
+
 /* For the details view. */
 DpDownloadChecksumResult dp_app_item_get_checksum_result (DpAppItem *self);
+DpDigestOrigin   dp_app_item_get_verified_by  (DpAppItem   *self);
+const char      *dp_app_item_get_verified_algorithm (DpAppItem *self);
 
 G_END_DECLS

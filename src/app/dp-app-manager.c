@@ -5,6 +5,7 @@
 
 #include "dp-app-file-ops.h"
 #include "dp-app-manager.h"
+#include "dp-app-metalink.h"
 #include "dp-error.h"
 
 #define DEFAULT_MAX_ACTIVE 3
@@ -771,6 +772,28 @@ dp_app_manager_get_loaded (DpAppManager *self)
   return self->loaded;
 }
 
+/* @item: (transfer full): a new item for the end of the list */
+static DpAppItem *
+append_item (DpAppManager *self,
+             DpAppItem    *item,
+             gboolean      start)
+{
+  g_autoptr(DpAppItem) owned = item;
+
+  if (!start)
+    dp_app_item_pause (item);
+
+  watch_item (self, item);
+  g_list_store_append (self->items, item);
+  statuses_changed (self);
+
+  /* Started from an idle: until then the caller may still give the
+   * item what goes with it (dp_app_item_set_mirrors()). */
+  schedule_queue (self);
+  mark_dirty (self, TRUE);
+  return item;
+}
+
 /**
  * dp_app_manager_add:
  * @url: a valid http:// or https:// address
@@ -825,16 +848,125 @@ dp_app_manager_add_full (DpAppManager    *self,
   item = dp_app_item_new (url, directory, segments, checksum);
   if (request != NULL)
     dp_app_item_set_request (item, request);
-  if (!start)
-    dp_app_item_pause (item);
+  return append_item (self, g_steal_pointer (&item), start);
+}
 
-  watch_item (self, item);
-  g_list_store_append (self->items, item);
-  statuses_changed (self);
+/**
+ * dp_app_manager_add_metalink_file:
+ * @file: a file of a Metalink document
+ * @directory: (nullable): the folder, or %NULL for the default one
+ * @start: whether to queue the download, rather than add it paused
+ *
+ * Adds a download of the file @file describes, from all its addresses
+ * (see dp_app_item_new_from_metalink()), with the manager's
+ * connections.
+ *
+ * Returns: (transfer none): the new item, at the end of the list
+ */
+DpAppItem *
+dp_app_manager_add_metalink_file (DpAppManager         *self,
+                                  const DpMetalinkFile *file,
+                                  const char           *directory,
+                                  gboolean              start)
+{
+  g_autofree char *default_directory = NULL;
 
-  schedule_queue (self);
-  mark_dirty (self, TRUE);
-  return item;
+  g_return_val_if_fail (DP_APP_IS_MANAGER (self), NULL);
+  g_return_val_if_fail (file != NULL, NULL);
+
+  if (directory == NULL || *directory == '\0')
+    directory = default_directory = dp_app_manager_dup_default_directory (self);
+  return append_item (self, dp_app_item_new_from_metalink (file, directory, self->segments), start);
+}
+
+typedef struct
+{
+  GFile *file;
+  gboolean start;
+} AddMetalink;
+
+static void
+add_metalink_free (AddMetalink *data)
+{
+  g_object_unref (data->file);
+  g_free (data);
+}
+
+static void
+on_metalink_loaded (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  DpAppManager *self = g_task_get_source_object (task);
+  AddMetalink *data = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) files = NULL;
+  GPtrArray *items;
+  GError *error = NULL;
+
+  files = dp_app_metalink_load_finish (result, &error);
+  if (files == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  items = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < files->len; i++)
+    g_ptr_array_add (items, g_object_ref (dp_app_manager_add_metalink_file (self,
+                                                                            g_ptr_array_index (files, i),
+                                                                            NULL, data->start)));
+  g_task_return_pointer (task, items, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/**
+ * dp_app_manager_add_metalink_async:
+ * @file: a Metalink document on disk (.meta4 or .metalink)
+ * @start: whether to queue the downloads, rather than add them paused
+ *
+ * Reads @file in a worker thread and adds one download for each file
+ * it describes, in the default folder. Nothing is added when the
+ * document cannot be read or used.
+ */
+void
+dp_app_manager_add_metalink_async (DpAppManager        *self,
+                                   GFile               *file,
+                                   gboolean             start,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  GTask *task;
+  AddMetalink *data;
+
+  g_return_if_fail (DP_APP_IS_MANAGER (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, dp_app_manager_add_metalink_async);
+  data = g_new0 (AddMetalink, 1);
+  data->file = g_object_ref (file);
+  data->start = start;
+  g_task_set_task_data (task, data, (GDestroyNotify) add_metalink_free);
+  dp_app_metalink_load_async (file, cancellable, on_metalink_loaded, task);
+}
+
+/**
+ * dp_app_manager_add_metalink_finish:
+ * @error: why nothing was added, in words for the user
+ *
+ * Returns: (transfer full) (element-type DpAppItem): the items added,
+ *   at least one, or %NULL with @error set
+ */
+GPtrArray *
+dp_app_manager_add_metalink_finish (DpAppManager  *self,
+                                    GAsyncResult  *result,
+                                    GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static gboolean

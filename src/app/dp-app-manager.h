@@ -38,6 +38,19 @@ DpAppItem    *dp_app_manager_add_full               (DpAppManager        *self,
                                                      const char          *checksum,
                                                      const DpRequest     *request,
                                                      gboolean             start);
+DpAppItem    *dp_app_manager_add_metalink_file      (DpAppManager        *self,
+                                                     const DpMetalinkFile *file,
+                                                     const char          *directory,
+                                                     gboolean             start);
+void          dp_app_manager_add_metalink_async     (DpAppManager        *self,
+                                                     GFile               *file,
+                                                     gboolean             start,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+GPtrArray    *dp_app_manager_add_metalink_finish    (DpAppManager        *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
 void          dp_app_manager_remove                 (DpAppManager        *self,
                                                      DpAppItem           *item,
                                                      gboolean             delete_file);

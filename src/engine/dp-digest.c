@@ -176,12 +176,12 @@ pick_digest (const DigestTexts *texts)
 
 /* Notes the value of a member named @name (@name_len bytes); @b64 is
  * NULL when the member is no candidate, which still replaces an
- * earlier member of the same name. */
+ * earlier member of the same name. Names are compared without regard
+ * to case, as RFC 3230 wants; a Dictionary key is lowercase anyway. */
 static void
 remember (DigestTexts *texts,
           const char  *name,
           size_t       name_len,
-          gboolean     ignore_case,
           const char  *b64,
           size_t       b64_len)
 {
@@ -189,9 +189,9 @@ remember (DigestTexts *texts,
 
   if (name_len != 7)
     return;
-  if (ignore_case ? g_ascii_strncasecmp (name, "sha-256", 7) == 0 : strncmp (name, "sha-256", 7) == 0)
+  if (g_ascii_strncasecmp (name, "sha-256", 7) == 0)
     slot = &texts->sha256;
-  else if (ignore_case ? g_ascii_strncasecmp (name, "sha-512", 7) == 0 : strncmp (name, "sha-512", 7) == 0)
+  else if (g_ascii_strncasecmp (name, "sha-512", 7) == 0)
     slot = &texts->sha512;
   else
     return;
@@ -202,13 +202,9 @@ remember (DigestTexts *texts,
 }
 
 /* Structured Fields (RFC 8941 §4.2), only as far as a Dictionary needs:
- * every function checks syntax and advances, none builds values. */
-
-typedef enum
-{
-  SF_OTHER,
-  SF_BYTES,
-} SfKind;
+ * every function checks syntax and advances, none builds values. Of a
+ * byte sequence, the base64 text is handed back; for every other item
+ * that pointer is NULL. */
 
 static gboolean
 is_lcalpha (char c)
@@ -341,13 +337,13 @@ sf_parse_byte_sequence (const char **p,
 /* §4.2.3.1 */
 static gboolean
 sf_parse_bare_item (const char **p,
-                    SfKind      *kind,
                     const char **b64,
                     size_t      *b64_len)
 {
   char c = **p;
 
-  *kind = SF_OTHER;
+  *b64 = NULL;
+  *b64_len = 0;
   if (c == '-' || g_ascii_isdigit (c))
     return sf_parse_number (p);
   if (c == '"')
@@ -355,10 +351,7 @@ sf_parse_bare_item (const char **p,
   if (c == '*' || g_ascii_isalpha (c))
     return sf_parse_token (p);
   if (c == ':')
-    {
-      *kind = SF_BYTES;
-      return sf_parse_byte_sequence (p, b64, b64_len);
-    }
+    return sf_parse_byte_sequence (p, b64, b64_len);
   if (c == '?')
     {
       if ((*p)[1] != '0' && (*p)[1] != '1')
@@ -377,7 +370,6 @@ sf_parse_parameters (const char **p)
     {
       const char *key, *b64;
       size_t key_len, b64_len;
-      SfKind kind;
 
       (*p)++;
       skip_sp (p);
@@ -386,7 +378,7 @@ sf_parse_parameters (const char **p)
       if (**p == '=')
         {
           (*p)++;
-          if (!sf_parse_bare_item (p, &kind, &b64, &b64_len))
+          if (!sf_parse_bare_item (p, &b64, &b64_len))
             return FALSE;
         }
     }
@@ -396,11 +388,10 @@ sf_parse_parameters (const char **p)
 /* §4.2.3 */
 static gboolean
 sf_parse_item (const char **p,
-               SfKind      *kind,
                const char **b64,
                size_t      *b64_len)
 {
-  return sf_parse_bare_item (p, kind, b64, b64_len) && sf_parse_parameters (p);
+  return sf_parse_bare_item (p, b64, b64_len) && sf_parse_parameters (p);
 }
 
 /* §4.2.1.2 */
@@ -412,7 +403,6 @@ sf_parse_inner_list (const char **p)
     {
       const char *b64;
       size_t b64_len;
-      SfKind kind;
 
       skip_sp (p);
       if (**p == ')')
@@ -420,7 +410,7 @@ sf_parse_inner_list (const char **p)
           (*p)++;
           return sf_parse_parameters (p);
         }
-      if (!sf_parse_item (p, &kind, &b64, &b64_len))
+      if (!sf_parse_item (p, &b64, &b64_len))
         return FALSE;
       if (**p != ' ' && **p != ')')
         return FALSE;
@@ -444,7 +434,6 @@ sf_parse_dictionary (const char  *value,
     {
       const char *key, *b64 = NULL;
       size_t key_len, b64_len = 0;
-      SfKind kind = SF_OTHER;
 
       if (!sf_parse_key (&p, &key, &key_len))
         return FALSE;
@@ -457,13 +446,14 @@ sf_parse_dictionary (const char  *value,
               if (!sf_parse_inner_list (&p))
                 return FALSE;
             }
-          else if (!sf_parse_item (&p, &kind, &b64, &b64_len))
+          else if (!sf_parse_item (&p, &b64, &b64_len))
             return FALSE;
         }
+      /* Without a value, a Boolean true: no digest. */
       else if (!sf_parse_parameters (&p))
-        return FALSE;  /* a Boolean true, no digest */
+        return FALSE;
 
-      remember (texts, key, key_len, FALSE, kind == SF_BYTES ? b64 : NULL, b64_len);
+      remember (texts, key, key_len, b64, b64_len);
 
       skip_ows (&p);
       if (*p == '\0')
@@ -562,7 +552,7 @@ parse_legacy_element (const char **p,
   if (*s != ',' && *s != '\0')
     return FALSE;
 
-  remember (texts, name, name_len, TRUE, b64, b64_len);
+  remember (texts, name, name_len, b64, b64_len);
   *p = s;
   return TRUE;
 }

@@ -20,8 +20,10 @@ G_BEGIN_DECLS
 /**
  * DP_DIGEST_WANT_REPR:
  *
- * The Want-Repr-Digest value a probe sends (RFC 9530 §4): SHA-512
- * preferred, SHA-256 accepted.
+ * The Want-Repr-Digest value a probe sends (RFC 9530 §4, where 10 is
+ * the most and 1 the least preferred): SHA-256, which servers are most
+ * likely to have, or else SHA-512. When an answer holds both, the
+ * parsers below still take SHA-512.
  */
 #define DP_DIGEST_WANT_REPR "sha-256=10, sha-512=3"
 

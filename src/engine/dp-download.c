@@ -1330,8 +1330,12 @@ dp_download_get_checksum_result (DpDownload *self)
 {
   g_return_val_if_fail (DP_IS_DOWNLOAD (self), DP_DOWNLOAD_CHECKSUM_NONE);
 
+  /* A digest from the server or a Metalink checks the file without
+   * the user's checksum. */
   if (self->checksum == NULL || *self->checksum == '\0')
-    return DP_DOWNLOAD_CHECKSUM_NONE;
+    return self->verified_by == DP_DIGEST_ORIGIN_METALINK || self->verified_by == DP_DIGEST_ORIGIN_SERVER ||
+           (self->metalink != NULL && self->metalink->checksum != NULL)
+           ? self->checksum_result : DP_DOWNLOAD_CHECKSUM_NONE;
   if (g_strcmp0 (self->checked_checksum, self->checksum) != 0)
     return DP_DOWNLOAD_CHECKSUM_PENDING;
   return self->checksum_result;

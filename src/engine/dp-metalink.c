@@ -552,11 +552,18 @@ static char *
 usable_url (const char *s,
             gsize       len)
 {
-  g_autofree char *copy = g_strndup (s, len);
-  g_autoptr(GUri) uri = g_uri_parse (copy, G_URI_FLAGS_NONE, NULL);
+  g_autofree char *copy = NULL;
+  g_autoptr(GUri) uri = NULL;
   const char *scheme;
   const char *host;
 
+  /* Cheap first: most addresses that are not http(s) end here. */
+  if (!(len > 5 && g_ascii_strncasecmp (s, "http:", 5) == 0) &&
+      !(len > 6 && g_ascii_strncasecmp (s, "https:", 6) == 0))
+    return NULL;
+
+  copy = g_strndup (s, len);
+  uri = g_uri_parse (copy, G_URI_FLAGS_NONE, NULL);
   if (uri == NULL)
     return NULL;
   scheme = g_uri_get_scheme (uri);

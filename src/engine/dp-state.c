@@ -16,11 +16,57 @@
 #include "dp-state.h"
 
 #define GROUP "Downpour"
+#define MIRROR_GROUP "Mirror "
 
 /* A real state file is a few hundred bytes: a segment per connection.
  * The limits only keep a hostile file from costing much memory or time. */
 #define MAX_DATA_SIZE ((gsize) 1 << 20)
 #define MAX_RANGES 100000
+
+static void
+mirror_free (gpointer data)
+{
+  DpStateMirror *mirror = data;
+
+  g_free (mirror->url);
+  g_free (mirror->etag);
+  g_free (mirror->last_modified);
+  g_free (mirror);
+}
+
+void
+dp_state_add_mirror (DpState    *state,
+                     const char *url,
+                     const char *etag,
+                     const char *last_modified)
+{
+  DpStateMirror *mirror;
+
+  g_return_if_fail (url != NULL);
+  if (state->mirrors->len >= DP_STATE_MAX_MIRRORS || dp_state_find_mirror (state, url) != NULL)
+    return;
+  mirror = g_new0 (DpStateMirror, 1);
+  mirror->url = dp_state_strip_credentials (url);
+  mirror->etag = g_strdup (etag);
+  mirror->last_modified = g_strdup (last_modified);
+  g_ptr_array_add (state->mirrors, mirror);
+}
+
+const DpStateMirror *
+dp_state_find_mirror (const DpState *state,
+                      const char    *url)
+{
+  g_autofree char *bare = dp_state_strip_credentials (url);
+
+  for (guint i = 0; i < state->mirrors->len; i++)
+    {
+      const DpStateMirror *mirror = g_ptr_array_index (state->mirrors, i);
+
+      if (strcmp (mirror->url, bare) == 0)
+        return mirror;
+    }
+  return NULL;
+}
 
 DpState *
 dp_state_new (void)
@@ -28,6 +74,7 @@ dp_state_new (void)
   DpState *state = g_new0 (DpState, 1);
 
   state->done = g_array_new (FALSE, FALSE, sizeof (DpRange));
+  state->mirrors = g_ptr_array_new_with_free_func (mirror_free);
   return state;
 }
 
@@ -41,6 +88,8 @@ dp_state_free (DpState *state)
   g_free (state->last_modified);
   if (state->done != NULL)
     g_array_unref (state->done);
+  if (state->mirrors != NULL)
+    g_ptr_array_unref (state->mirrors);
   g_free (state);
 }
 
@@ -144,6 +193,17 @@ dp_state_to_data (const DpState *state,
   if (state->last_modified != NULL)
     g_key_file_set_string (key_file, GROUP, "last-modified", state->last_modified);
   g_key_file_set_value (key_file, GROUP, "done", done->str);
+  for (guint i = 0; i < state->mirrors->len; i++)
+    {
+      const DpStateMirror *mirror = g_ptr_array_index (state->mirrors, i);
+      g_autofree char *group = g_strdup_printf (MIRROR_GROUP "%u", i + 1);
+
+      g_key_file_set_string (key_file, group, "url", mirror->url);
+      if (mirror->etag != NULL)
+        g_key_file_set_string (key_file, group, "etag", mirror->etag);
+      if (mirror->last_modified != NULL)
+        g_key_file_set_string (key_file, group, "last-modified", mirror->last_modified);
+    }
 
   return g_key_file_to_data (key_file, length, NULL);
 }
@@ -284,6 +344,56 @@ get_optional_string (GKeyFile    *key_file,
   return TRUE;
 }
 
+/* Groups "Mirror N": each an address and its validators, all strings. */
+static gboolean
+parse_mirrors (GKeyFile    *key_file,
+               DpState     *state,
+               const char  *display_name,
+               GError     **error)
+{
+  g_auto(GStrv) groups = g_key_file_get_groups (key_file, NULL);
+
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      char *values[3] = { NULL, NULL, NULL };
+      const char *keys[3] = { "url", "etag", "last-modified" };
+      gboolean ok = TRUE;
+
+      if (!g_str_has_prefix (groups[i], MIRROR_GROUP))
+        continue;
+      if (state->mirrors->len >= DP_STATE_MAX_MIRRORS)
+        {
+          set_damaged (error, display_name, _("more than %d mirrors"), DP_STATE_MAX_MIRRORS);
+          return FALSE;
+        }
+      for (guint k = 0; k < G_N_ELEMENTS (keys) && ok; k++)
+        {
+          g_autoptr(GError) local_error = NULL;
+
+          if (!g_key_file_has_key (key_file, groups[i], keys[k], NULL))
+            continue;
+          values[k] = g_key_file_get_string (key_file, groups[i], keys[k], &local_error);
+          if (local_error != NULL)
+            {
+              set_damaged (error, display_name, "%s", local_error->message);
+              ok = FALSE;
+            }
+        }
+      if (ok && (values[0] == NULL || *values[0] == '\0'))
+        {
+          set_damaged (error, display_name, "%s", _("a mirror without an address"));
+          ok = FALSE;
+        }
+      if (ok)
+        dp_state_add_mirror (state, values[0], values[1], values[2]);
+      for (guint k = 0; k < G_N_ELEMENTS (values); k++)
+        g_free (values[k]);
+      if (!ok)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 DpState *
 dp_state_parse (const char  *data,
                 gsize        length,
@@ -374,6 +484,9 @@ dp_state_parse (const char  *data,
 
   /* Touching ranges are accepted; merge them. */
   normalize_ranges (state->done);
+
+  if (!parse_mirrors (key_file, state, display_name, error))
+    return NULL;
 
   return g_steal_pointer (&state);
 }

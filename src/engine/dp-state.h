@@ -17,6 +17,19 @@ G_BEGIN_DECLS
 
 #define DP_STATE_VERSION 1
 
+/* Another address of the file and what its server said about it (its
+ * own ETag: mirrors' differ), so that a mirror whose copy changed since
+ * is noticed when the download continues. */
+typedef struct
+{
+  char *url;            /* without user:password */
+  char *etag;           /* nullable */
+  char *last_modified;  /* nullable */
+} DpStateMirror;
+
+/* The most mirrors a state file records. */
+#define DP_STATE_MAX_MIRRORS 64
+
 typedef struct
 {
   char *url;            /* the address as given, without user:password */
@@ -24,7 +37,16 @@ typedef struct
   char *etag;           /* nullable */
   char *last_modified;  /* nullable */
   GArray *done;         /* of DpRange: half-open byte ranges known to be on disk */
+  GPtrArray *mirrors;   /* of DpStateMirror *: the file's other addresses */
 } DpState;
+
+void      dp_state_add_mirror         (DpState    *state,
+                                       const char *url,
+                                       const char *etag,
+                                       const char *last_modified);
+/* The record of @url among the mirrors, or NULL. */
+const DpStateMirror *dp_state_find_mirror (const DpState *state,
+                                           const char    *url);
 
 /* Returns a state with no url, size 0, no validators and no ranges. */
 DpState  *dp_state_new                (void);

@@ -6,6 +6,7 @@
 #include "dp-auto.h"
 #include "dp-engine-private.h"
 #include "dp-part-file.h"
+#include "dp-state.h"
 #include "dp-transfer.h"
 
 G_BEGIN_DECLS
@@ -279,6 +280,13 @@ void     dp_probe_clear                     (DpProbe     *probe);
  * unless named otherwise. */
 void     dp_transfer_sources_init           (DpTransfer  *self);
 void     dp_transfer_sources_clear          (DpTransfer  *self);
+/* Gives the mirrors the validators an earlier attempt recorded, so that
+ * a copy that changed since is noticed (controller thread). */
+void     dp_transfer_sources_resume         (DpTransfer  *self,
+                                             const DpState *state);
+/* Records every address and its validators in @state. */
+void     dp_transfer_sources_record         (DpTransfer  *self,
+                                             DpState     *state);
 gboolean dp_transfer_add_source_locked      (DpTransfer  *self,
                                              GUri        *uri,
                                              gboolean     from_link);

@@ -503,6 +503,7 @@ try_resume (DpTransfer  *self,
   g_autoptr(GError) load_error = NULL;
   g_autoptr(DpState) state = NULL;
   g_autofree char *url = NULL;
+  const DpStateMirror *mirror;
   struct stat st;
 
   if (!self->config.resume || fstat (dp_part_file_get_fd (file), &st) != 0 ||
@@ -521,7 +522,9 @@ try_resume (DpTransfer  *self,
       return FALSE;
     }
 
-  url = g_uri_to_string (self->config.uri);
+  /* The address that answered: the user's, or a mirror when it did
+   * not. */
+  url = g_uri_to_string (self->probe_uri);
   if (self->validator == NULL && (self->etag != NULL || self->last_modified != NULL))
     {
       /* Only a weak ETag or a recent date: two versions could look the
@@ -529,7 +532,19 @@ try_resume (DpTransfer  *self,
       return refuse_resume (self, _("The server cannot tell whether its file is the one "
                                     "downloaded before."), error);
     }
-  if (!dp_state_has_address (state, url))
+  mirror = dp_state_has_address (state, url) ? NULL : dp_state_find_mirror (state, url);
+  if (mirror != NULL)
+    {
+      /* A mirror of the earlier attempt answered this time: its own
+       * validators must be the same as then. */
+      if (state->size != probe->size ||
+          (mirror->etag != NULL ? g_strcmp0 (mirror->etag, dp_transfer_strong_etag (self)) != 0
+                                : mirror->last_modified == NULL ||
+                                  g_strcmp0 (mirror->last_modified, dp_transfer_strong_last_modified (self)) != 0))
+        return refuse_resume (self, _("The file changed on the server since the last attempt."),
+                              error);
+    }
+  else if (!dp_state_has_address (state, url))
     {
       /* Another address for the file, as when an expired link was
        * replaced: only the same size and the same strong validators show
@@ -567,6 +582,7 @@ try_resume (DpTransfer  *self,
 
   dp_state_normalize (state);
   self->resume_done = g_array_copy (state->done);
+  dp_transfer_sources_resume (self, state);
   if (dp_state_get_done_bytes (state) > 0)
     {
       g_autofree char *have = g_format_size ((guint64) dp_state_get_done_bytes (state));

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
@@ -61,6 +62,65 @@ dp_transfer_sources_clear (DpTransfer *self)
   self->n_sources = 0;
   g_clear_pointer (&self->piece_ok, g_free);
   g_clear_pointer (&self->piece_sources, g_free);
+}
+
+static gboolean
+is_strong_etag (const char *etag)
+{
+  return etag != NULL && etag[0] == '"';
+}
+
+void
+dp_transfer_sources_resume (DpTransfer    *self,
+                            const DpState *state)
+{
+  g_mutex_lock (&self->mutex);
+  for (guint i = 1; i < self->n_sources; i++)
+    {
+      Source *source = &self->sources[i];
+      g_autofree char *url = g_uri_to_string (source->uri);
+      g_autofree char *bare = dp_state_strip_credentials (url);
+      const DpStateMirror *mirror = dp_state_find_mirror (state, url);
+      const char *etag, *last_modified;
+
+      if (mirror != NULL)
+        {
+          etag = mirror->etag;
+          last_modified = mirror->last_modified;
+        }
+      else if (state->url != NULL && strcmp (state->url, bare) == 0)
+        {
+          /* The user's address, answering after a mirror did last time. */
+          etag = state->etag;
+          last_modified = state->last_modified;
+        }
+      else
+        continue;
+      if (etag == NULL && last_modified == NULL)
+        continue;
+      source->answered = TRUE;
+      source->etag = g_strdup (etag);
+      source->last_modified = g_strdup (last_modified);
+      source->validator = is_strong_etag (etag) ? g_strdup (etag) : NULL;
+    }
+  g_mutex_unlock (&self->mutex);
+}
+
+void
+dp_transfer_sources_record (DpTransfer *self,
+                            DpState    *state)
+{
+  for (guint i = 1; i < self->n_sources; i++)
+    {
+      const Source *source = &self->sources[i];
+      g_autofree char *url = NULL;
+
+      if (!source->answered || source->gone)
+        continue;
+      url = g_uri_to_string (source->uri);
+      dp_state_add_mirror (state, url, is_strong_etag (source->etag) ? source->etag : NULL,
+                           source->last_modified);
+    }
 }
 
 /* Adds another address of the file, unless it is known already or there

@@ -1199,6 +1199,12 @@ dp_transfer_worker_run (gpointer data,
 
               /* Slow mirrors get fewer connections, and finally none. */
               source->slow_drops++;
+              /* One that sent nothing at all has stopped: that is a
+               * failure, and a mirror that keeps doing it went away. */
+              if (worker->window_bytes == 0 && worker->rate == 0 &&
+                  ++source->failures >= SOURCE_FAILURE_LIMIT &&
+                  dp_transfer_n_usable_sources_locked (self) > 1)
+                dp_transfer_drop_source_locked (self, worker->source, _("it stopped sending"));
               if (source->slow_drops >= SOURCE_SLOW_LIMIT &&
                   dp_transfer_n_usable_sources_locked (self) > 1)
                 {
@@ -1251,6 +1257,8 @@ dp_transfer_worker_run (gpointer data,
                 dp_scheduler_release (self->scheduler, (guint) worker->segment);
                 worker->segment = -1;
               }
+            if (!dp_transfer_source_usable_locked (self, index))
+              break;
             if (dp_transfer_n_usable_sources_locked (self) <= 1)
               {
                 /* The last address that worked: its failure is the
@@ -1309,7 +1317,9 @@ dp_transfer_worker_run (gpointer data,
               if (others_fetching_locked (self, worker, TRUE))
                 {
                   source->failures++;
-                  if (source->failures >= SOURCE_FAILURE_LIMIT &&
+                  /* One that never answered (refused, unreachable) is
+                   * not waited for; one that worked gets a few tries. */
+                  if ((!source->answered || source->failures >= SOURCE_FAILURE_LIMIT) &&
                       dp_transfer_n_usable_sources_locked (self) > 1)
                     dp_transfer_drop_source_locked (self, index, error->message);
                   if (move_to_other_source_locked (self, worker))

@@ -413,13 +413,16 @@ dp_transfer_checkpoint (DpTransfer  *self,
       return self->file == NULL || dp_part_file_sync (self->file, error);
     }
   done = dp_scheduler_dup_done (self->scheduler);
+  state = dp_state_new ();
+  dp_transfer_sources_record (self, state);
   g_mutex_unlock (&self->mutex);
 
   if (!dp_part_file_sync (self->file, error))
     return FALSE;
 
-  url = g_uri_to_string (self->config.uri);
-  state = dp_state_new ();
+  /* The address the file's validators are from: the user's, or the
+   * mirror that answered when it did not. */
+  url = g_uri_to_string (self->probe_uri != NULL ? self->probe_uri : self->config.uri);
   state->url = dp_state_strip_credentials (url);
   state->size = self->size;
   state->etag = g_strdup (dp_transfer_strong_etag (self));
@@ -1247,6 +1250,9 @@ probe_sources (DpTransfer  *self,
 
       if (dp_transfer_probe (self, probe, &local_error))
         {
+          g_mutex_lock (&self->mutex);
+          self->sources[i].answered = TRUE;
+          g_mutex_unlock (&self->mutex);
           if (i != 0)
             {
               Source first;

@@ -19,6 +19,11 @@
 #   mixed    4 MiB/s, but one connection in five crawls at 512 KiB/s
 #   limited  4 MiB/s, at most 6 connections per client, then 503
 #   norange  4 MiB/s and Range ignored (size/8 file)
+#   mirrors  (not in the default list) one file from two mirrors, on
+#            PORT+1 and PORT+2: each 4 MiB/s per connection and at most
+#            6 connections per client, then 503; downpour gets the second
+#            with --mirror, aria2c and axel get both addresses, curl the
+#            first
 # The median wall time, throughput, CPU time and peak memory of each tool
 # are printed, then downpour's time divided by the fastest other tool's.
 set -uo pipefail
@@ -67,6 +72,18 @@ http {
   log_format refused '\$status';
   map \$status \$is_refused { 503 1; default 0; }
   limit_conn_zone \$binary_remote_addr zone=client:1m;
+  limit_conn_zone \$binary_remote_addr zone=mirror1:1m;
+  limit_conn_zone \$binary_remote_addr zone=mirror2:1m;
+  server {
+    listen 127.0.0.1:$((PORT + 1));
+    location /m/ { alias $WORK/www/; limit_rate 4m; limit_conn mirror1 6; limit_conn_status 503;
+                   access_log $WORK/nginx/logs/refused.log refused if=\$is_refused; }
+  }
+  server {
+    listen 127.0.0.1:$((PORT + 2));
+    location /m/ { alias $WORK/www/; limit_rate 4m; limit_conn mirror2 6; limit_conn_status 503;
+                   access_log $WORK/nginx/logs/refused.log refused if=\$is_refused; }
+  }
   server {
     listen 127.0.0.1:$PORT;
     location /fast/    { alias $WORK/www/; }
@@ -85,14 +102,17 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
-# Prints the command line of TOOL fetching URL into OUT, one word a line.
+# Prints the command line of TOOL fetching URL (and the mirror URL2, if
+# given) into OUT, one word a line.
 command_for() {
-  local tool=$1 url=$2 out=$3
+  local tool=$1 url=$2 out=$3 url2=${4:-}
+  local mirror=() both=("$url")
+  if [ -n "$url2" ]; then mirror=(--mirror "$url2"); both=("$url" "$url2"); fi
   case $tool in
-  downpour) printf '%s\n' "$cli" -q -s "$DOWNPOUR_SEGMENTS" -o "$out" "$url" ;;
+  downpour) printf '%s\n' "$cli" -q -s "$DOWNPOUR_SEGMENTS" -o "$out" "${mirror[@]}" "$url" ;;
   aria2c) printf '%s\n' aria2c -q -x "$SEGMENTS" -s "$SEGMENTS" -k 1M --file-allocation=falloc \
-            --allow-overwrite=true -d "$(dirname "$out")" -o "$(basename "$out")" "$url" ;;
-  axel) printf '%s\n' axel -q -n "$SEGMENTS" -o "$out" "$url" ;;
+            --allow-overwrite=true -d "$(dirname "$out")" -o "$(basename "$out")" "${both[@]}" ;;
+  axel) printf '%s\n' axel -q -n "$SEGMENTS" -o "$out" "${both[@]}" ;;
   curl) printf '%s\n' curl -sf -o "$out" "$url" ;;
   esac
 }
@@ -118,7 +138,12 @@ for sc in $SCENARIOS; do
     for _ in $(seq "$REPEAT"); do
       out=$WORK/out/$tool.bin
       rm -f "$out" "$out".*
-      mapfile -t cmd < <(command_for "$tool" "http://127.0.0.1:$PORT/$sc/$(basename "$file")" "$out")
+      if [ "$sc" = mirrors ]; then
+        mapfile -t cmd < <(command_for "$tool" "http://127.0.0.1:$((PORT + 1))/m/$(basename "$file")" "$out" \
+                             "http://127.0.0.1:$((PORT + 2))/m/$(basename "$file")")
+      else
+        mapfile -t cmd < <(command_for "$tool" "http://127.0.0.1:$PORT/$sc/$(basename "$file")" "$out")
+      fi
       : >"$refused_log"
       /usr/bin/time -o "$WORK/time" -f '%e %U %S %M' "${cmd[@]}" >/dev/null 2>&1
       refs+=("$(wc -l <"$refused_log")")
