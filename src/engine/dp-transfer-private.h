@@ -91,6 +91,7 @@ typedef struct
   gboolean answered;
   gboolean from_link;   /* announced by the server (Link: rel=duplicate) */
   guint ceiling;        /* the most connections it took before refusing one */
+  guint strikes;        /* refusals below that limit since it was set */
   guint failures;       /* requests in a row that failed */
   guint bad_pieces;     /* pieces from it that failed their check */
   guint slow_drops;     /* connections closed for being slow */

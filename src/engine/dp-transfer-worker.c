@@ -1302,12 +1302,21 @@ dp_transfer_worker_run (gpointer data,
 
               if (result == FETCH_RETIRE && source_delivering_locked (self, worker))
                 {
-                  /* That mirror has enough of us; another may have room. */
-                  source->ceiling = MIN (source->ceiling,
-                                         MAX (dp_transfer_source_active_locked (self, index, worker), 1));
-                  g_debug ("worker %u: address %u takes %u connections", worker->index, index,
-                           source->ceiling);
-                  dp_transfer_update_ceiling_locked (self);
+                  /* That mirror has enough of us; another may have room.
+                   * Below a limit it kept to before, one refusal may be
+                   * a connection it has not yet noticed closing: only a
+                   * second one lowers the limit. */
+                  guint others = MAX (dp_transfer_source_active_locked (self, index, worker), 1);
+
+                  if (others < source->ceiling &&
+                      (source->ceiling == G_MAXUINT || ++source->strikes >= 2))
+                    {
+                      source->ceiling = others;
+                      source->strikes = 0;
+                      g_debug ("worker %u: address %u takes %u connections", worker->index, index,
+                               source->ceiling);
+                      dp_transfer_update_ceiling_locked (self);
+                    }
                   if (move_to_other_source_locked (self, worker))
                     continue;
                   goto out;
