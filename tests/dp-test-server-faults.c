@@ -1128,7 +1128,8 @@ serve_document (DpTestServer      *self,
       return;
     }
 
-  soup_message_headers_set_content_type (headers, type, NULL);
+  /* As given, parameters and all. */
+  soup_message_headers_replace (headers, "Content-Type", type);
   soup_message_headers_replace (headers, "Accept-Ranges", "bytes");
   if (range != NULL)
     result = parse_range (range, size, &start, &end);

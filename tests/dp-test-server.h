@@ -245,8 +245,9 @@ G_BEGIN_DECLS
  *   dp_test_server_add_document() gives a path fixed bytes (a Metalink
  *   file, say): a GET or HEAD of exactly that path, whatever its query,
  *   gets 200, the document with its Content-Type, Content-Length and
- *   "Accept-Ranges: bytes"; a Range gets 206 with its first range and
- *   a Content-Range, or 416 if it starts past the end; other methods
+ *   "Accept-Ranges: bytes"; a Range gets 206 with its first range
+ *   ("bytes=a-b", "bytes=a-" or "bytes=-n") and a Content-Range, 416
+ *   when unsatisfiable, and is ignored when malformed; other methods
  *   get 405. The query is not looked at, so none of the faults above
  *   apply to a document. Documents are logged and counted like files.
  *
