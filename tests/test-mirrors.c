@@ -614,6 +614,75 @@ test_pieces_catch_damaged_mirror (void **state)
     }
 }
 
+/* A mirror whose whole copy is another file of the same size: every
+ * piece it writes fails, it is caught and dropped, and the file comes
+ * right from the other address, without the bad pieces of one mirror
+ * counting against the download. */
+static void
+test_pieces_drop_a_wrong_copy (void **state)
+{
+  Fixture *f = *state;
+  guint64 size = 16 * MiB;
+  g_autofree char *good = g_strdup_printf ("/file/wrongcopy.bin?size=%" G_GUINT64_FORMAT "&rate=%" G_GUINT64_FORMAT,
+                                           size, 4 * MiB);
+  g_autofree char *bad = g_strdup_printf ("/file/wrongcopy.bin?size=%" G_GUINT64_FORMAT "&rate=%" G_GUINT64_FORMAT "&seed=2",
+                                          size, 4 * MiB);
+  g_autofree char *first = dp_test_server_url (f->base.server, good);
+  g_autofree char *second = dp_test_server_url (f->second, bad);
+  char *urls[] = { first, second, NULL };
+  g_autofree char *xml = make_metalink ("wrongcopy.bin", size, urls, 256 * 1024, FALSE);
+  g_autoptr(DpMetalinkFile) file = parse_one (xml);
+  g_autoptr(DpDownload) download = dp_download_new_from_metalink (file);
+  g_autoptr(GPtrArray) infos = NULL;
+  const DpMirrorInfo *info;
+
+  dp_download_set_directory (download, f->base.dir);
+  dp_download_set_segments (download, 2);
+  dp_download_set_retry_delay (download, 10);
+  run_ok (download, 1, size);
+  infos = dp_download_dup_mirror_infos (download);
+  info = g_ptr_array_index (infos, 1);
+  assert_int_equal (info->state, DP_MIRROR_STATE_DROPPED);
+  assert_true (info->bad_pieces >= 2);
+  info = g_ptr_array_index (infos, 0);
+  assert_int_equal (info->bad_pieces, 0);
+  assert_int_not_equal (info->state, DP_MIRROR_STATE_DROPPED);
+}
+
+/* A Metalink download stopped and started again continues from the
+ * file's addresses, not from the Metalink's. */
+static void
+test_metalink_download_restarts (void **state)
+{
+  Fixture *f = *state;
+  guint64 size = 8 * MiB;
+  g_autofree char *query = g_strdup_printf ("/file/again.bin?size=%" G_GUINT64_FORMAT "&rate=%" G_GUINT64_FORMAT,
+                                            size, 1 * MiB);
+  g_autofree char *first = dp_test_server_url (f->base.server, query);
+  g_autofree char *second = dp_test_server_url (f->second, query);
+  char *urls[] = { first, second, NULL };
+  g_autofree char *xml = make_metalink ("again.bin", size, urls, 0, TRUE);
+  g_autoptr(DpDownload) download = NULL;
+  g_autofree char *address = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) log = NULL;
+  DpTestStop stop = { 2 * (gint64) MiB, FALSE };
+
+  dp_test_server_add_document (f->base.server, "/meta/again.meta4", "application/metalink4+xml", xml, -1);
+  address = dp_test_server_url (f->base.server, "/meta/again.meta4");
+  download = dp_test_fixture_download_url (&f->base, address, 4);
+  g_signal_connect (download, "progress", G_CALLBACK (dp_test_stop_after_bytes), &stop);
+  assert_false (dp_test_run_download (download, 120, &error));
+  assert_true (stop.stopped);
+  g_clear_error (&error);
+
+  run_ok (download, 1, size);
+  /* The document was read once. */
+  log = dp_test_server_dup_log (f->base.server);
+  assert_int_equal (dp_test_log_count (log, "GET", "/meta/again.meta4", 0), 1);
+  assert_true (dp_test_fixture_has_notice (&f->base, "Continuing"));
+}
+
 /* An address that is a Metalink document: the file it describes is
  * downloaded from its mirrors under its name, checked against its hash. */
 static void
@@ -772,7 +841,9 @@ main (void)
     cmocka_unit_test_setup_teardown (test_user_checksum_wins, setup, teardown),
     cmocka_unit_test_setup_teardown (test_damaged_mirror_never_saved, setup, teardown),
     cmocka_unit_test_setup_teardown (test_pieces_catch_damaged_mirror, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_pieces_drop_a_wrong_copy, setup, teardown),
     cmocka_unit_test_setup_teardown (test_metalink_address, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_metalink_download_restarts, setup, teardown),
     cmocka_unit_test_setup_teardown (test_metalink_size_mismatch, setup, teardown),
     cmocka_unit_test_setup_teardown (test_cli_mirror_and_metalink, setup, teardown),
   };

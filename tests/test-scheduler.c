@@ -383,9 +383,29 @@ test_reopen (void **state)
   dp_scheduler_claim (sched, 1, 2 << 20);
   dp_scheduler_advance (sched, 1);
 
-  /* Owned segments are not touched. */
-  assert_false (dp_scheduler_reopen (sched, 1 << 20, 5 << 20));
+  /* Bytes not written yet cannot be reopened. */
+  assert_false (dp_scheduler_reopen (sched, 5 << 20, 7 << 20));
   assert_int_equal (dp_scheduler_get_done (sched), 6 << 20);
+  /* Below an owner's pos they can: the owner goes on above them. */
+  assert_true (dp_scheduler_reopen (sched, (4 << 20) + 4096, (4 << 20) + 8192));
+  assert_int_equal (dp_scheduler_get_done (sched), (6 << 20) - 4096);
+  assert_int_equal (dp_scheduler_get_segment (sched, (guint) second)->start, (4 << 20) + 8192);
+  assert_int_equal (dp_scheduler_get_segment (sched, (guint) second)->pos, 6 << 20);
+  assert_int_equal (dp_scheduler_get_segment (sched, (guint) second)->owner, 1);
+  assert_scheduler_cover (sched);
+  /* Its owner can still write where it was. */
+  assert_int_equal (dp_scheduler_claim (sched, (guint) second, 4096), 4096);
+  dp_scheduler_advance (sched, (guint) second);
+  assert_int_equal (dp_scheduler_get_done (sched), 6 << 20);
+  g_clear_pointer (&sched, dp_scheduler_free);
+
+  sched = dp_scheduler_new (8 << 20, 2, 1 << 20);
+  assert_int_equal (dp_scheduler_acquire (sched, 0), 0);
+  assert_int_equal (dp_scheduler_acquire (sched, 1), 1);
+  dp_scheduler_claim (sched, 0, 4 << 20);
+  dp_scheduler_advance (sched, 0);
+  dp_scheduler_claim (sched, 1, 2 << 20);
+  dp_scheduler_advance (sched, 1);
   dp_scheduler_release (sched, 0);
   dp_scheduler_release (sched, 1);
 

@@ -54,6 +54,7 @@ struct _DpDownload
   /* The file a Metalink document describes: its addresses, hash,
    * pieces, name and size. */
   DpMetalinkFile *metalink;
+  gboolean metalink_secure;  /* it came from an https:// address */
 
   /* State as last reported, main thread. */
   DpDownloadState state;
@@ -920,6 +921,69 @@ static void start_transfer (DpDownload *self,
                             GUri       *uri,
                             const char *output);
 
+/* Whether a Metalink's address may be used: one read over https does
+ * not lead to plain http unless its hashes protect the file (or the
+ * user allows such redirects). */
+static gboolean
+metalink_url_allowed (DpDownload *self,
+                      GUri       *uri)
+{
+  GChecksumType type;
+
+  if (!self->metalink_secure || self->allow_insecure_redirects ||
+      g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0)
+    return TRUE;
+  if (self->metalink->checksum != NULL)
+    {
+      type = dp_checksum_get_algorithm (self->metalink->checksum);
+      if (type == G_CHECKSUM_SHA256 || type == G_CHECKSUM_SHA512)
+        return TRUE;
+    }
+  return self->metalink->pieces->len > 0 &&
+         (self->metalink->piece_type == G_CHECKSUM_SHA256 ||
+          self->metalink->piece_type == G_CHECKSUM_SHA512);
+}
+
+/* The Metalink's usable addresses, best first. */
+static GPtrArray *
+metalink_uris (DpDownload *self)
+{
+  GPtrArray *uris = g_ptr_array_new_with_free_func ((GDestroyNotify) g_uri_unref);
+
+  for (guint i = 0; i < self->metalink->urls->len; i++)
+    {
+      GUri *uri = dp_http_parse_url (((DpMetalinkUrl *) g_ptr_array_index (self->metalink->urls, i))->url, NULL);
+
+      if (uri != NULL && metalink_url_allowed (self, uri))
+        g_ptr_array_add (uris, uri);
+      else if (uri != NULL)
+        g_uri_unref (uri);
+    }
+  return uris;
+}
+
+/* Where a transfer starts: the download's address, or the first usable
+ * address of the file its Metalink describes. */
+static GUri *
+first_uri (DpDownload  *self,
+           GError     **error)
+{
+  g_autoptr(GPtrArray) uris = NULL;
+
+  if (self->metalink == NULL)
+    return dp_http_parse_url (self->url, error);
+  uris = metalink_uris (self);
+  if (uris->len == 0)
+    {
+      g_set_error_literal (error, DP_ERROR, DP_ERROR_INSECURE_REDIRECT,
+                           _("The Metalink file, read over a secure connection, only has "
+                             "insecure addresses and no SHA-256 or SHA-512 hash to check "
+                             "the file with."));
+      return NULL;
+    }
+  return g_uri_ref (g_ptr_array_index (uris, 0));
+}
+
 static void
 on_transfer_done (GObject      *source,
                   GAsyncResult *result,
@@ -949,6 +1013,7 @@ on_transfer_done (GObject      *source,
 
       g_ptr_array_index (metalink, 0) = NULL;
       self->metalink = file;
+      self->metalink_secure = g_str_has_prefix (self->url, "https:") || g_str_has_prefix (self->url, "HTTPS:");
       if (metalink->len > 1)
         {
           g_autofree char *notice = g_strdup_printf (ngettext ("The Metalink file describes %u more file; "
@@ -964,14 +1029,12 @@ on_transfer_done (GObject      *source,
       g_ptr_array_set_free_func (metalink, (GDestroyNotify) dp_metalink_file_free);
       g_clear_pointer (&metalink, g_ptr_array_unref);
       g_clear_error (&error);
-      uri = dp_http_parse_url (((DpMetalinkUrl *) g_ptr_array_index (file->urls, 0))->url, NULL);
+      uri = first_uri (self, &error);
       if (uri != NULL)
         {
           start_transfer (self, g_steal_pointer (&task), uri, self->output);
           return;
         }
-      g_set_error_literal (&error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
-                           _("The Metalink file has no usable address."));
     }
   else if (metalink != NULL && self->metalink != NULL)
     {
@@ -986,7 +1049,7 @@ on_transfer_done (GObject      *source,
   if (g_error_matches (error, DP_ERROR, DP_ERROR_CHANGED) && self->restarts < MAX_RESTARTS &&
       self->path != NULL && !g_cancellable_is_cancelled (self->cancellable))
     {
-      g_autoptr(GUri) uri = dp_http_parse_url (self->url, NULL);
+      g_autoptr(GUri) uri = first_uri (self, NULL);
       g_autofree char *message = g_strdup_printf (_("%s Starting over with the new version."),
                                                   error->message);
 
@@ -1074,14 +1137,12 @@ start_transfer (DpDownload *self,
   config.expected_size = -1;
   if (self->metalink != NULL)
     {
-      /* The Metalink's addresses, best first; the first is @uri. */
-      for (guint i = 1; i < self->metalink->urls->len; i++)
-        {
-          GUri *mirror = dp_http_parse_url (((DpMetalinkUrl *) g_ptr_array_index (self->metalink->urls, i))->url, NULL);
+      /* The Metalink's addresses, best first; @uri is among them. */
+      g_autoptr(GPtrArray) uris = metalink_uris (self);
 
-          if (mirror != NULL)
-            g_ptr_array_add (config.mirrors, mirror);
-        }
+      for (guint i = 0; i < uris->len; i++)
+        if (!soup_uri_equal (g_ptr_array_index (uris, i), uri))
+          g_ptr_array_add (config.mirrors, g_uri_ref (g_ptr_array_index (uris, i)));
       config.expected = dp_checksum_copy (self->metalink->checksum);
       config.expected_size = self->metalink->size;
       if (self->metalink->pieces->len > 0)
@@ -1167,7 +1228,7 @@ dp_download_start_async (DpDownload          *self,
       return;
     }
 
-  uri = dp_http_parse_url (self->url, &error);
+  uri = first_uri (self, &error);
   if (uri == NULL)
     {
       set_state (self, DP_DOWNLOAD_STATE_FAILED);

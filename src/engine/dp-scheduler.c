@@ -228,11 +228,14 @@ dp_scheduler_reopen (DpScheduler *self,
 
   g_return_val_if_fail (start >= 0 && start <= end, FALSE);
 
+  /* Only written bytes can be reopened: below each owner's pos (a
+   * worker writes at pos and above). */
   for (guint i = 0; i < n; i++)
     {
       const DpSegment *seg = &g_array_index (self->segments, DpSegment, i);
 
-      if (seg->start < end && seg->end > start && seg->owner >= 0)
+      if (seg->start < end && seg->end > start && seg->owner >= 0 &&
+          MIN (seg->end, end) > seg->pos)
         return FALSE;
     }
 
@@ -245,6 +248,20 @@ dp_scheduler_reopen (DpScheduler *self,
         continue;
       lo = MAX (seg->start, start);
       hi = MIN (seg->end, end);
+      if (seg->owner >= 0)
+        {
+          /* Its owner goes on above hi: the segment now starts there,
+           * and what it had below becomes segments of their own, the
+           * written part and the reopened one. */
+          DpSegment below = { seg->start, lo, lo, lo, -1 };
+          DpSegment hole = { lo, lo, lo, hi, -1 };
+
+          seg->start = hi;
+          if (below.start < lo)
+            g_array_append_val (self->segments, below);
+          g_array_append_val (self->segments, hole);
+          continue;
+        }
       if (hi < seg->end)
         {
           /* The part above keeps its own progress, as a segment of its

@@ -86,11 +86,11 @@ void         dp_scheduler_set_progress   (DpScheduler *self,
                                           gint64       pos);
 
 /* Makes the written bytes [start, end) missing again (a piece that
- * failed its check), so that they are fetched anew. Only segments
- * nobody owns may be touched: returns %FALSE and changes nothing while
- * a worker holds one of them (try again later).
- * Segments are split where needed; the indices of existing segments
- * stay valid. */
+ * failed its check), so that they are fetched anew. A segment whose
+ * owner works above them is cut: it then starts above them. Returns
+ * %FALSE and changes nothing when some of the bytes are not written yet
+ * (at or above an owner's pos). Segments are split where needed; the
+ * indices of existing segments stay valid. */
 gboolean     dp_scheduler_reopen         (DpScheduler *self,
                                           gint64       start,
                                           gint64       end);

@@ -93,7 +93,8 @@ typedef struct
   guint ceiling;        /* the most connections it took before refusing one */
   guint strikes;        /* refusals below that limit since it was set */
   guint failures;       /* requests in a row that failed */
-  guint bad_pieces;     /* pieces from it that failed their check */
+  guint bad_pieces;     /* pieces it alone wrote that failed their check */
+  guint suspicions;     /* failed pieces it wrote into with others */
   guint slow_drops;     /* connections closed for being slow */
   gint64 received;      /* bytes it delivered into the file */
   gboolean gone;        /* no longer used */
@@ -114,6 +115,7 @@ typedef struct
   GCancellable *cancellable;  /* replaced under the mutex after a reset */
   int segment;                /* owned segment, or -1 */
   gboolean fetching;          /* a request is on the wire */
+  gboolean headers_in;        /* its answer's headers arrived (the worker's own) */
   /* A response the probe already opened, handed to the first worker so
    * its bytes are not thrown away. */
   SoupMessage *pending_msg;
@@ -235,6 +237,8 @@ struct _DpTransfer
   /* The address the probe asks: the user's, or a mirror's when that
    * one does not answer. Controller thread only. */
   GUri *probe_uri;
+  /* Another address may answer the probe: fewer retries for this one. */
+  gboolean probe_quick;
   /* The address answered with a Metalink document: the files it
    * describes (DpMetalinkFile *), for DpDownload to fetch instead. */
   GPtrArray *metalink;
@@ -308,8 +312,11 @@ void     dp_transfer_mark_written_locked    (DpTransfer  *self,
                                              gint64       offset,
                                              gint64       n);
 /* Checks the pieces whose bytes have all arrived; a bad one is fetched
- * again. Called without the mutex, from the controller. */
+ * again. @final: every byte is in and nothing can be fetched again, so a
+ * bad piece fails the download (DP_ERROR_CHECKSUM). Called without the
+ * mutex, from the controller. */
 gboolean dp_transfer_check_pieces           (DpTransfer  *self,
+                                             gboolean     final,
                                              GError     **error);
 gboolean dp_transfer_probe                  (DpTransfer  *self,
                                              DpProbe     *probe,

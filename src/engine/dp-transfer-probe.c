@@ -99,7 +99,7 @@ dp_transfer_send_with_retries (DpTransfer   *self,
         }
 
       /* With mirrors, another address is tried instead of waiting. */
-      if (!transient || attempt + 1 >= (self->n_sources > 1 ? 2 : self->config.max_attempts))
+      if (!transient || attempt + 1 >= (self->probe_quick ? 2 : self->config.max_attempts))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
@@ -488,6 +488,27 @@ refuse_resume (DpTransfer  *self,
   return FALSE;
 }
 
+/* Whether the state was written while another of this download's
+ * addresses answered. */
+static gboolean
+state_names_a_source (DpTransfer    *self,
+                      const DpState *state)
+{
+  gboolean found = FALSE;
+
+  if (state->url == NULL)
+    return FALSE;
+  g_mutex_lock (&self->mutex);
+  for (guint i = 1; i < self->n_sources && !found; i++)
+    {
+      g_autofree char *url = g_uri_to_string (self->sources[i].uri);
+
+      found = dp_state_has_address (state, url);
+    }
+  g_mutex_unlock (&self->mutex);
+  return found;
+}
+
 /* Whether the partial file @file (locked: nobody else writes it, and
  * its state file is not about to change) may be continued: its state
  * file must be sound and describe this very file on the server. Says why
@@ -541,6 +562,17 @@ try_resume (DpTransfer  *self,
           (mirror->etag != NULL ? g_strcmp0 (mirror->etag, dp_transfer_strong_etag (self)) != 0
                                 : mirror->last_modified == NULL ||
                                   g_strcmp0 (mirror->last_modified, dp_transfer_strong_last_modified (self)) != 0))
+        return refuse_resume (self, _("The file changed on the server since the last attempt."),
+                              error);
+    }
+  else if (!dp_state_has_address (state, url) && state_names_a_source (self, state))
+    {
+      /* The earlier attempt got the file from another of this
+       * download's own addresses (the user's was down, or is now): the
+       * same file by the user's word, if it has the same size. That
+       * address is held to the validators it had (see
+       * dp_transfer_sources_resume()). */
+      if (state->size != probe->size)
         return refuse_resume (self, _("The file changed on the server since the last attempt."),
                               error);
     }

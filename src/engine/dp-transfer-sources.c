@@ -115,7 +115,8 @@ dp_transfer_sources_record (DpTransfer *self,
       const Source *source = &self->sources[i];
       g_autofree char *url = NULL;
 
-      if (!source->answered || source->gone)
+      /* Dropped ones too: a copy that changed must be noticed again. */
+      if (!source->answered)
         continue;
       url = g_uri_to_string (source->uri);
       dp_state_add_mirror (state, url, is_strong_etag (source->etag) ? source->etag : NULL,
@@ -194,7 +195,8 @@ source_cost (DpTransfer *self,
   guint active = dp_transfer_source_active_locked (self, index, NULL);
 
   return (double) (active + 1) *
-         (1.0 + source->slow_drops + 2.0 * source->failures + 4.0 * source->bad_pieces);
+         (1.0 + source->slow_drops + 2.0 * source->failures + 4.0 * source->bad_pieces +
+          source->suspicions);
 }
 
 /* The address a new or moving connection should use: one with room
@@ -356,69 +358,120 @@ hash_range (GChecksumType  type,
   return g_strdup (g_checksum_get_string (checksum));
 }
 
+/* A piece failed its check: the addresses that wrote into it are
+ * trusted less. A sole writer is caught; where several wrote, each is
+ * only suspected (the piece, fetched again by one connection, will tell).
+ * Returns whether an address that is still used wrote into it. Called
+ * with the mutex held. */
+static gboolean
+blame_locked (DpTransfer *self,
+              guint64     writers)
+{
+  guint n_writers = 0;
+  gboolean any_usable = FALSE;
+
+  for (guint s = 0; s < self->n_sources; s++)
+    if (writers & ((guint64) 1 << MIN (s, 63u)))
+      n_writers++;
+  for (guint s = 0; s < self->n_sources; s++)
+    {
+      Source *source = &self->sources[s];
+
+      if (!(writers & ((guint64) 1 << MIN (s, 63u))))
+        continue;
+      if (!source->gone)
+        any_usable = TRUE;
+      if (n_writers > 1)
+        {
+          source->suspicions++;
+          continue;
+        }
+      source->bad_pieces++;
+      if (source->bad_pieces >= SOURCE_BAD_PIECE_LIMIT &&
+          dp_transfer_n_usable_sources_locked (self) > 1)
+        dp_transfer_drop_source_locked (self, s, _("it sent damaged data twice"));
+    }
+  return any_usable || writers == 0;
+}
+
 gboolean
 dp_transfer_check_pieces (DpTransfer  *self,
+                          gboolean     final,
                           GError     **error)
 {
   g_autoptr(GArray) done = NULL;
   g_autoptr(GArray) todo = g_array_new (FALSE, FALSE, sizeof (guint));
   gint64 length = self->config.piece_length;
+  gint64 size;
+  guint generation;
+  Mode mode;
 
-  if (self->n_pieces == 0 || self->file == NULL || self->mode != MODE_RANGES)
+  if (self->n_pieces == 0 || self->file == NULL)
     return TRUE;
 
   g_mutex_lock (&self->mutex);
-  if (self->scheduler != NULL)
+  size = self->size;
+  mode = self->mode;
+  generation = self->generation;
+  if (self->scheduler != NULL && size > 0)
     {
       done = dp_scheduler_dup_done (self->scheduler);
       for (guint i = 0; i < self->n_pieces; i++)
         if (!self->piece_ok[i] &&
-            is_written (done, (gint64) i * length, MIN ((gint64) (i + 1) * length, self->size)))
+            is_written (done, (gint64) i * length, MIN ((gint64) (i + 1) * length, size)))
           g_array_append_val (todo, i);
     }
   g_mutex_unlock (&self->mutex);
+  /* One stream cannot fetch a piece again: its pieces are checked once
+   * it ended. */
+  if (mode != MODE_RANGES && !final)
+    return TRUE;
 
   for (guint k = 0; k < todo->len; k++)
     {
       guint i = g_array_index (todo, guint, k);
       gint64 start = (gint64) i * length;
-      gint64 end = MIN (start + length, self->size);
+      gint64 end = MIN (start + length, size);
       g_autofree char *got = hash_range (self->config.piece_type, dp_part_file_get_fd (self->file),
                                          start, end, self->cancellable, error);
+      gboolean counted;
 
       if (got == NULL)
         return FALSE;
 
       g_mutex_lock (&self->mutex);
       if (g_ascii_strcasecmp (got, g_ptr_array_index (self->config.pieces, i)) == 0)
-        self->piece_ok[i] = TRUE;
-      else if (dp_scheduler_reopen (self->scheduler, start, end))
         {
-          guint64 blamed = self->piece_sources[i];
-
-          self->bad_pieces++;
-          g_debug ("piece %u (%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT ") failed its check; "
-                   "fetching it again", i, start, end - 1);
-          self->piece_sources[i] = 0;
-          for (guint s = 0; s < self->n_sources; s++)
-            if (blamed & ((guint64) 1 << MIN (s, 63u)))
-              {
-                self->sources[s].bad_pieces++;
-                if (self->sources[s].bad_pieces >= SOURCE_BAD_PIECE_LIMIT &&
-                    dp_transfer_n_usable_sources_locked (self) > 1)
-                  dp_transfer_drop_source_locked (self, s, _("it sent damaged data twice"));
-              }
-          /* Every address sends damaged data: nothing will come of it. */
-          if (self->bad_pieces > 8 + 4 * self->n_sources)
-            {
-              g_mutex_unlock (&self->mutex);
-              g_set_error_literal (error, DP_ERROR, DP_ERROR_CHECKSUM,
-                                   _("Parts of the file kept failing their check against the "
-                                     "Metalink’s hashes, from every address."));
-              return FALSE;
-            }
-          g_cond_broadcast (&self->cond);
+          self->piece_ok[i] = TRUE;
+          g_mutex_unlock (&self->mutex);
+          continue;
         }
+      g_debug ("piece %u (%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT ") failed its check",
+               i, start, end - 1);
+      if (final || self->mode != MODE_RANGES || self->generation != generation ||
+          !dp_scheduler_reopen (self->scheduler, start, end))
+        {
+          /* Nothing can fetch it again now: the file is not the one the
+           * Metalink describes. */
+          g_mutex_unlock (&self->mutex);
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_CHECKSUM,
+                               _("Part of the downloaded file does not match the Metalink "
+                                 "file’s hashes, so it was deleted."));
+          return FALSE;
+        }
+      counted = blame_locked (self, self->piece_sources[i]);
+      self->piece_sources[i] = 0;
+      /* Pieces from addresses already dropped do not count against the
+       * others. */
+      if (counted && ++self->bad_pieces > 8 + 4 * self->n_sources)
+        {
+          g_mutex_unlock (&self->mutex);
+          g_set_error_literal (error, DP_ERROR, DP_ERROR_CHECKSUM,
+                               _("Parts of the file kept failing their check against the "
+                                 "Metalink file’s hashes."));
+          return FALSE;
+        }
+      g_cond_broadcast (&self->cond);
       g_mutex_unlock (&self->mutex);
     }
   return TRUE;

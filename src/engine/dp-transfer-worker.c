@@ -256,7 +256,6 @@ good_answer (DpTransfer *self,
 {
   g_mutex_lock (&self->mutex);
   self->odd_streak = 0;
-  self->sources[0].failures = 0;
   /* An answer still in flight over an expired link proves nothing
    * about its replacement. */
   if (used == self->final_uri)
@@ -329,7 +328,7 @@ refresh_link (DpTransfer *self,
   /* Only a link that worked can have expired: a fresh one that fails
    * before carrying a single answer is refused for another reason, and
    * the address is not asked again and again. */
-  if (soup_uri_equal (used, self->config.uri) || !proven)
+  if (soup_uri_equal (used, self->probe_uri) || !proven)
     {
       g_mutex_unlock (&self->refresh_mutex);
       g_propagate_error (error, g_steal_pointer (&owned_failure));
@@ -337,7 +336,7 @@ refresh_link (DpTransfer *self,
     }
 
   g_debug ("worker %u: the link expired; asking the address again", worker->index);
-  msg = dp_http_message_new ("GET", self->config.uri, 0, 0, NULL);
+  msg = dp_http_message_new ("GET", self->probe_uri, 0, 0, NULL);
   stream = dp_http_send (self->session, &msg, self->config.allow_downgrade,
                          worker->cancellable, &local_error);
   if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
@@ -420,7 +419,7 @@ mirror_answer (DpTransfer     *self,
                                _("it sent a web page instead of the file"));
           return FETCH_SWITCH;
         }
-      if (answer->encoding != NULL)
+      if (g_strcmp0 (answer->encoding, self->encoding) != 0 || self->decode)
         {
           g_set_error_literal (error, DP_ERROR, DP_ERROR_BAD_RESPONSE,
                                _("it sends the file compressed"));
@@ -449,8 +448,6 @@ mirror_answer (DpTransfer     *self,
           source->validator = g_strdup (dp_answer_get_strong_validator (answer));
           source->final_uri = g_uri_ref (soup_message_get_uri (r->msg));
         }
-      if (!differ)
-        source->failures = 0;
       g_mutex_unlock (&self->mutex);
       if (differ)
         {
@@ -1157,9 +1154,11 @@ dp_transfer_worker_run (gpointer data,
           }
       }
 
+      worker->headers_in = FALSE;
       result = open_response (self, worker, mode, pos, end, &generation, &r, buffer, &retry_after, &error);
       if (result == FETCH_DONE)
         {
+          worker->headers_in = TRUE;
           worker->last_rtt = g_get_monotonic_time () - worker->request_start;
           result = copy_body (self, worker, generation, &r, buffer, &progressed, &error);
         }
@@ -1169,6 +1168,10 @@ dp_transfer_worker_run (gpointer data,
       worker->fetching = FALSE;
       if (progressed)
         attempts = 0;
+      /* A request that went through: whatever failed before on its
+       * address was passing. */
+      if (progressed && result == FETCH_DONE)
+        self->sources[worker->source].failures = 0;
       if (result == FETCH_DONE && self->generation == generation && worker->segment >= 0)
         {
           gint64 got = dp_scheduler_get_segment (self->scheduler, (guint) worker->segment)->pos - pos;
@@ -1184,8 +1187,14 @@ dp_transfer_worker_run (gpointer data,
 
       /* With other addresses, a server that fails for good is only one
        * of them. */
-      if (result == FETCH_FATAL && is_source_failure (error) &&
-          dp_transfer_n_usable_sources_locked (self) > 1)
+      if (result == FETCH_FATAL && is_source_failure (error) && self->mode == MODE_RANGES &&
+          dp_transfer_n_usable_sources_locked (self) > 1 &&
+          /* The file itself changed: only a digest that covers the whole
+           * file (the user's or the Metalink's) may let the mirrors
+           * finish it; otherwise the download starts over. */
+          !(worker->source == 0 && g_error_matches (error, DP_ERROR, DP_ERROR_CHANGED) &&
+            self->verify_origin != DP_DIGEST_ORIGIN_USER &&
+            self->verify_origin != DP_DIGEST_ORIGIN_METALINK))
         result = FETCH_SWITCH;
 
       if (worker->dropped)
@@ -1201,7 +1210,7 @@ dp_transfer_worker_run (gpointer data,
               source->slow_drops++;
               /* One that sent nothing at all has stopped: that is a
                * failure, and a mirror that keeps doing it went away. */
-              if (worker->window_bytes == 0 && worker->rate == 0 &&
+              if (worker->headers_in && worker->window_bytes == 0 && worker->rate == 0 &&
                   ++source->failures >= SOURCE_FAILURE_LIMIT &&
                   dp_transfer_n_usable_sources_locked (self) > 1)
                 dp_transfer_drop_source_locked (self, worker->source, _("it stopped sending"));
@@ -1332,7 +1341,17 @@ dp_transfer_worker_run (gpointer data,
                       dp_transfer_n_usable_sources_locked (self) > 1)
                     dp_transfer_drop_source_locked (self, index, error->message);
                   if (move_to_other_source_locked (self, worker))
-                    continue;
+                    {
+                      /* Not at once: addresses that all fail must not be
+                       * asked in a tight loop. */
+                      gint64 deadline = g_get_monotonic_time () +
+                                        (gint64) dp_transfer_backoff_ms (self, MIN (source->failures, 6u), retry_after) * 1000 / 4;
+
+                      while (!self->stopping && !worker->retire &&
+                             g_cond_wait_until (&self->cond, &self->mutex, deadline))
+                        ;
+                      continue;
+                    }
                 }
             }
 

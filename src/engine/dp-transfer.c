@@ -836,7 +836,7 @@ checkpoint_loop_locked (DpTransfer *self)
           /* Every byte is here: the last pieces are checked before the
            * file is, and a bad one is fetched again. */
           g_mutex_unlock (&self->mutex);
-          if (!dp_transfer_check_pieces (self, &error))
+          if (!dp_transfer_check_pieces (self, FALSE, &error))
             dp_transfer_abort (self, g_steal_pointer (&error));
           g_mutex_lock (&self->mutex);
         }
@@ -898,7 +898,7 @@ checkpoint_loop_locked (DpTransfer *self)
           /* Pieces that are complete are read back and checked; a bad
            * one is fetched again. */
           g_mutex_unlock (&self->mutex);
-          if (!dp_transfer_check_pieces (self, &error))
+          if (!dp_transfer_check_pieces (self, FALSE, &error))
             dp_transfer_abort (self, g_steal_pointer (&error));
           g_mutex_lock (&self->mutex);
         }
@@ -1054,7 +1054,16 @@ plan_and_run (DpTransfer  *self,
 
   if (self->stopping || dp_scheduler_is_complete (self->scheduler))
     {
+      /* Nobody reads the probe's answer: it ends in this thread, where
+       * it was sent. */
+      GInputStream *stream = g_steal_pointer (&self->workers[0].pending_stream);
+      SoupMessage *msg = g_steal_pointer (&self->workers[0].pending_msg);
+
       g_mutex_unlock (&self->mutex);
+      if (stream != NULL)
+        g_input_stream_close (stream, NULL, NULL);
+      g_clear_object (&stream);
+      g_clear_object (&msg);
       return TRUE;
     }
 
@@ -1173,7 +1182,7 @@ confirm_end (DpTransfer  *self,
       guint status;
 
       g_mutex_lock (&self->mutex);
-      uri = g_uri_ref (pass == 0 ? self->final_uri : self->config.uri);
+      uri = g_uri_ref (pass == 0 ? self->final_uri : self->probe_uri);
       g_mutex_unlock (&self->mutex);
 
       msg = dp_http_message_new ("GET", uri, self->size, -1, self->validator);
@@ -1220,7 +1229,7 @@ confirm_end (DpTransfer  *self,
           return FALSE;
         }
       /* An expired link: the user's address leads to a fresh one. */
-      if (pass == 0 && !soup_uri_equal (uri, self->config.uri) &&
+      if (pass == 0 && !soup_uri_equal (uri, self->probe_uri) &&
           (status == 401 || status == 403 || status == 404 || status == 410))
         continue;
       g_propagate_error (error, dp_http_status_to_error (msg));
@@ -1246,10 +1255,12 @@ probe_sources (DpTransfer  *self,
       n = self->n_sources;
       g_clear_pointer (&self->probe_uri, g_uri_unref);
       self->probe_uri = g_uri_ref (self->sources[i].uri);
+      self->probe_quick = i + 1 < n;
       g_mutex_unlock (&self->mutex);
 
       if (dp_transfer_probe (self, probe, &local_error))
         {
+          self->probe_quick = FALSE;
           g_mutex_lock (&self->mutex);
           self->sources[i].answered = TRUE;
           g_mutex_unlock (&self->mutex);
@@ -1266,6 +1277,7 @@ probe_sources (DpTransfer  *self,
             }
           return TRUE;
         }
+      self->probe_quick = FALSE;
       dp_probe_clear (probe);
       /* Only a server's failure makes another address worth asking; a
        * Metalink document is an answer. */
@@ -1312,7 +1324,9 @@ learn_from_probe (DpTransfer *self,
   links = dp_http_dup_duplicate_links (probe->msg);
 
   g_mutex_lock (&self->mutex);
-  if (self->verify_with == NULL && digest != NULL)
+  /* A digest covers the representation as sent, in its content coding:
+   * a file decoded on the way would never match it. */
+  if (self->verify_with == NULL && digest != NULL && probe->encoding == NULL)
     {
       self->verify_with = g_steal_pointer (&digest);
       self->verify_origin = DP_DIGEST_ORIGIN_SERVER;
@@ -1379,7 +1393,7 @@ controller_thread (gpointer data)
   ok = probe_sources (self, &probe, &error);
   if (ok)
     learn_from_probe (self, &probe);
-  if (ok && self->config.expected_size > 0 && probe.size != self->config.expected_size)
+  if (ok && self->config.expected_size > 0 && probe.size >= 0 && probe.size != self->config.expected_size)
     {
       g_autofree char *said = g_strdup_printf ("%" G_GINT64_FORMAT, self->config.expected_size);
       g_autofree char *got = g_strdup_printf ("%" G_GINT64_FORMAT, probe.size);
@@ -1423,6 +1437,20 @@ controller_thread (gpointer data)
 
   if (ok && self->mode == MODE_STREAM)
     ok = dp_part_file_truncate (self->file, self->size, &error);
+  /* Pieces not checked yet (a resumed file that was complete, one
+   * stream without ranges) are checked now; nothing can fetch them
+   * again. */
+  if (ok && self->n_pieces > 0 && !dp_transfer_check_pieces (self, TRUE, &error))
+    {
+      ok = FALSE;
+      if (g_error_matches (error, DP_ERROR, DP_ERROR_CHECKSUM))
+        {
+          if (self->state_path != NULL)
+            g_unlink (self->state_path);
+          dp_part_file_discard (self->file);
+          g_clear_pointer (&self->file, dp_part_file_free);
+        }
+    }
   if (ok && self->verify_with != NULL)
     {
       g_autofree char *name = g_path_get_basename (path);
