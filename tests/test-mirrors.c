@@ -417,6 +417,26 @@ test_link_duplicate_adds_mirror (void **state)
   assert_true (info->received > 0);
 }
 
+/* ...unless the user wants only the addresses given. */
+static void
+test_server_mirrors_can_be_refused (void **state)
+{
+  Fixture *f = *state;
+  guint64 size = 4 * MiB;
+  g_autofree char *plain = g_strdup_printf ("/file/unlinked.bin?size=%" G_GUINT64_FORMAT, size);
+  g_autofree char *mirror = dp_test_server_url (f->second, plain);
+  g_autofree char *escaped = g_uri_escape_string (mirror, NULL, FALSE);
+  g_autofree char *query = g_strdup_printf ("%s&duplicate=%s", plain, escaped);
+  g_autoptr(DpDownload) download = dp_test_fixture_download (&f->base, query, 4);
+  g_autoptr(GPtrArray) infos = NULL;
+
+  dp_download_set_use_server_mirrors (download, FALSE);
+  run_ok (download, 1, size);
+  assert_int_equal (dp_test_server_get_requests (f->second), 0);
+  infos = dp_download_dup_mirror_infos (download);
+  assert_int_equal (infos->len, 1);
+}
+
 /* The probe asks for the file's digest, and a server that gives one
  * has the file checked before it gets its name. */
 static void
@@ -836,6 +856,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_validators_per_mirror, setup, teardown),
     cmocka_unit_test_setup_teardown (test_mirror_that_changes_is_dropped, setup, teardown),
     cmocka_unit_test_setup_teardown (test_link_duplicate_adds_mirror, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_server_mirrors_can_be_refused, setup, teardown),
     cmocka_unit_test_setup_teardown (test_server_digest_verifies, setup, teardown),
     cmocka_unit_test_setup_teardown (test_wrong_server_digest_fails, setup, teardown),
     cmocka_unit_test_setup_teardown (test_user_checksum_wins, setup, teardown),

@@ -6,6 +6,7 @@
 #include "dp-app-add-dialog.h"
 #include "dp-app-compat.h"
 #include "dp-checksum.h"
+#include "dp-error.h"
 #include "dp-http.h"
 #include "dp-request.h"
 
@@ -13,6 +14,11 @@
  * Asks for links, one per line, and how to download them. Lines that are
  * not usable addresses are underlined where they are and explained below
  * the text; the valid ones can still be added.
+ *
+ * A single link may come with more addresses of the same file
+ * (mirrors), one per line too. They are checked as the engine checks
+ * them; a bad one keeps Add off, since leaving it out would quietly
+ * give a download other than the one asked for.
  */
 struct _DpAppAddDialog
 {
@@ -30,6 +36,9 @@ struct _DpAppAddDialog
   DpRequest *request;     /* what the advanced fields say, or NULL */
   char *suggested_name;   /* the browser's name for a handed-over file */
   char *request_problem;  /* why they cannot be used, or NULL */
+  GPtrArray *mirrors;     /* of char *, normalised, for the single link */
+  GArray *invalid_mirror_lines;  /* of int, 0-based */
+  gboolean mirrors_without_link; /* mirrors given with several links */
 
   GtkTextView *text_view;
   GtkTextTag *invalid_tag;
@@ -48,6 +57,9 @@ struct _DpAppAddDialog
   AdwEntryRow *referrer_row;
   AdwEntryRow *user_agent_row;
   GtkTextView *headers_view;
+  AdwExpanderRow *mirrors_row;
+  GtkTextView *mirrors_view;
+  GtkTextTag *mirror_invalid_tag;
 };
 
 G_DEFINE_FINAL_TYPE (DpAppAddDialog, dp_app_add_dialog, ADW_TYPE_WINDOW)
@@ -76,6 +88,95 @@ update_sensitivity (DpAppAddDialog *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->checksum_row), self->valid->len <= 1);
 }
 
+static char *
+line_text (GtkTextBuffer *buffer,
+           int            line,
+           GtkTextIter   *line_start,
+           GtkTextIter   *line_end)
+{
+  gtk_text_buffer_get_iter_at_line (buffer, line_start, line);
+  *line_end = *line_start;
+  if (!gtk_text_iter_ends_line (line_end))
+    gtk_text_iter_forward_to_line_end (line_end);
+  return g_strstrip (gtk_text_buffer_get_text (buffer, line_start, line_end, FALSE));
+}
+
+/* The more addresses for the single link: each checked as the engine
+ * will check it when the download is made, against that link; the
+ * reasons go to @problems. */
+static void
+validate_mirrors (DpAppAddDialog *self,
+                  GString        *problems)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->mirrors_view);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(DpDownload) check = NULL;
+  GtkTextIter start, end;
+  int n_lines;
+
+  g_ptr_array_set_size (self->mirrors, 0);
+  g_array_set_size (self->invalid_mirror_lines, 0);
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  gtk_text_buffer_remove_tag (buffer, self->mirror_invalid_tag, &start, &end);
+
+  if (self->valid->len == 1)
+    check = dp_download_new (g_ptr_array_index (self->valid, 0));
+
+  n_lines = gtk_text_buffer_get_line_count (buffer);
+  for (int line = 0; line < n_lines; line++)
+    {
+      GtkTextIter line_start, line_end;
+      g_autofree char *text = line_text (buffer, line, &line_start, &line_end);
+      g_autoptr(GUri) uri = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *url = NULL;
+
+      if (*text == '\0')
+        continue;
+
+      uri = dp_http_parse_url (text, &error);
+      if (uri != NULL)
+        {
+          url = g_uri_to_string (uri);
+          if (g_hash_table_contains (seen, url))
+            g_set_error_literal (&error, DP_ERROR, DP_ERROR_INVALID_ARGUMENT,
+                                 _("This link is already in the list above."));
+          else if (check == NULL || dp_download_add_mirror (check, url, &error))
+            {
+              g_hash_table_add (seen, url);
+              g_ptr_array_add (self->mirrors, g_steal_pointer (&url));
+              continue;
+            }
+        }
+
+      g_array_append_val (self->invalid_mirror_lines, line);
+      gtk_text_buffer_apply_tag (buffer, self->mirror_invalid_tag, &line_start, &line_end);
+      if (problems->len > 0)
+        g_string_append_c (problems, '\n');
+      /* Translators: %d is a line number in the box of more addresses
+       * for the file, %s the reason it cannot be used. */
+      g_string_append_printf (problems, _("More addresses, line %d: %s"), line + 1, error->message);
+    }
+
+  self->mirrors_without_link = self->valid->len > 1 &&
+                               (self->mirrors->len > 0 || self->invalid_mirror_lines->len > 0);
+  if (self->mirrors_without_link)
+    {
+      if (problems->len > 0)
+        g_string_append_c (problems, '\n');
+      g_string_append (problems, _("More addresses belong to a single link. Remove the other "
+                                   "links, or clear “More Addresses for This File”."));
+    }
+
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self->mirrors_view), GTK_ACCESSIBLE_STATE_INVALID,
+                               self->invalid_mirror_lines->len > 0 || self->mirrors_without_link
+                               ? GTK_ACCESSIBLE_INVALID_TRUE : GTK_ACCESSIBLE_INVALID_FALSE,
+                               -1);
+  /* Where the problem is stays in view. */
+  if (self->invalid_mirror_lines->len > 0 || self->mirrors_without_link)
+    adw_expander_row_set_expanded (self->mirrors_row, TRUE);
+}
+
 static void
 validate (DpAppAddDialog *self)
 {
@@ -95,18 +196,12 @@ validate (DpAppAddDialog *self)
   for (int line = 0; line < n_lines; line++)
     {
       GtkTextIter line_start, line_end;
-      g_autofree char *text = NULL;
+      g_autofree char *text = line_text (buffer, line, &line_start, &line_end);
       g_autoptr(GUri) uri = NULL;
       g_autoptr(GError) error = NULL;
       g_autofree char *reason = NULL;
       char *url;
 
-      gtk_text_buffer_get_iter_at_line (buffer, &line_start, line);
-      line_end = line_start;
-      if (!gtk_text_iter_ends_line (&line_end))
-        gtk_text_iter_forward_to_line_end (&line_end);
-      text = gtk_text_buffer_get_text (buffer, &line_start, &line_end, FALSE);
-      g_strstrip (text);
       if (*text == '\0')
         continue;
 
@@ -133,6 +228,8 @@ validate (DpAppAddDialog *self)
       /* Translators: %d is a line number, %s the reason it is not used. */
       g_string_append_printf (problems, _("Line %d: %s"), line + 1, reason);
     }
+
+  validate_mirrors (self, problems);
 
   if (!self->checksum_ok)
     {
@@ -334,6 +431,8 @@ dp_app_add_dialog_finalize (GObject *object)
   g_clear_pointer (&self->request, dp_request_free);
   g_ptr_array_unref (self->valid);
   g_array_unref (self->invalid_lines);
+  g_ptr_array_unref (self->mirrors);
+  g_array_unref (self->invalid_mirror_lines);
 
   G_OBJECT_CLASS (dp_app_add_dialog_parent_class)->finalize (object);
 }
@@ -365,6 +464,8 @@ dp_app_add_dialog_class_init (DpAppAddDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, referrer_row);
   gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, user_agent_row);
   gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, headers_view);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, mirrors_row);
+  gtk_widget_class_bind_template_child (widget_class, DpAppAddDialog, mirrors_view);
   gtk_widget_class_bind_template_callback (widget_class, on_request_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_folder_row_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_checksum_changed);
@@ -404,12 +505,19 @@ dp_app_add_dialog_init (DpAppAddDialog *self)
 
   self->valid = g_ptr_array_new_with_free_func (g_free);
   self->invalid_lines = g_array_new (FALSE, FALSE, sizeof (int));
+  self->mirrors = g_ptr_array_new_with_free_func (g_free);
+  self->invalid_mirror_lines = g_array_new (FALSE, FALSE, sizeof (int));
   self->checksum_ok = TRUE;
 
   buffer = gtk_text_view_get_buffer (self->text_view);
   self->invalid_tag = gtk_text_buffer_create_tag (buffer, "invalid",
                                                   "underline", PANGO_UNDERLINE_ERROR,
                                                   NULL);
+  g_signal_connect_object (buffer, "changed", G_CALLBACK (on_buffer_changed), self, 0);
+  buffer = gtk_text_view_get_buffer (self->mirrors_view);
+  self->mirror_invalid_tag = gtk_text_buffer_create_tag (buffer, "invalid",
+                                                         "underline", PANGO_UNDERLINE_ERROR,
+                                                         NULL);
   g_signal_connect_object (buffer, "changed", G_CALLBACK (on_buffer_changed), self, 0);
   g_signal_connect_object (gtk_text_view_get_buffer (self->headers_view), "changed",
                            G_CALLBACK (on_request_changed), self, G_CONNECT_SWAPPED);
@@ -453,6 +561,19 @@ dp_app_add_dialog_set_text (DpAppAddDialog *self,
 
   buffer = gtk_text_view_get_buffer (self->text_view);
   gtk_text_buffer_set_text (buffer, text != NULL ? text : "", -1);
+  g_clear_handle_id (&self->validate_idle_id, g_source_remove);
+  validate (self);
+}
+
+/* Replaces the more addresses for the file, one per line. */
+void
+dp_app_add_dialog_set_mirrors (DpAppAddDialog *self,
+                               const char     *text)
+{
+  g_return_if_fail (DP_APP_IS_ADD_DIALOG (self));
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->mirrors_view),
+                            text != NULL ? text : "", -1);
   g_clear_handle_id (&self->validate_idle_id, g_source_remove);
   validate (self);
 }
@@ -539,7 +660,8 @@ gboolean
 dp_app_add_dialog_can_add (DpAppAddDialog *self)
 {
   g_return_val_if_fail (DP_APP_IS_ADD_DIALOG (self), FALSE);
-  return self->valid->len > 0 && self->checksum_ok && self->request_problem == NULL;
+  return self->valid->len > 0 && self->checksum_ok && self->request_problem == NULL &&
+         self->invalid_mirror_lines->len == 0 && !self->mirrors_without_link;
 }
 
 /* Whether @line (0-based) is underlined as unusable. */
@@ -553,6 +675,20 @@ dp_app_add_dialog_line_is_marked (DpAppAddDialog *self,
 
   gtk_text_buffer_get_iter_at_line (gtk_text_view_get_buffer (self->text_view), &iter, line);
   return gtk_text_iter_has_tag (&iter, self->invalid_tag);
+}
+
+/* Whether @line (0-based) of the more addresses is underlined as
+ * unusable. */
+gboolean
+dp_app_add_dialog_mirror_line_is_marked (DpAppAddDialog *self,
+                                         int             line)
+{
+  GtkTextIter iter;
+
+  g_return_val_if_fail (DP_APP_IS_ADD_DIALOG (self), FALSE);
+
+  gtk_text_buffer_get_iter_at_line (gtk_text_view_get_buffer (self->mirrors_view), &iter, line);
+  return gtk_text_iter_has_tag (&iter, self->mirror_invalid_tag);
 }
 
 /**
@@ -596,6 +732,18 @@ dp_app_add_dialog_add (DpAppAddDialog *self)
 
       if (self->valid->len == 1)
         dp_app_item_set_suggested_name (item, self->suggested_name);
+      /* Checked against the link as the engine checks them, and the
+       * queue starts the item only from an idle: they go with its first
+       * start. */
+      if (self->valid->len == 1 && self->mirrors->len > 0)
+        {
+          g_autoptr(GError) error = NULL;
+
+          g_ptr_array_add (self->mirrors, NULL);
+          if (!dp_app_item_set_mirrors (item, (const char * const *) self->mirrors->pdata, &error))
+            g_warning ("The more addresses were not taken: %s", error->message);
+          g_ptr_array_remove_index (self->mirrors, self->mirrors->len - 1);
+        }
       if (self->request != NULL && dp_request_get_user (self->request) != NULL &&
           gtk_switch_get_active (self->remember_switch))
         dp_app_item_set_login (item, dp_request_get_user (self->request),

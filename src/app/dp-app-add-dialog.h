@@ -15,6 +15,8 @@ DpAppAddDialog *dp_app_add_dialog_new               (GtkWindow      *parent,
                                                      DpAppManager   *manager);
 void            dp_app_add_dialog_set_text          (DpAppAddDialog *self,
                                                      const char     *text);
+void            dp_app_add_dialog_set_mirrors       (DpAppAddDialog *self,
+                                                     const char     *text);
 void            dp_app_add_dialog_set_folder        (DpAppAddDialog *self,
                                                      const char     *folder);
 void            dp_app_add_dialog_set_checksum      (DpAppAddDialog *self,
@@ -33,6 +35,8 @@ const char     *dp_app_add_dialog_get_problems_text (DpAppAddDialog *self);
 gboolean        dp_app_add_dialog_can_add           (DpAppAddDialog *self);
 gboolean        dp_app_add_dialog_line_is_marked    (DpAppAddDialog *self,
                                                      int             line);
+gboolean        dp_app_add_dialog_mirror_line_is_marked (DpAppAddDialog *self,
+                                                         int             line);
 guint           dp_app_add_dialog_add               (DpAppAddDialog *self);
 
 G_END_DECLS

@@ -753,13 +753,20 @@ dp_app_application_open (GApplication  *application,
   gtk_window_present (GTK_WINDOW (window));
 
   /* Links from the command line or another application start at once,
-   * with the defaults: whoever passed them has made the choice. */
+   * with the defaults: whoever passed them has made the choice. So do
+   * the files a Metalink file describes. */
   for (int i = 0; i < n_files; i++)
     {
-      g_autofree char *uri = g_file_get_uri (files[i]);
+      g_autofree char *uri = NULL;
       g_autoptr(GUri) parsed = NULL;
       g_autoptr(GError) error = NULL;
 
+      if (dp_app_window_is_metalink_file (files[i]))
+        {
+          dp_app_window_open_metalink (window, files[i]);
+          continue;
+        }
+      uri = g_file_get_uri (files[i]);
       parsed = dp_http_parse_url (uri, &error);
       if (parsed == NULL)
         {

@@ -8,7 +8,6 @@
 #include "dp-app-file-ops.h"
 #include "dp-app-format.h"
 #include "dp-app-segment-map.h"
-#include "dp-checksum.h"
 #include "dp-http.h"
 #include "dp-state.h"
 
@@ -18,9 +17,9 @@
 
 /*
  * Everything Downpour knows about one download: where it comes from and
- * goes to, how far it got, what the server said about the file and how
- * the check against a checksum came out. It follows the item while it
- * runs.
+ * goes to, how far it got, how each of its addresses is doing, what the
+ * server said about the file and how the check against a digest came
+ * out. It follows the item while it runs.
  */
 struct _DpAppDetailsWindow
 {
@@ -54,6 +53,11 @@ struct _DpAppDetailsWindow
   AdwActionRow *last_modified_row;
   AdwActionRow *ranges_row;
   AdwActionRow *checksum_row;
+  GtkWidget *mirrors_group;
+  /* The rows of mirrors_group, and the addresses they show, in order:
+   * a report with the same addresses only changes their subtitles. */
+  GPtrArray *mirror_rows;
+  GPtrArray *mirror_urls;
 };
 
 G_DEFINE_FINAL_TYPE (DpAppDetailsWindow, dp_app_details_window, ADW_TYPE_WINDOW)
@@ -159,50 +163,206 @@ format_ranges (DpAppDetailsWindow *self)
 
 /* As specifications and download pages spell them. */
 static const char *
-checksum_display_name (const DpChecksum *checksum)
+checksum_display_name (const char *algorithm)
 {
-  switch (dp_checksum_get_algorithm (checksum))
-    {
-    case G_CHECKSUM_SHA256:
-      return "SHA-256";
-    case G_CHECKSUM_SHA512:
-      return "SHA-512";
-    case G_CHECKSUM_SHA1:
-      return "SHA-1";
-    case G_CHECKSUM_MD5:
-      return "MD5";
-    case G_CHECKSUM_SHA384:
-    default:
-      return dp_checksum_get_name (checksum);
-    }
+  static const struct {
+    const char *name;
+    const char *display;
+  } names[] = {
+    { "sha256", "SHA-256" },
+    { "sha512", "SHA-512" },
+    { "sha1", "SHA-1" },
+    { "md5", "MD5" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_strcmp0 (algorithm, names[i].name) == 0)
+      return names[i].display;
+  return algorithm != NULL ? algorithm : "";
 }
 
+/* The outcome and where the digest came from, in one phrase each; the
+ * error row above says what a mismatch means for the file. */
 static char *
 format_checksum (DpAppDetailsWindow *self)
 {
-  const char *text = dp_app_item_get_checksum (self->item);
-  g_autoptr(DpChecksum) checksum = NULL;
-  const char *name;
+  DpDownloadChecksumResult result = dp_app_item_get_checksum_result (self->item);
+  const char *name = checksum_display_name (dp_app_item_get_verified_algorithm (self->item));
 
-  if (text != NULL)
-    checksum = dp_checksum_parse (text, NULL);
-  name = checksum != NULL ? checksum_display_name (checksum) : "";
-
-  switch (dp_app_item_get_checksum_result (self->item))
+  switch (dp_app_item_get_verified_by (self->item))
     {
-    case DP_DOWNLOAD_CHECKSUM_VERIFIED:
-      /* Translators: %s is the name of a checksum, such as SHA-256. */
-      return g_strdup_printf (_("Verified (%s)"), name);
-    case DP_DOWNLOAD_CHECKSUM_MISMATCH:
-      /* Translators: %s is the name of a checksum, such as SHA-256. */
-      return g_strdup_printf (_("Mismatch (%s): the file was deleted"), name);
-    case DP_DOWNLOAD_CHECKSUM_PENDING:
-      /* Translators: %s is the name of a checksum, such as SHA-256. */
-      return g_strdup_printf (_("Not checked yet (%s)"), name);
-    case DP_DOWNLOAD_CHECKSUM_NONE:
+    case DP_DIGEST_ORIGIN_USER:
+      if (result == DP_DOWNLOAD_CHECKSUM_VERIFIED)
+        /* Translators: %s is an algorithm such as SHA-256; "your
+         * checksum" is the one the user typed in. */
+        return g_strdup_printf (_("Verified: %s from your checksum"), name);
+      if (result == DP_DOWNLOAD_CHECKSUM_MISMATCH)
+        /* Translators: %s is an algorithm such as SHA-256. */
+        return g_strdup_printf (_("Mismatch: the file did not match the %s from your checksum"), name);
+      /* Translators: %s is an algorithm such as SHA-256. */
+      return g_strdup_printf (_("Not checked yet: %s from your checksum"), name);
+    case DP_DIGEST_ORIGIN_METALINK:
+      if (result == DP_DOWNLOAD_CHECKSUM_VERIFIED)
+        /* Translators: %s is an algorithm such as SHA-256; the Metalink
+         * is the file that listed the download's addresses. */
+        return g_strdup_printf (_("Verified: %s from the Metalink"), name);
+      if (result == DP_DOWNLOAD_CHECKSUM_MISMATCH)
+        /* Translators: %s is an algorithm such as SHA-256. */
+        return g_strdup_printf (_("Mismatch: the file did not match the %s from the Metalink"), name);
+      /* Translators: %s is an algorithm such as SHA-256. */
+      return g_strdup_printf (_("Not checked yet: %s from the Metalink"), name);
+    case DP_DIGEST_ORIGIN_SERVER:
+      if (result == DP_DOWNLOAD_CHECKSUM_VERIFIED)
+        /* Translators: %s is an algorithm such as SHA-256; the server
+         * sent the file's digest with it. */
+        return g_strdup_printf (_("Verified: %s from the server"), name);
+      if (result == DP_DOWNLOAD_CHECKSUM_MISMATCH)
+        /* Translators: %s is an algorithm such as SHA-256. */
+        return g_strdup_printf (_("Mismatch: the file did not match the %s from the server"), name);
+      /* Translators: %s is an algorithm such as SHA-256. */
+      return g_strdup_printf (_("Not checked yet: %s from the server"), name);
+    case DP_DIGEST_ORIGIN_NONE:
     default:
       return g_strdup (_("None given"));
     }
+}
+
+/* What one address is doing, as its row's subtitle. */
+static char *
+format_mirror (const DpMirrorInfo *info,
+               gboolean            running)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  if (info->state == DP_MIRROR_STATE_DROPPED)
+    {
+      if (info->reason != NULL && *info->reason != '\0')
+        /* Translators: %s says why, a phrase such as "it has a file of
+         * another size". */
+        g_string_printf (text, _("Not used: %s"), info->reason);
+      else
+        g_string_assign (text, _("Not used"));
+    }
+  else if (!running)
+    {
+      /* What it was doing when the download stopped is over. */
+      if (info->received > 0)
+        {
+          g_autofree char *size = g_format_size ((guint64) info->received);
+
+          /* Translators: %s is a size: how much of the file came from
+           * this address. */
+          g_string_printf (text, _("Sent %s"), size);
+        }
+      else
+        g_string_assign (text, _("Not used"));
+    }
+  else if (info->state == DP_MIRROR_STATE_WAITING)
+    g_string_assign (text, _("Waiting"));
+  else
+    {
+      g_autofree char *speed = dp_app_format_speed (info->speed);
+
+      /* A mirror that refused more connections keeps those it has. */
+      g_string_assign (text, info->state == DP_MIRROR_STATE_FULL ? _("At its connection limit")
+                                                                 : _("Downloading"));
+      g_string_append_printf (text, " · %s · ", speed);
+      g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u connection", "%u connections",
+                                                 info->connections),
+                              info->connections);
+    }
+
+  if (info->bad_pieces > 0)
+    {
+      g_string_append (text, " · ");
+      g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u damaged piece", "%u damaged pieces",
+                                                 info->bad_pieces),
+                              info->bad_pieces);
+    }
+  /* Not an address the user gave: the server's Link header named it. */
+  if (info->from_server)
+    {
+      g_string_append_c (text, '\n');
+      g_string_append (text, _("Suggested by the server"));
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+static gboolean
+same_addresses (GPtrArray *a,
+                GPtrArray *b)
+{
+  if (a->len != b->len)
+    return FALSE;
+  for (guint i = 0; i < a->len; i++)
+    if (!g_str_equal (g_ptr_array_index (a, i), g_ptr_array_index (b, i)))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+update_mirrors (DpAppDetailsWindow *self)
+{
+  DpAppItem *item = self->item;
+  gboolean running = dp_app_item_is_running (item);
+  g_autoptr(GPtrArray) infos = dp_download_dup_mirror_infos (dp_app_item_get_download (item));
+  g_autoptr(GPtrArray) urls = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+
+  if (infos->len > 0)
+    for (guint i = 0; i < infos->len; i++)
+      {
+        const DpMirrorInfo *info = g_ptr_array_index (infos, i);
+
+        g_ptr_array_add (urls, dp_http_redact_address (info->url));
+        g_ptr_array_add (texts, format_mirror (info, running));
+      }
+  else
+    {
+      /* Nothing asked in this session: the addresses the item has. */
+      const char * const *mirrors = dp_app_item_get_mirrors (item);
+      const char *text;
+
+      if (running)
+        text = _("Waiting");
+      else if (dp_app_item_is_unfinished (item))
+        text = _("Not asked yet");
+      else
+        text = _("Not asked since Downpour started");
+      g_ptr_array_add (urls, dp_http_redact_address (dp_app_item_get_url (item)));
+      g_ptr_array_add (texts, g_strdup (text));
+      for (guint i = 0; mirrors != NULL && mirrors[i] != NULL; i++)
+        {
+          g_ptr_array_add (urls, dp_http_redact_address (mirrors[i]));
+          g_ptr_array_add (texts, g_strdup (text));
+        }
+    }
+
+  gtk_widget_set_visible (self->mirrors_group, urls->len > 1);
+
+  if (!same_addresses (urls, self->mirror_urls))
+    {
+      for (guint i = 0; i < self->mirror_rows->len; i++)
+        adw_preferences_group_remove (ADW_PREFERENCES_GROUP (self->mirrors_group),
+                                      g_ptr_array_index (self->mirror_rows, i));
+      g_ptr_array_set_size (self->mirror_rows, 0);
+      g_ptr_array_set_size (self->mirror_urls, 0);
+      for (guint i = 0; urls->len > 1 && i < urls->len; i++)
+        {
+          GtkWidget *row = adw_action_row_new ();
+
+          adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+          adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), g_ptr_array_index (urls, i));
+          adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 0);
+          adw_preferences_group_add (ADW_PREFERENCES_GROUP (self->mirrors_group), row);
+          make_subtitle_selectable (row);
+          g_ptr_array_add (self->mirror_rows, row);
+          g_ptr_array_add (self->mirror_urls, g_strdup (g_ptr_array_index (urls, i)));
+        }
+    }
+
+  for (guint i = 0; i < self->mirror_rows->len; i++)
+    set_subtitle (g_ptr_array_index (self->mirror_rows, i), g_ptr_array_index (texts, i));
 }
 
 static void
@@ -283,6 +443,8 @@ update (DpAppDetailsWindow *self)
   set_subtitle (self->last_modified_row, last_modified);
   set_subtitle (self->ranges_row, format_ranges (self));
   set_subtitle (self->checksum_row, checksum);
+
+  update_mirrors (self);
 }
 
 static gboolean
@@ -415,6 +577,8 @@ dp_app_details_window_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->saved, dp_state_free);
+  g_ptr_array_unref (self->mirror_rows);
+  g_ptr_array_unref (self->mirror_urls);
 
   G_OBJECT_CLASS (dp_app_details_window_parent_class)->finalize (object);
 }
@@ -452,6 +616,7 @@ dp_app_details_window_class_init (DpAppDetailsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DpAppDetailsWindow, last_modified_row);
   gtk_widget_class_bind_template_child (widget_class, DpAppDetailsWindow, ranges_row);
   gtk_widget_class_bind_template_child (widget_class, DpAppDetailsWindow, checksum_row);
+  gtk_widget_class_bind_template_child (widget_class, DpAppDetailsWindow, mirrors_group);
   gtk_widget_class_bind_template_callback (widget_class, on_copy_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_open_folder_clicked);
 
@@ -463,6 +628,8 @@ dp_app_details_window_init (DpAppDetailsWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
+  self->mirror_rows = g_ptr_array_new ();
+  self->mirror_urls = g_ptr_array_new_with_free_func (g_free);
   make_subtitle_selectable (GTK_WIDGET (self));
   /* Not the first selectable value: focus would select all of it. */
   gtk_window_set_focus (GTK_WINDOW (self), self->copy_button);
@@ -500,6 +667,7 @@ dp_app_details_window_new (GtkWindow *parent,
 
   g_signal_connect_swapped (item, "changed", G_CALLBACK (on_item_changed), self);
   g_signal_connect_swapped (item, "notify::status", G_CALLBACK (on_item_changed), self);
+  g_signal_connect_swapped (item, "notify::verified-by", G_CALLBACK (on_item_changed), self);
   update (self);
   load_saved_validators (self);
   return self;

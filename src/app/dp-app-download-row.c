@@ -148,7 +148,8 @@ format_details (DpAppItem *item)
   return g_strdup_printf ("%s · %s · %s", progress, speed, left);
 }
 
-/* A limit says why a download is slow, or will be. */
+/* A limit says why a download is slow, or will be; a finished file
+ * that passed a check says so (the details say against what). */
 static char *
 format_status (DpAppItem *item)
 {
@@ -156,6 +157,12 @@ format_status (DpAppItem *item)
   guint64 limit = dp_app_item_get_rate_limit (item);
   g_autofree char *text = dp_app_format_status (status, dp_app_item_get_error (item));
   g_autofree char *limited = NULL;
+
+  if (status == DP_APP_ITEM_FINISHED &&
+      dp_app_item_get_checksum_result (item) == DP_DOWNLOAD_CHECKSUM_VERIFIED)
+    /* Translators: after "Finished" in the list: the file matched its
+     * checksum. */
+    return g_strdup_printf ("%s · %s", text, _("Verified"));
 
   if (limit == 0 || status == DP_APP_ITEM_FINISHED || status == DP_APP_ITEM_CANCELLED ||
       status == DP_APP_ITEM_FAILED)
@@ -1063,6 +1070,7 @@ dp_app_download_row_set_item (DpAppDownloadRow *self,
   g_signal_connect (item, "notify::error", G_CALLBACK (on_status_changed), self);
   g_signal_connect (item, "notify::rate-limit", G_CALLBACK (on_status_changed), self);
   g_signal_connect (item, "notify::insecure", G_CALLBACK (on_status_changed), self);
+  g_signal_connect (item, "notify::verified-by", G_CALLBACK (on_status_changed), self);
   g_signal_connect (item, "notify::received", G_CALLBACK (on_progress_changed), self);
   g_signal_connect (item, "notify::size", G_CALLBACK (on_progress_changed), self);
   g_signal_connect (item, "notify::speed", G_CALLBACK (on_details_changed), self);

@@ -1133,7 +1133,11 @@ dp_app_item_new_from_variant (GVariant *dict)
     for (guint i = 0; i < G_N_ELEMENTS (status_nicks); i++)
       if (g_str_equal (status, status_nicks[i].nick))
         self->status = status_nicks[i].status;
-  if (verified_by != NULL && verified_algorithm != NULL && *verified_algorithm != '\0')
+  /* Only what the engine says is shown: a list edited by hand could say
+   * anything. */
+  if (verified_by != NULL && verified_algorithm != NULL &&
+      g_strv_contains ((const char * const []) { "sha256", "sha512", "sha1", "md5", NULL },
+                       verified_algorithm))
     for (guint i = 0; i < G_N_ELEMENTS (origin_nicks); i++)
       if (g_str_equal (verified_by, origin_nicks[i].nick))
         {

@@ -16,6 +16,8 @@
  * The main window: the list of downloads, or an empty state that says
  * how to add one. Links arrive through the add button, Ctrl+V, or by
  * dropping them anywhere on the window; all three open the add dialog.
+ * A Metalink file (.meta4, .metalink) dropped on the window, or opened
+ * with Downpour, adds its downloads at once instead.
  *
  * The list can be searched and filtered, and its rows selected: the
  * "items" actions (the context menu, Delete) act on the selection.
@@ -782,6 +784,7 @@ on_drop (GtkDropTarget *target,
          DpAppWindow   *self)
 {
   g_autoptr(GString) text = g_string_new (NULL);
+  gboolean opened = FALSE;
 
   /* A dragged link arrives as a URI list from browsers and file
    * managers, as plain text from editors. */
@@ -789,7 +792,17 @@ on_drop (GtkDropTarget *target,
     {
       for (GSList *l = g_value_get_boxed (value); l != NULL; l = l->next)
         {
-          g_autofree char *uri = g_file_get_uri (l->data);
+          g_autofree char *uri = NULL;
+
+          /* A Metalink file from the file manager says what to download
+           * and from where: nothing is left to ask. */
+          if (dp_app_window_is_metalink_file (l->data))
+            {
+              dp_app_window_open_metalink (self, l->data);
+              opened = TRUE;
+              continue;
+            }
+          uri = g_file_get_uri (l->data);
           g_string_append_printf (text, "%s\n", uri);
         }
     }
@@ -797,10 +810,119 @@ on_drop (GtkDropTarget *target,
     g_string_append (text, g_value_get_string (value));
 
   if (text->len == 0)
-    return FALSE;
+    return opened;
 
   dp_app_window_add_links (self, text->str);
   return TRUE;
+}
+
+/* Metalink files ------------------------------------------------------ */
+
+/**
+ * dp_app_window_is_metalink_file:
+ * @file: what was dropped or opened
+ *
+ * Returns: whether @file is a local file named like a Metalink document
+ *   (.meta4 or .metalink), which dp_app_window_open_metalink() reads
+ */
+gboolean
+dp_app_window_is_metalink_file (GFile *file)
+{
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+
+  if (!g_file_is_native (file))
+    return FALSE;
+  path = g_file_get_path (file);
+  return path != NULL && dp_metalink_is_name (path);
+}
+
+typedef struct
+{
+  DpAppWindow *window;
+  GFile *file;
+} OpenMetalink;
+
+static void
+open_metalink_free (OpenMetalink *job)
+{
+  g_object_unref (job->window);
+  g_object_unref (job->file);
+  g_free (job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OpenMetalink, open_metalink_free)
+
+static void
+on_metalink_added (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(OpenMetalink) job = user_data;
+  DpAppWindow *self = job->window;
+  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = g_file_get_basename (job->file);
+  g_autofree char *display = g_filename_display_name (name);
+
+  items = dp_app_manager_add_metalink_finish (DP_APP_MANAGER (source), result, &error);
+  /* The window may have been closed meanwhile; the downloads were added
+   * to the list all the same. */
+  if (!gtk_widget_get_visible (GTK_WIDGET (self)))
+    {
+      if (error != NULL)
+        g_warning ("%s: %s", display, error->message);
+      return;
+    }
+
+  if (items == NULL)
+    {
+      g_autofree char *heading = NULL;
+      GObject *alert;
+
+      /* Translators: %s is the name of a file the user opened. */
+      heading = g_strdup_printf (_("Cannot Open “%s”"), display);
+      alert = dp_app_alert_new (heading, error->message);
+      dp_app_alert_add_response (alert, "close", _("_Close"), ADW_RESPONSE_DEFAULT);
+      dp_app_alert_set_default_response (alert, "close");
+      dp_app_alert_set_close_response (alert, "close");
+      dp_app_alert_present (alert, GTK_WIDGET (self));
+      return;
+    }
+
+  {
+    g_autofree char *title = NULL;
+
+    /* Translators: %u is a number of downloads, %s the name of the
+     * Metalink file they come from. */
+    title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Added %u download from “%s”",
+                                          "Added %u downloads from “%s”", items->len),
+                             items->len, display);
+    dp_app_window_show_toast (self, title);
+  }
+}
+
+/**
+ * dp_app_window_open_metalink:
+ * @file: a Metalink document on disk
+ *
+ * Reads @file and adds a download for each file it describes, queued,
+ * in the default folder; says how many, or why none, when it is done.
+ */
+void
+dp_app_window_open_metalink (DpAppWindow *self,
+                             GFile       *file)
+{
+  OpenMetalink *job;
+
+  g_return_if_fail (DP_APP_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  job = g_new0 (OpenMetalink, 1);
+  job->window = g_object_ref (self);
+  job->file = g_object_ref (file);
+  dp_app_manager_add_metalink_async (self->manager, file, TRUE, NULL, on_metalink_added, job);
 }
 
 /* Notices ------------------------------------------------------------ */

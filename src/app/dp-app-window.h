@@ -16,6 +16,9 @@ DpAppWindow    *dp_app_window_new             (GtkApplication *application,
 DpAppManager   *dp_app_window_get_manager     (DpAppWindow    *self);
 DpAppAddDialog *dp_app_window_add_links       (DpAppWindow    *self,
                                                const char     *text);
+gboolean        dp_app_window_is_metalink_file (GFile         *file);
+void            dp_app_window_open_metalink   (DpAppWindow    *self,
+                                               GFile          *file);
 void            dp_app_window_show_toast      (DpAppWindow    *self,
                                                const char     *title);
 GtkWidget      *dp_app_window_get_list_view   (DpAppWindow    *self);

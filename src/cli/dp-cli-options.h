@@ -39,6 +39,7 @@ typedef struct
                                    * asked on the terminal */
   char **mirrors;                 /* --mirror, checked, or NULL */
   gboolean no_metalink;           /* --no-metalink */
+  gboolean no_server_mirrors;     /* --no-server-mirrors */
 } DpCliOptions;
 
 /*

@@ -252,6 +252,7 @@ start_next (Cli *cli)
       dp_download_set_accept_invalid_certificates (download, cli->options->no_check_certificate);
       dp_download_set_allow_insecure_redirects (download, cli->options->allow_http_redirect);
       dp_download_set_read_metalink (download, !cli->options->no_metalink);
+      dp_download_set_use_server_mirrors (download, !cli->options->no_server_mirrors);
       for (guint i = 0; cli->options->mirrors != NULL && cli->options->mirrors[i] != NULL; i++)
         {
           g_autoptr(GError) error = NULL;

@@ -51,6 +51,7 @@ struct _DpDownload
   DpRequest *request;   /* what goes with the requests, or NULL */
   GPtrArray *mirrors;   /* other addresses of the file, as given */
   gboolean read_metalink;  /* a Metalink document's file is downloaded */
+  gboolean server_mirrors; /* mirrors the server names are used */
   /* The file a Metalink document describes: its addresses, hash,
    * pieces, name and size. */
   DpMetalinkFile *metalink;
@@ -512,6 +513,7 @@ dp_download_init (DpDownload *self)
   self->segment_map = g_array_new (FALSE, FALSE, sizeof (DpSegmentInfo));
   self->limiter = dp_rate_limiter_new (0);
   self->read_metalink = TRUE;
+  self->server_mirrors = TRUE;
   self->mirror_infos = g_ptr_array_new_with_free_func ((GDestroyNotify) dp_mirror_info_free);
 }
 
@@ -1133,6 +1135,7 @@ start_transfer (DpDownload *self,
   config.limiter = dp_rate_limiter_ref (self->limiter);
   config.request = self->request != NULL ? dp_request_copy (self->request) : NULL;
   config.no_metalink = !self->read_metalink;
+  config.no_links = !self->server_mirrors;
   config.mirrors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_uri_unref);
   config.expected_size = -1;
   if (self->metalink != NULL)
@@ -1512,6 +1515,15 @@ dp_download_get_read_metalink (DpDownload *self)
   return self->read_metalink;
 }
 
+static void
+metalink_url_free (gpointer data)
+{
+  DpMetalinkUrl *url = data;
+
+  g_free (url->url);
+  g_free (url);
+}
+
 static DpMetalinkFile *
 metalink_file_copy (const DpMetalinkFile *file)
 {
@@ -1519,7 +1531,7 @@ metalink_file_copy (const DpMetalinkFile *file)
 
   copy->name = g_strdup (file->name);
   copy->size = file->size;
-  copy->urls = g_ptr_array_new_with_free_func (g_free);
+  copy->urls = g_ptr_array_new_with_free_func (metalink_url_free);
   for (guint i = 0; i < file->urls->len; i++)
     {
       const DpMetalinkUrl *url = g_ptr_array_index (file->urls, i);
@@ -1616,4 +1628,29 @@ dp_download_get_verified_algorithm (DpDownload *self)
 {
   g_return_val_if_fail (DP_IS_DOWNLOAD (self), NULL);
   return self->verified_by != DP_DIGEST_ORIGIN_NONE ? self->verified_algorithm : NULL;
+}
+
+/**
+ * dp_download_set_use_server_mirrors:
+ * @self: a #DpDownload
+ * @value: whether mirrors the server names are used
+ *
+ * A server may name mirrors of its file (`Link: <…>; rel=duplicate`,
+ * RFC 6249, as MirrorBrain does); by default they are used too. With
+ * %FALSE only the download's own address and the mirrors given with
+ * dp_download_add_mirror() are.
+ */
+void
+dp_download_set_use_server_mirrors (DpDownload *self,
+                                    gboolean    value)
+{
+  g_return_if_fail (DP_IS_DOWNLOAD (self));
+  self->server_mirrors = !!value;
+}
+
+gboolean
+dp_download_get_use_server_mirrors (DpDownload *self)
+{
+  g_return_val_if_fail (DP_IS_DOWNLOAD (self), FALSE);
+  return self->server_mirrors;
 }

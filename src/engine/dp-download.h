@@ -187,6 +187,9 @@ GPtrArray       *dp_download_get_mirrors        (DpDownload  *self);
 void             dp_download_set_read_metalink  (DpDownload  *self,
                                                  gboolean     value);
 gboolean         dp_download_get_read_metalink  (DpDownload  *self);
+void             dp_download_set_use_server_mirrors (DpDownload *self,
+                                                     gboolean    value);
+gboolean         dp_download_get_use_server_mirrors (DpDownload *self);
 GPtrArray       *dp_download_dup_mirror_infos   (DpDownload  *self);
 DpDigestOrigin   dp_download_get_verified_by    (DpDownload  *self);
 const char      *dp_download_get_verified_algorithm (DpDownload *self);

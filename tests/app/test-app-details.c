@@ -172,7 +172,7 @@ test_finished (void **state)
   assert_string_equal (value_of (f, "ETag"), "\"abc\" (strong)");
   assert_non_null (strstr (value_of (f, "Last Modified"), day));
   assert_string_equal (value_of (f, "Byte Ranges"), "Supported: several connections, and resuming");
-  assert_string_equal (value_of (f, "Checksum"), "Verified (SHA-256)");
+  assert_string_equal (value_of (f, "Checksum"), "Verified: SHA-256 from your checksum");
   assert_false (gtk_widget_get_visible (gtk_widget_get_ancestor (GTK_WIDGET (find_row (f->window, "Error")),
                                                                 ADW_TYPE_PREFERENCES_GROUP)));
 }
@@ -228,7 +228,7 @@ test_failed (void **state)
   assert_int_equal (gtk_label_get_ellipsize (label), PANGO_ELLIPSIZE_NONE);
 
   assert_string_equal (value_of (f, "Status"), "Failed");
-  assert_string_equal (value_of (f, "Checksum"), "Mismatch (SHA-256): the file was deleted");
+  assert_string_equal (value_of (f, "Checksum"), "Mismatch: the file did not match the SHA-256 from your checksum");
 }
 
 static DpAppItem *
@@ -272,19 +272,19 @@ test_restored_checksum (void **state)
   g_autoptr(DpAppItem) queued = restore (f, "queued", NULL, -1);
 
   open_details (f, finished);
-  assert_string_equal (value_of (f, "Checksum"), "Verified (SHA-256)");
+  assert_string_equal (value_of (f, "Checksum"), "Verified: SHA-256 from your checksum");
   gtk_window_destroy (GTK_WINDOW (f->window));
   open_details (f, failed);
-  assert_string_equal (value_of (f, "Checksum"), "Mismatch (SHA-256): the file was deleted");
+  assert_string_equal (value_of (f, "Checksum"), "Mismatch: the file did not match the SHA-256 from your checksum");
   /* Shown as written, not read as markup. */
   assert_string_equal (gtk_label_get_text (find_subtitle_label (GTK_WIDGET (find_row (f->window, "Error")))),
                        "Expected <b>0000</b> & got “ffff”.");
   gtk_window_destroy (GTK_WINDOW (f->window));
   open_details (f, other);
-  assert_string_equal (value_of (f, "Checksum"), "Not checked yet (SHA-256)");
+  assert_string_equal (value_of (f, "Checksum"), "Not checked yet: SHA-256 from your checksum");
   gtk_window_destroy (GTK_WINDOW (f->window));
   open_details (f, queued);
-  assert_string_equal (value_of (f, "Checksum"), "Not checked yet (SHA-256)");
+  assert_string_equal (value_of (f, "Checksum"), "Not checked yet: SHA-256 from your checksum");
   assert_string_equal (value_of (f, "ETag"), "Not known yet");
 }
 

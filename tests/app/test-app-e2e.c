@@ -196,12 +196,54 @@ test_resume_after_crash (void **state)
   quit (second);
 }
 
+/* `downpour FILE.meta4` downloads the file the Metalink describes, from
+ * its addresses, under its name, checked against its hash; the list
+ * keeps the Metalink's addresses. */
+static void
+test_metalink_from_command_line (void **state)
+{
+  Fixture *f = *state;
+  guint64 size = 3000001;
+  g_autofree char *sha = dp_test_content_sha256 (4, size);
+  g_autofree char *first = dp_test_server_url (f->server, "/file/meta.bin?size=3000001&seed=4&rate=1000000");
+  g_autofree char *second = dp_test_server_url (f->server, "/file/meta.bin?size=3000001&seed=4&rate=1000000&copy=2");
+  g_autofree char *first_xml = g_markup_escape_text (first, -1);
+  g_autofree char *second_xml = g_markup_escape_text (second, -1);
+  g_autofree char *metalink = g_build_filename (f->dir, "release.meta4", NULL);
+  g_autofree char *path = g_build_filename (f->downloads, "release-1.0.bin", NULL);
+  g_autofree char *document = NULL;
+  g_autofree char *sum = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  StoreQuery saved = { f->store, second };
+
+  document = g_strdup_printf ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                              "<metalink xmlns=\"urn:ietf:params:xml:ns:metalink\">\n"
+                              "  <file name=\"release-1.0.bin\">\n"
+                              "    <size>%" G_GUINT64_FORMAT "</size>\n"
+                              "    <hash type=\"sha-256\">%s</hash>\n"
+                              "    <url priority=\"1\">%s</url>\n"
+                              "    <url priority=\"2\">%s</url>\n"
+                              "  </file>\n"
+                              "</metalink>\n", size, sha, first_xml, second_xml);
+  assert_true (g_file_set_contents (metalink, document, -1, NULL));
+
+  process = launch (f, metalink);
+  dp_app_test_wait_until (file_is_complete, path, 60);
+  sum = dp_test_file_sha256 (path);
+  assert_string_equal (sum, sha);
+  dp_app_test_wait_until (store_knows_path, &saved, 30);
+
+  quit (process);
+  assert_int_equal (dp_test_count_files (f->downloads), 1);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_download_from_command_line, setup, teardown),
     cmocka_unit_test_setup_teardown (test_resume_after_crash, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_metalink_from_command_line, setup, teardown),
   };
 
   if (!dp_app_test_have_display ())
