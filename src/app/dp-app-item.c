@@ -479,7 +479,7 @@ static DpMetalinkFile *
 metalink_starting_at (const DpMetalinkFile *metalink,
                       const char           *url)
 {
-  DpMetalinkFile *file = dp_app_metalink_file_copy (metalink);
+  DpMetalinkFile *file = dp_metalink_file_copy (metalink);
   DpMetalinkUrl *first = NULL;
 
   for (guint i = 0; i < file->urls->len; i++)
@@ -919,7 +919,7 @@ dp_app_item_new_from_metalink (const DpMetalinkFile *file,
   g_return_val_if_fail (directory != NULL, NULL);
 
   first = g_ptr_array_index (file->urls, 0);
-  self = item_new (first->url, dp_app_metalink_file_copy (file));
+  self = item_new (first->url, dp_metalink_file_copy (file));
   self->directory = g_strdup (directory);
   self->segments = valid_segments (segments);
   self->added = g_get_real_time () / G_USEC_PER_SEC;

@@ -50,36 +50,6 @@ add_url (DpMetalinkFile *file,
 }
 
 /**
- * dp_app_metalink_file_copy:
- * @file: a file of a Metalink document
- *
- * Returns: (transfer full): an independent copy
- */
-DpMetalinkFile *
-dp_app_metalink_file_copy (const DpMetalinkFile *file)
-{
-  DpMetalinkFile *copy;
-
-  g_return_val_if_fail (file != NULL, NULL);
-
-  copy = file_new ();
-  copy->name = g_strdup (file->name);
-  copy->size = file->size;
-  for (guint i = 0; i < file->urls->len; i++)
-    {
-      const DpMetalinkUrl *url = g_ptr_array_index (file->urls, i);
-
-      add_url (copy, url->url, url->priority);
-    }
-  copy->checksum = dp_checksum_copy (file->checksum);
-  copy->piece_type = file->piece_type;
-  copy->piece_length = file->piece_length;
-  for (guint i = 0; file->pieces != NULL && i < file->pieces->len; i++)
-    g_ptr_array_add (copy->pieces, g_strdup (g_ptr_array_index (file->pieces, i)));
-  return copy;
-}
-
-/**
  * dp_app_metalink_file_dup_name:
  * @file: a file of a Metalink document
  *

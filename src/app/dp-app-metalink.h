@@ -19,7 +19,6 @@ void            dp_app_metalink_load_async            (GFile                *fil
 GPtrArray      *dp_app_metalink_load_finish           (GAsyncResult         *result,
                                                        GError              **error);
 
-DpMetalinkFile *dp_app_metalink_file_copy             (const DpMetalinkFile *file);
 char           *dp_app_metalink_file_dup_name         (const DpMetalinkFile *file);
 GVariant       *dp_app_metalink_file_serialize        (const DpMetalinkFile *file);
 DpMetalinkFile *dp_app_metalink_file_new_from_variant (GVariant             *dict);

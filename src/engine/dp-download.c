@@ -1515,41 +1515,6 @@ dp_download_get_read_metalink (DpDownload *self)
   return self->read_metalink;
 }
 
-static void
-metalink_url_free (gpointer data)
-{
-  DpMetalinkUrl *url = data;
-
-  g_free (url->url);
-  g_free (url);
-}
-
-static DpMetalinkFile *
-metalink_file_copy (const DpMetalinkFile *file)
-{
-  DpMetalinkFile *copy = g_new0 (DpMetalinkFile, 1);
-
-  copy->name = g_strdup (file->name);
-  copy->size = file->size;
-  copy->urls = g_ptr_array_new_with_free_func (metalink_url_free);
-  for (guint i = 0; i < file->urls->len; i++)
-    {
-      const DpMetalinkUrl *url = g_ptr_array_index (file->urls, i);
-      DpMetalinkUrl *c = g_new0 (DpMetalinkUrl, 1);
-
-      c->url = g_strdup (url->url);
-      c->priority = url->priority;
-      g_ptr_array_add (copy->urls, c);
-    }
-  copy->checksum = dp_checksum_copy (file->checksum);
-  copy->piece_type = file->piece_type;
-  copy->piece_length = file->piece_length;
-  copy->pieces = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < file->pieces->len; i++)
-    g_ptr_array_add (copy->pieces, g_strdup (g_ptr_array_index (file->pieces, i)));
-  return copy;
-}
-
 /**
  * dp_download_new_from_metalink:
  * @file: a file of a Metalink document (dp_metalink_parse())
@@ -1569,7 +1534,7 @@ dp_download_new_from_metalink (const DpMetalinkFile *file)
   g_return_val_if_fail (file != NULL && file->urls != NULL && file->urls->len > 0, NULL);
 
   self = dp_download_new (((const DpMetalinkUrl *) g_ptr_array_index (file->urls, 0))->url);
-  self->metalink = metalink_file_copy (file);
+  self->metalink = dp_metalink_file_copy (file);
   return self;
 }
 

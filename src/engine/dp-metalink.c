@@ -141,6 +141,41 @@ url_free (DpMetalinkUrl *url)
   g_free (url);
 }
 
+/**
+ * dp_metalink_file_copy:
+ * @file: a file of a Metalink document
+ *
+ * Returns: (transfer full): an independent copy of @file
+ */
+DpMetalinkFile *
+dp_metalink_file_copy (const DpMetalinkFile *file)
+{
+  DpMetalinkFile *copy;
+
+  g_return_val_if_fail (file != NULL, NULL);
+
+  copy = g_new0 (DpMetalinkFile, 1);
+  copy->name = g_strdup (file->name);
+  copy->size = file->size;
+  copy->urls = g_ptr_array_new_with_free_func ((GDestroyNotify) url_free);
+  for (guint i = 0; file->urls != NULL && i < file->urls->len; i++)
+    {
+      const DpMetalinkUrl *url = g_ptr_array_index (file->urls, i);
+      DpMetalinkUrl *c = g_new0 (DpMetalinkUrl, 1);
+
+      c->url = g_strdup (url->url);
+      c->priority = url->priority;
+      g_ptr_array_add (copy->urls, c);
+    }
+  copy->checksum = dp_checksum_copy (file->checksum);
+  copy->piece_type = file->piece_type;
+  copy->piece_length = file->piece_length;
+  copy->pieces = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; file->pieces != NULL && i < file->pieces->len; i++)
+    g_ptr_array_add (copy->pieces, g_strdup (g_ptr_array_index (file->pieces, i)));
+  return copy;
+}
+
 static void
 pieces_free (Pieces *pieces)
 {

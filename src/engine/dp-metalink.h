@@ -107,6 +107,8 @@ GPtrArray *dp_metalink_parse (const char *data,
  */
 void dp_metalink_file_free (DpMetalinkFile *file);
 
+DpMetalinkFile *dp_metalink_file_copy (const DpMetalinkFile *file);
+
 /**
  * dp_metalink_is_content_type:
  * @content_type: (nullable): a Content-Type header value
