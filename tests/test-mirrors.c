@@ -169,6 +169,54 @@ test_two_mirrors_share_the_file (void **state)
   assert_false (info->from_server);
 }
 
+/* With automatic connections (dozens, some closed as slow now and
+ * then on a shared path) two equal mirrors are both kept to the end. */
+static void
+test_equal_mirrors_both_kept (void **state)
+{
+  Fixture *f = *state;
+  guint64 size = 24 * MiB;
+  g_autofree char *query = g_strdup_printf ("/file/equal.bin?size=%" G_GUINT64_FORMAT "&rate=%" G_GUINT64_FORMAT,
+                                            size, (guint64) 512 * 1024);
+  g_autofree char *mirror = dp_test_server_url (f->second, query);
+  g_autoptr(DpDownload) download = dp_test_fixture_download (&f->base, query, DP_DOWNLOAD_SEGMENTS_AUTO);
+  g_autoptr(GPtrArray) infos = NULL;
+
+  assert_true (dp_download_add_mirror (download, mirror, NULL));
+  run_ok (download, 1, size);
+  infos = dp_download_dup_mirror_infos (download);
+  for (guint i = 0; i < infos->len; i++)
+    {
+      const DpMirrorInfo *info = g_ptr_array_index (infos, i);
+
+      assert_int_not_equal (info->state, DP_MIRROR_STATE_DROPPED);
+      assert_true (info->received >= (gint64) size / 5);
+    }
+}
+
+/* A mirror far slower per connection gets less of the file. */
+static void
+test_slow_mirror_gets_less (void **state)
+{
+  Fixture *f = *state;
+  guint64 size = 16 * MiB;
+  g_autofree char *query = g_strdup_printf ("/file/slowmirror.bin?size=%" G_GUINT64_FORMAT "&rate=%" G_GUINT64_FORMAT,
+                                            size, 2 * MiB);
+  g_autofree char *slow = g_strdup_printf ("/file/slowmirror.bin?size=%" G_GUINT64_FORMAT "&rate=%" G_GUINT64_FORMAT,
+                                           size, (guint64) 128 * 1024);
+  g_autofree char *mirror = dp_test_server_url (f->second, slow);
+  g_autoptr(DpDownload) download = dp_test_fixture_download (&f->base, query, 4);
+  g_autoptr(GPtrArray) infos = NULL;
+  const DpMirrorInfo *fast_info, *slow_info;
+
+  assert_true (dp_download_add_mirror (download, mirror, NULL));
+  run_ok (download, 1, size);
+  infos = dp_download_dup_mirror_infos (download);
+  fast_info = g_ptr_array_index (infos, 0);
+  slow_info = g_ptr_array_index (infos, 1);
+  assert_true (fast_info->received > 4 * slow_info->received);
+}
+
 /* Each mirror takes three connections and refuses a fourth: a refusal
  * lowers that mirror's share only, and the download ends up with three
  * on each, not three in all. */
@@ -848,6 +896,8 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_add_mirror_checks),
     cmocka_unit_test_setup_teardown (test_two_mirrors_share_the_file, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_equal_mirrors_both_kept, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_slow_mirror_gets_less, setup, teardown),
     cmocka_unit_test_setup_teardown (test_refusal_lowers_only_that_mirror, setup, teardown),
     cmocka_unit_test_setup_teardown (test_mirror_of_another_size_is_dropped, setup, teardown),
     cmocka_unit_test_setup_teardown (test_refusing_mirror, setup, teardown),

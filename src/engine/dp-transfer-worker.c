@@ -1018,6 +1018,35 @@ source_delivering_locked (DpTransfer *self,
   return FALSE;
 }
 
+/* The pace of a connection to @index, on average over those that
+ * have one now (the ones not yet measured do not count); 0 if none.
+ * Called with the mutex held. */
+static double
+source_pace_locked (DpTransfer   *self,
+                    guint         index,
+                    const Worker *except,
+                    gint64        now)
+{
+  double sum = 0;
+  guint n = 0;
+
+  for (guint i = 0; i < self->n_workers; i++)
+    {
+      const Worker *other = &self->workers[i];
+      double pace;
+
+      if (other == except || !other->running || other->retire || other->source != index)
+        continue;
+      pace = dp_transfer_worker_pace_locked (other, now);
+      if (pace > 0)
+        {
+          sum += pace;
+          n++;
+        }
+    }
+  return n > 0 ? sum / n : 0;
+}
+
 /* Whether a permanent failure is the server's (another address may do
  * better) rather than the disk's or the user's. */
 static gboolean
@@ -1214,15 +1243,21 @@ dp_transfer_worker_run (gpointer data,
                   ++source->failures >= SOURCE_FAILURE_LIMIT &&
                   dp_transfer_n_usable_sources_locked (self) > 1)
                 dp_transfer_drop_source_locked (self, worker->source, _("it stopped sending"));
+              /* Closing slow connections is routine where many share
+               * one path; only a mirror whose connections keep far
+               * below another mirror's (a third of its pace) is given
+               * up. */
               if (source->slow_drops >= SOURCE_SLOW_LIMIT &&
                   dp_transfer_n_usable_sources_locked (self) > 1)
                 {
-                  guint fewest = G_MAXUINT;
+                  gint64 now = g_get_monotonic_time ();
+                  double own = source_pace_locked (self, worker->source, worker, now);
+                  double best = 0;
 
                   for (guint i = 0; i < self->n_sources; i++)
                     if (i != worker->source && !self->sources[i].gone)
-                      fewest = MIN (fewest, self->sources[i].slow_drops);
-                  if (fewest * 2 < source->slow_drops)
+                      best = MAX (best, source_pace_locked (self, i, worker, now));
+                  if (best > 0 && own * SLOW_FACTOR < best)
                     dp_transfer_drop_source_locked (self, worker->source,
                                                     _("it was much slower than the others"));
                 }
