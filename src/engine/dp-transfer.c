@@ -954,7 +954,11 @@ plan_and_run (DpTransfer  *self,
 {
   GThreadPool *pool;
   guint n_workers;
-  guint wanted = self->config.segments > 0 ? self->config.segments : AUTO_START;
+  /* Automatic connections start with a few on each address: each mirror
+   * is a server of its own, as careful a start for each. */
+  guint wanted = self->config.segments > 0
+                 ? self->config.segments
+                 : AUTO_START * CLAMP (dp_transfer_n_usable_sources_locked (self), 1, AUTO_PLANNED / AUTO_START);
   /* Automatic connections plan more ranges than they start with: the
    * first requests (of a pace nobody knows yet) then stay a sixteenth of
    * the file, and the connections added later find ranges of their own
