@@ -69,6 +69,32 @@ dp_test_fixture_download (DpTestFixture *fixture,
   return dp_test_fixture_download_url (fixture, url, segments);
 }
 
+void
+dp_test_assert_file (DpDownload *download,
+                     guint64     seed,
+                     guint64     size)
+{
+  g_autofree char *want = dp_test_content_sha256 (seed, size);
+  g_autofree char *got = NULL;
+
+  assert_int_equal (dp_download_get_state (download), DP_DOWNLOAD_STATE_FINISHED);
+  got = dp_test_file_sha256 (dp_download_get_path (download));
+  assert_non_null (got);
+  assert_string_equal (got, want);
+}
+
+void
+dp_test_run_ok (DpDownload *download,
+                guint64     seed,
+                guint64     size)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!dp_test_run_download (download, 120, &error))
+    fail_msg ("%s failed: %s", dp_download_get_url (download), error->message);
+  dp_test_assert_file (download, seed, size);
+}
+
 gboolean
 dp_test_fixture_has_notice (DpTestFixture *fixture,
                             const char    *part)

@@ -33,6 +33,16 @@ DpDownload *dp_test_fixture_download_url (DpTestFixture *fixture,
                                           const char    *url,
                                           guint          segments);
 
+/* Checks that @download finished with the content of @seed, @size
+ * bytes long. */
+void        dp_test_assert_file          (DpDownload    *download,
+                                          guint64        seed,
+                                          guint64        size);
+/* Runs @download, which must succeed with that content. */
+void        dp_test_run_ok               (DpDownload    *download,
+                                          guint64        seed,
+                                          guint64        size);
+
 /* Whether a notice so far contains @part. */
 gboolean    dp_test_fixture_has_notice   (DpTestFixture *fixture,
                                           const char    *part);

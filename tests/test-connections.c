@@ -27,32 +27,6 @@
 
 typedef DpTestFixture Fixture;
 
-static void
-assert_file (DpDownload *download,
-             guint64     seed,
-             guint64     size)
-{
-  g_autofree char *want = dp_test_content_sha256 (seed, size);
-  g_autofree char *got = NULL;
-
-  assert_int_equal (dp_download_get_state (download), DP_DOWNLOAD_STATE_FINISHED);
-  got = dp_test_file_sha256 (dp_download_get_path (download));
-  assert_non_null (got);
-  assert_string_equal (got, want);
-}
-
-static void
-run_ok (DpDownload *download,
-        guint64     seed,
-        guint64     size)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!dp_test_run_download (download, 120, &error))
-    fail_msg ("%s failed: %s", dp_download_get_url (download), error->message);
-  assert_file (download, seed, size);
-}
-
 /* When the connection with this number sent its first request. */
 static gint64
 first_request_of (GPtrArray *log,
@@ -91,7 +65,7 @@ test_auto_ramps_up_on_capped_connections (void **state)
   g_autoptr(GPtrArray) log = NULL;
   gint64 first, ninth;
 
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   log = dp_test_server_dup_log (f->server);
 
   /* More than a fixed choice would have given, and never more than 64. */
@@ -120,7 +94,7 @@ test_auto_stops_at_the_first_refusal (void **state)
   g_autoptr(GPtrArray) log = NULL;
   guint refused;
 
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   log = dp_test_server_dup_log (f->server);
   refused = dp_test_log_count (log, "GET", NULL, 503);
   /* The step from 4 to 8 met two refusals; nothing was asked again. */
@@ -139,7 +113,7 @@ test_fixed_count_is_kept (void **state)
                                             size, 2 * MiB);
   g_autoptr(DpDownload) download = dp_test_fixture_download (f, query, 3);
 
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   assert_int_equal (dp_test_server_get_max_concurrent (f->server), 3);
 }
 
@@ -160,7 +134,7 @@ test_download_limit_holds (void **state)
   dp_download_set_rate_limit (download, rate);
   assert_int_equal (dp_download_get_rate_limit (download), rate);
   start = g_get_monotonic_time ();
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   took = (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
   /* All but the probe's 64 KiB and a bucket of an eighth of a second
    * went through the limiter. */
@@ -203,7 +177,7 @@ test_limit_changes_while_running (void **state)
   dp_download_set_rate_limit (download, 32 * 1024);
   g_signal_connect (download, "progress", G_CALLBACK (lift_limit), &lift);
   start = g_get_monotonic_time ();
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   assert_true (lift.lifted);
   /* Until then the limit held: beyond the probe's 64 KiB and the
    * bucket, 60 KiB at 32 KiB/s. */
@@ -271,8 +245,8 @@ test_global_limit_spans_downloads (void **state)
   g_main_context_pop_thread_default (context);
 
   assert_int_equal (both.failed, 0);
-  assert_file (a, 1, size);
-  assert_file (b, 2, size);
+  dp_test_assert_file (a, 1, size);
+  dp_test_assert_file (b, 2, size);
   /* Both files through one limit: twice the time one would take. */
   assert_true (took >= (double) (2 * size - 2 * 64 * 1024 - rate / 8) / (double) rate);
   assert_int_equal (dp_engine_get_connections (engine), 0);
@@ -314,7 +288,7 @@ test_one_stream_gives_slots_back (void **state)
 
   dp_download_set_engine (download, engine);
   g_signal_connect (download, "progress", G_CALLBACK (watch_engine), &watch);
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   /* It started with several: the first range answers came. */
   assert_true (dp_test_server_get_max_concurrent (f->server) > 1);
   /* The last quarter came over one stream, holding one slot. */

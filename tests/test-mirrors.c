@@ -59,32 +59,6 @@ teardown (void **state)
   return 0;
 }
 
-static void
-assert_file (DpDownload *download,
-             guint64     seed,
-             guint64     size)
-{
-  g_autofree char *want = dp_test_content_sha256 (seed, size);
-  g_autofree char *got = NULL;
-
-  assert_int_equal (dp_download_get_state (download), DP_DOWNLOAD_STATE_FINISHED);
-  got = dp_test_file_sha256 (dp_download_get_path (download));
-  assert_non_null (got);
-  assert_string_equal (got, want);
-}
-
-static void
-run_ok (DpDownload *download,
-        guint64     seed,
-        guint64     size)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!dp_test_run_download (download, 120, &error))
-    fail_msg ("%s failed: %s", dp_download_get_url (download), error->message);
-  assert_file (download, seed, size);
-}
-
 /* Range GETs a server answered with 206. */
 static guint
 count_parts (DpTestServer *server)
@@ -145,7 +119,7 @@ test_two_mirrors_share_the_file (void **state)
   gint64 total = 0;
 
   assert_true (dp_download_add_mirror (download, mirror, NULL));
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
 
   /* Each served a good share of the file, in parts. */
   assert_true (count_parts (f->base.server) >= 2);
@@ -183,7 +157,7 @@ test_equal_mirrors_both_kept (void **state)
   g_autoptr(GPtrArray) infos = NULL;
 
   assert_true (dp_download_add_mirror (download, mirror, NULL));
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   infos = dp_download_dup_mirror_infos (download);
   for (guint i = 0; i < infos->len; i++)
     {
@@ -210,7 +184,7 @@ test_slow_mirror_gets_less (void **state)
   const DpMirrorInfo *fast_info, *slow_info;
 
   assert_true (dp_download_add_mirror (download, mirror, NULL));
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   infos = dp_download_dup_mirror_infos (download);
   fast_info = g_ptr_array_index (infos, 0);
   slow_info = g_ptr_array_index (infos, 1);
@@ -234,7 +208,7 @@ test_refusal_lowers_only_that_mirror (void **state)
   guint refused;
 
   assert_true (dp_download_add_mirror (download, mirror, NULL));
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
 
   first_log = dp_test_server_dup_log (f->base.server);
   second_log = dp_test_server_dup_log (f->second);
@@ -268,7 +242,7 @@ test_mirror_of_another_size_is_dropped (void **state)
   const DpMirrorInfo *info;
 
   assert_true (dp_download_add_mirror (download, mirror, NULL));
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
 
   second_log = dp_test_server_dup_log (f->second);
   /* Asked once per connection that went there, then never again. */
@@ -299,7 +273,7 @@ test_refusing_mirror (void **state)
   const DpMirrorInfo *info;
 
   assert_true (dp_download_add_mirror (download, mirror, NULL));
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
 
   infos = dp_download_dup_mirror_infos (download);
   assert_int_equal (infos->len, 2);
@@ -324,7 +298,7 @@ test_first_address_down_uses_mirror (void **state)
   g_autoptr(GPtrArray) infos = NULL;
 
   assert_true (dp_download_add_mirror (download, mirror, NULL));
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   assert_true (count_parts (f->second) >= 1);
   /* The file is named after the address it is. */
   assert_true (g_str_has_suffix (dp_download_get_path (download), "down.bin"));
@@ -358,7 +332,7 @@ test_mirror_goes_away (void **state)
 
   assert_true (dp_download_add_mirror (download, mirror, NULL));
   g_signal_connect (download, "progress", G_CALLBACK (on_progress_stop_second), f);
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
 
   assert_true (count_parts (f->second) >= 1);
   infos = dp_download_dup_mirror_infos (download);
@@ -387,7 +361,7 @@ test_validators_per_mirror (void **state)
   guint with_tag = 0;
 
   assert_true (dp_download_add_mirror (download, mirror, NULL));
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
 
   first_log = dp_test_server_dup_log (f->base.server);
   second_log = dp_test_server_dup_log (f->second);
@@ -433,7 +407,7 @@ test_mirror_that_changes_is_dropped (void **state)
   const DpMirrorInfo *info;
 
   assert_true (dp_download_add_mirror (download, mirror, NULL));
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   infos = dp_download_dup_mirror_infos (download);
   info = g_ptr_array_index (infos, 1);
   assert_int_equal (info->state, DP_MIRROR_STATE_DROPPED);
@@ -456,7 +430,7 @@ test_link_duplicate_adds_mirror (void **state)
   g_autofree char *second_port = port_of (f->second);
   const DpMirrorInfo *info;
 
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   assert_true (count_parts (f->second) >= 1);
   infos = dp_download_dup_mirror_infos (download);
   info = find_info (infos, second_port);
@@ -479,7 +453,7 @@ test_server_mirrors_can_be_refused (void **state)
   g_autoptr(GPtrArray) infos = NULL;
 
   dp_download_set_use_server_mirrors (download, FALSE);
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   assert_int_equal (dp_test_server_get_requests (f->second), 0);
   infos = dp_download_dup_mirror_infos (download);
   assert_int_equal (infos->len, 1);
@@ -505,7 +479,7 @@ test_server_digest_verifies (void **state)
       const DpTestRequest *first;
 
       dp_test_server_reset_counters (f->base.server);
-      run_ok (download, 1, size);
+      dp_test_run_ok (download, 1, size);
       assert_int_equal (dp_download_get_verified_by (download), DP_DIGEST_ORIGIN_SERVER);
       assert_string_equal (dp_download_get_verified_algorithm (download), algorithms[k]);
       assert_int_equal (dp_download_get_checksum_result (download), DP_DOWNLOAD_CHECKSUM_VERIFIED);
@@ -543,7 +517,7 @@ test_user_checksum_wins (void **state)
   g_autoptr(DpDownload) download = dp_test_fixture_download (&f->base, query, 4);
 
   dp_download_set_checksum (download, checksum);
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   assert_int_equal (dp_download_get_verified_by (download), DP_DIGEST_ORIGIN_USER);
 }
 
@@ -567,7 +541,7 @@ test_damaged_mirror_never_saved (void **state)
    * if it gets there first; either way the file must never be saved
    * damaged. */
   if (dp_test_run_download (download, 120, &error))
-    assert_file (download, 1, size);
+    dp_test_assert_file (download, 1, size);
   else
     {
       assert_true (g_error_matches (error, DP_ERROR, DP_ERROR_CHECKSUM));
@@ -655,7 +629,7 @@ test_pieces_catch_damaged_mirror (void **state)
   dp_download_set_directory (download, f->base.dir);
   dp_download_set_segments (download, 2);
   dp_download_set_retry_delay (download, 10);
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   assert_int_equal (dp_download_get_verified_by (download), DP_DIGEST_ORIGIN_METALINK);
 
   infos = dp_download_dup_mirror_infos (download);
@@ -707,7 +681,7 @@ test_pieces_drop_a_wrong_copy (void **state)
   dp_download_set_directory (download, f->base.dir);
   dp_download_set_segments (download, 2);
   dp_download_set_retry_delay (download, 10);
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   infos = dp_download_dup_mirror_infos (download);
   info = g_ptr_array_index (infos, 1);
   assert_int_equal (info->state, DP_MIRROR_STATE_DROPPED);
@@ -744,7 +718,7 @@ test_metalink_download_restarts (void **state)
   assert_true (stop.stopped);
   g_clear_error (&error);
 
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   /* The document was read once. */
   log = dp_test_server_dup_log (f->base.server);
   assert_int_equal (dp_test_log_count (log, "GET", "/meta/again.meta4", 0), 1);
@@ -770,7 +744,7 @@ test_metalink_address (void **state)
   dp_test_server_add_document (f->base.server, "/meta/release.meta4", "application/metalink4+xml", xml, -1);
   address = dp_test_server_url (f->base.server, "/meta/release.meta4");
   download = dp_test_fixture_download_url (&f->base, address, 4);
-  run_ok (download, 1, size);
+  dp_test_run_ok (download, 1, size);
   assert_true (g_str_has_suffix (dp_download_get_path (download), "/release-1.0.iso"));
   assert_int_equal (dp_download_get_verified_by (download), DP_DIGEST_ORIGIN_METALINK);
   assert_true (count_parts (f->second) >= 1);

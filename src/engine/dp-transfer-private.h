@@ -300,6 +300,8 @@ int      dp_transfer_pick_source_locked     (DpTransfer  *self,
 guint    dp_transfer_source_active_locked   (DpTransfer  *self,
                                              guint        source,
                                              const Worker *except);
+gboolean dp_transfer_is_source_failure      (const GError *error,
+                                             gboolean      under_way);
 gboolean dp_transfer_source_usable_locked   (DpTransfer  *self,
                                              guint        source);
 guint    dp_transfer_n_usable_sources_locked (DpTransfer *self);

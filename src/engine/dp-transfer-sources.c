@@ -147,6 +147,36 @@ dp_transfer_add_source_locked (DpTransfer *self,
   return TRUE;
 }
 
+/* Whether a failure is the server's, so that another address may do
+ * better: not the disk's, the user's or a cancellation. A changed file
+ * and a refused login count only once the download is @under_way;
+ * before that they are what the address itself answers (an earlier
+ * attempt that may not be continued, a login to give). */
+gboolean
+dp_transfer_is_source_failure (const GError *error,
+                               gboolean      under_way)
+{
+  if (error == NULL || error->domain != DP_ERROR)
+    return FALSE;
+  switch (error->code)
+    {
+    case DP_ERROR_NOT_FOUND:
+    case DP_ERROR_FORBIDDEN:
+    case DP_ERROR_HTTP:
+    case DP_ERROR_NETWORK:
+    case DP_ERROR_TLS:
+    case DP_ERROR_BAD_RESPONSE:
+    case DP_ERROR_TOO_MANY_REDIRECTS:
+    case DP_ERROR_INSECURE_REDIRECT:
+      return TRUE;
+    case DP_ERROR_CHANGED:
+    case DP_ERROR_LOGIN:
+      return under_way;
+    default:
+      return FALSE;
+    }
+}
+
 gboolean
 dp_transfer_source_usable_locked (DpTransfer *self,
                                   guint       source)

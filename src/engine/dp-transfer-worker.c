@@ -1047,31 +1047,6 @@ source_pace_locked (DpTransfer   *self,
   return n > 0 ? sum / n : 0;
 }
 
-/* Whether a permanent failure is the server's (another address may do
- * better) rather than the disk's or the user's. */
-static gboolean
-is_source_failure (const GError *error)
-{
-  if (error == NULL || error->domain != DP_ERROR)
-    return FALSE;
-  switch (error->code)
-    {
-    case DP_ERROR_NOT_FOUND:
-    case DP_ERROR_FORBIDDEN:
-    case DP_ERROR_HTTP:
-    case DP_ERROR_NETWORK:
-    case DP_ERROR_TLS:
-    case DP_ERROR_BAD_RESPONSE:
-    case DP_ERROR_CHANGED:
-    case DP_ERROR_TOO_MANY_REDIRECTS:
-    case DP_ERROR_INSECURE_REDIRECT:
-    case DP_ERROR_LOGIN:
-      return TRUE;
-    default:
-      return FALSE;
-    }
-}
-
 /* Moves the worker to another address with room, if there is one.
  * Called with the mutex held. */
 static gboolean
@@ -1216,7 +1191,7 @@ dp_transfer_worker_run (gpointer data,
 
       /* With other addresses, a server that fails for good is only one
        * of them. */
-      if (result == FETCH_FATAL && is_source_failure (error) && self->mode == MODE_RANGES &&
+      if (result == FETCH_FATAL && dp_transfer_is_source_failure (error, TRUE) && self->mode == MODE_RANGES &&
           dp_transfer_n_usable_sources_locked (self) > 1 &&
           /* The file itself changed: only a digest that covers the whole
            * file (the user's or the Metalink's) may let the mirrors

@@ -458,29 +458,6 @@ dp_transfer_snapshot_clear (DpTransferSnapshot *snapshot)
 /* ---------------------------------------------------------------------- */
 /* The controller thread. */
 
-/* Whether a probe's failure is the server's, so that a mirror may do
- * better. */
-static gboolean
-is_probe_source_failure (const GError *error)
-{
-  if (error == NULL || error->domain != DP_ERROR)
-    return FALSE;
-  switch (error->code)
-    {
-    case DP_ERROR_NOT_FOUND:
-    case DP_ERROR_FORBIDDEN:
-    case DP_ERROR_HTTP:
-    case DP_ERROR_NETWORK:
-    case DP_ERROR_TLS:
-    case DP_ERROR_BAD_RESPONSE:
-    case DP_ERROR_TOO_MANY_REDIRECTS:
-    case DP_ERROR_INSECURE_REDIRECT:
-      return TRUE;
-    default:
-      return FALSE;
-    }
-}
-
 static int
 compare_doubles (gconstpointer a,
                  gconstpointer b)
@@ -1285,10 +1262,10 @@ probe_sources (DpTransfer  *self,
       dp_probe_clear (probe);
       /* Only a server's failure makes another address worth asking; a
        * Metalink document is an answer. */
-      if (self->metalink != NULL || i + 1 >= n || !is_probe_source_failure (local_error) ||
+      if (self->metalink != NULL || i + 1 >= n || !dp_transfer_is_source_failure (local_error, FALSE) ||
           g_cancellable_is_cancelled (self->cancellable))
         {
-          if (first_error != NULL && self->metalink == NULL && i + 1 >= n && is_probe_source_failure (local_error))
+          if (first_error != NULL && self->metalink == NULL && i + 1 >= n && dp_transfer_is_source_failure (local_error, FALSE))
             {
               /* Every address failed: the user's own address's failure is
                * the one to show. */
