@@ -583,6 +583,45 @@ test_unreadable (void **state)
   close (pipe_fds[1]);
 }
 
+/* Digests from files and headers: exact digits only, and the same
+ * checksum as the user's text would give. */
+static void
+test_new_from_digest (void **state)
+{
+  const char *hex = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855";
+  const guint8 bytes[4] = { 0x00, 0xab, 0x10, 0xff };
+  g_autoptr(DpChecksum) from_hex = dp_checksum_new (G_CHECKSUM_SHA256, hex, -1);
+  g_autoptr(DpChecksum) parsed = dp_checksum_parse (hex, NULL);
+  g_autoptr(DpChecksum) short_one = dp_checksum_new (G_CHECKSUM_SHA256, hex, 63);
+  g_autoptr(DpChecksum) odd = dp_checksum_new (G_CHECKSUM_MD5, "0123456789abcdef0123456789abcdeg", -1);
+  g_autoptr(DpChecksum) sha384 = dp_checksum_new (G_CHECKSUM_SHA384, hex, -1);
+  g_autoptr(DpChecksum) wrong_length = dp_checksum_new_from_bytes (G_CHECKSUM_SHA256, bytes, 4);
+  guint8 md5[16] = { 0 };
+  g_autoptr(DpChecksum) from_bytes = NULL;
+  GChecksumType type = G_CHECKSUM_MD5;
+
+  (void) state;
+  assert_non_null (from_hex);
+  assert_string_equal (dp_checksum_get_expected (from_hex), dp_checksum_get_expected (parsed));
+  assert_int_equal (dp_checksum_get_algorithm (from_hex), G_CHECKSUM_SHA256);
+  assert_null (short_one);
+  assert_null (odd);
+  assert_null (sha384);
+  assert_null (wrong_length);
+
+  memcpy (md5, bytes, sizeof bytes);
+  from_bytes = dp_checksum_new_from_bytes (G_CHECKSUM_MD5, md5, sizeof md5);
+  assert_non_null (from_bytes);
+  assert_string_equal (dp_checksum_get_expected (from_bytes), "00ab10ff000000000000000000000000");
+
+  assert_true (dp_checksum_type_from_name ("SHA-512", -1, &type));
+  assert_int_equal (type, G_CHECKSUM_SHA512);
+  assert_true (dp_checksum_type_from_name ("sha1 and more", 4, &type));
+  assert_int_equal (type, G_CHECKSUM_SHA1);
+  assert_false (dp_checksum_type_from_name ("sha-384", -1, &type));
+  assert_false (dp_checksum_type_from_name (NULL, -1, &type));
+}
+
 int
 main (void)
 {
@@ -606,6 +645,7 @@ main (void)
     cmocka_unit_test (test_verify_mismatch),
     cmocka_unit_test (test_cancelled),
     cmocka_unit_test (test_unreadable),
+    cmocka_unit_test (test_new_from_digest),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -304,6 +304,57 @@ parse_bare (const char *start,
   return checksum_new (type, start, len);
 }
 
+gboolean
+dp_checksum_type_from_name (const char    *name,
+                            gssize         length,
+                            GChecksumType *type)
+{
+  g_return_val_if_fail (type != NULL, FALSE);
+
+  if (name == NULL)
+    return FALSE;
+  return lookup_type (name, length < 0 ? strlen (name) : (size_t) length, type);
+}
+
+DpChecksum *
+dp_checksum_new (GChecksumType  type,
+                 const char    *hex,
+                 gssize         length)
+{
+  DpChecksum *self;
+  size_t len;
+
+  if (hex == NULL || strcmp (type_name (type), "unknown") == 0)
+    return NULL;
+  len = length < 0 ? strlen (hex) : (size_t) length;
+  if (len != type_digits (type) || find_non_hex (hex, hex + len) != NULL)
+    return NULL;
+  self = g_new0 (DpChecksum, 1);
+  self->type = type;
+  self->expected = g_ascii_strdown (hex, (gssize) len);
+  return self;
+}
+
+DpChecksum *
+dp_checksum_new_from_bytes (GChecksumType  type,
+                            const guint8  *digest,
+                            gsize          length)
+{
+  static const char hex_digits[] = "0123456789abcdef";
+  g_autofree char *hex = NULL;
+
+  if (digest == NULL || length * 2 != type_digits (type))
+    return NULL;
+  hex = g_malloc (length * 2 + 1);
+  for (gsize i = 0; i < length; i++)
+    {
+      hex[2 * i] = hex_digits[digest[i] >> 4];
+      hex[2 * i + 1] = hex_digits[digest[i] & 0x0f];
+    }
+  hex[length * 2] = '\0';
+  return dp_checksum_new (type, hex, (gssize) (length * 2));
+}
+
 DpChecksum *
 dp_checksum_parse (const char *text,
                    GError    **error)

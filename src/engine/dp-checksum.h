@@ -54,6 +54,49 @@ DpChecksum *dp_checksum_parse (const char *text,
                                GError    **error);
 
 /**
+ * dp_checksum_type_from_name:
+ * @name: (nullable): an algorithm's name as specifications and tools
+ *   write it: "sha256", "SHA-256", "sha1", "md5", … (case-insensitive)
+ * @length: its length in bytes, or -1 when it ends with a NUL
+ * @type: (out): the algorithm
+ *
+ * Returns: %TRUE for sha256, sha512, sha1 and md5 under their usual names
+ */
+gboolean dp_checksum_type_from_name (const char    *name,
+                                     gssize         length,
+                                     GChecksumType *type);
+
+/**
+ * dp_checksum_new:
+ * @type: sha256, sha512, sha1 or md5
+ * @hex: (nullable): the digest as hexadecimal digits, of either case
+ * @length: the length of @hex in bytes, or -1 when it ends with a NUL
+ *
+ * For digests that come from files and headers rather than from the
+ * user: nothing but the digits of the right number is accepted, and
+ * nothing is said about what is wrong.
+ *
+ * Returns: (transfer full) (nullable): the checksum, or %NULL when @hex
+ *   is not a digest of @type
+ */
+DpChecksum *dp_checksum_new (GChecksumType  type,
+                             const char    *hex,
+                             gssize         length);
+
+/**
+ * dp_checksum_new_from_bytes:
+ * @type: sha256, sha512, sha1 or md5
+ * @digest: (array length=length) (nullable): the digest's bytes
+ * @length: how many; must be the length of a @type digest
+ *
+ * Returns: (transfer full) (nullable): the checksum, or %NULL when
+ *   @length does not fit @type
+ */
+DpChecksum *dp_checksum_new_from_bytes (GChecksumType  type,
+                                        const guint8  *digest,
+                                        gsize          length);
+
+/**
  * dp_checksum_copy:
  * @self: (nullable): a checksum
  *

@@ -135,13 +135,10 @@ decode_base64 (const char *text,
 
 static DpChecksum *
 checksum_from_base64 (const DigestText *text,
-                      const char       *name,
+                      GChecksumType     type,
                       size_t            n_bytes)
 {
-  static const char hex_digits[] = "0123456789abcdef";
   g_autofree guchar *bytes = NULL;
-  g_autofree char *spec = NULL;
-  size_t name_len = strlen (name);
 
   if (!text->seen || text->b64 == NULL)
     return NULL;
@@ -149,28 +146,17 @@ checksum_from_base64 (const DigestText *text,
   bytes = decode_base64 (text->b64, text->len, n_bytes);
   if (bytes == NULL)
     return NULL;
-
-  spec = g_malloc (name_len + 1 + 2 * n_bytes + 1);
-  memcpy (spec, name, name_len);
-  spec[name_len] = ':';
-  for (size_t i = 0; i < n_bytes; i++)
-    {
-      spec[name_len + 1 + 2 * i] = hex_digits[bytes[i] >> 4];
-      spec[name_len + 2 + 2 * i] = hex_digits[bytes[i] & 0x0f];
-    }
-  spec[name_len + 1 + 2 * n_bytes] = '\0';
-
-  return dp_checksum_parse (spec, NULL);
+  return dp_checksum_new_from_bytes (type, bytes, n_bytes);
 }
 
 /* The strongest usable digest: SHA-512, else SHA-256. */
 static DpChecksum *
 pick_digest (const DigestTexts *texts)
 {
-  DpChecksum *checksum = checksum_from_base64 (&texts->sha512, "sha512", SHA512_BYTES);
+  DpChecksum *checksum = checksum_from_base64 (&texts->sha512, G_CHECKSUM_SHA512, SHA512_BYTES);
 
   if (checksum == NULL)
-    checksum = checksum_from_base64 (&texts->sha256, "sha256", SHA256_BYTES);
+    checksum = checksum_from_base64 (&texts->sha256, G_CHECKSUM_SHA256, SHA256_BYTES);
   return checksum;
 }
 

@@ -65,22 +65,6 @@ static const Child children[] = {
   { NODE_PIECES, "hash", NODE_PIECE_HASH },
 };
 
-typedef struct
-{
-  const char *spelling;
-  GChecksumType type;
-} HashName;
-
-/* IANA's names (Metalink 4) and the older ones (Metalink 3.0). */
-static const HashName hash_names[] = {
-  { "sha-256", G_CHECKSUM_SHA256 },
-  { "sha256", G_CHECKSUM_SHA256 },
-  { "sha-512", G_CHECKSUM_SHA512 },
-  { "sha512", G_CHECKSUM_SHA512 },
-  { "sha-1", G_CHECKSUM_SHA1 },
-  { "sha1", G_CHECKSUM_SHA1 },
-  { "md5", G_CHECKSUM_MD5 },
-};
 
 /* One <pieces> element: a candidate until the file's size is known. */
 typedef struct
@@ -284,23 +268,6 @@ parse_attribute_number (const char *value,
   return TRUE;
 }
 
-static gboolean
-lookup_hash_type (const char    *name,
-                  GChecksumType *type)
-{
-  if (name == NULL)
-    return FALSE;
-  for (gsize i = 0; i < G_N_ELEMENTS (hash_names); i++)
-    {
-      if (g_ascii_strcasecmp (hash_names[i].spelling, name) == 0)
-        {
-          *type = hash_names[i].type;
-          return TRUE;
-        }
-    }
-  return FALSE;
-}
-
 /* Higher is stronger. */
 static int
 hash_rank (GChecksumType type)
@@ -319,40 +286,6 @@ hash_rank (GChecksumType type)
     default:
       return 0;
     }
-}
-
-static const char *
-hash_prefix (GChecksumType type)
-{
-  switch (type)
-    {
-    case G_CHECKSUM_MD5:
-      return "md5";
-    case G_CHECKSUM_SHA1:
-      return "sha1";
-    case G_CHECKSUM_SHA256:
-      return "sha256";
-    case G_CHECKSUM_SHA512:
-      return "sha512";
-    case G_CHECKSUM_SHA384:
-    default:
-      return NULL;
-    }
-}
-
-static gboolean
-is_hex_digest (GChecksumType type,
-               const char   *s,
-               gsize         len)
-{
-  if (len != (gsize) g_checksum_type_get_length (type) * 2)
-    return FALSE;
-  for (gsize i = 0; i < len; i++)
-    {
-      if (!g_ascii_isxdigit (s[i]))
-        return FALSE;
-    }
-  return TRUE;
 }
 
 /* The collected text without the white space around it; FALSE when it
@@ -399,7 +332,7 @@ start_pieces (Parser      *p,
   Pieces *pieces;
 
   p->pieces = NULL;
-  if (!lookup_hash_type (find_attribute (names, values, "type"), &type) ||
+  if (!dp_checksum_type_from_name (find_attribute (names, values, "type"), -1, &type) ||
       type == G_CHECKSUM_MD5 ||
       !parse_attribute_number (find_attribute (names, values, "length"), 1, G_MAXINT64, &length))
     return;
@@ -504,9 +437,9 @@ start_element (GMarkupParseContext *context,
           start_url (p, parent, attribute_names, attribute_values);
           break;
         case NODE_HASH:
-          p->hash_known = lookup_hash_type (find_attribute (attribute_names, attribute_values,
-                                                            "type"),
-                                            &p->hash_type);
+          p->hash_known = dp_checksum_type_from_name (find_attribute (attribute_names, attribute_values,
+                                                                      "type"),
+                                                      -1, &p->hash_type);
           break;
         case NODE_PIECES:
           start_pieces (p, attribute_names, attribute_values);
@@ -651,17 +584,15 @@ static void
 end_hash (Parser *p)
 {
   FileBuilder *b = p->current;
-  g_autofree char *spec = NULL;
   DpChecksum *checksum;
   const char *s;
   gsize len;
 
   if (!p->hash_known || hash_rank (p->hash_type) <= b->checksum_rank ||
-      !get_text (p, &s, &len) || !is_hex_digest (p->hash_type, s, len))
+      !get_text (p, &s, &len))
     return;
 
-  spec = g_strdup_printf ("%s:%.*s", hash_prefix (p->hash_type), (int) len, s);
-  checksum = dp_checksum_parse (spec, NULL);
+  checksum = dp_checksum_new (p->hash_type, s, (gssize) len);
   if (checksum == NULL)
     return;
   g_clear_pointer (&b->file->checksum, dp_checksum_free);
@@ -673,6 +604,7 @@ static void
 end_piece_hash (Parser *p)
 {
   Pieces *pieces = p->pieces;
+  g_autoptr(DpChecksum) piece = NULL;
   const char *s;
   gsize len;
 
@@ -682,13 +614,13 @@ end_piece_hash (Parser *p)
   /* One bad piece spoils the list: pieces are checked by position. */
   if (p->piece_index == -2 ||
       (p->piece_index >= 0 && p->piece_index != (gint64) pieces->hashes->len) ||
-      !get_text (p, &s, &len) || !is_hex_digest (pieces->type, s, len))
+      !get_text (p, &s, &len) || !(piece = dp_checksum_new (pieces->type, s, (gssize) len)))
     {
       g_clear_pointer (&pieces->hashes, g_ptr_array_unref);
       p->pieces = NULL;
       return;
     }
-  g_ptr_array_add (pieces->hashes, g_ascii_strdown (s, len));
+  g_ptr_array_add (pieces->hashes, g_strdup (dp_checksum_get_expected (piece)));
 }
 
 /* Stable: addresses of equal priority keep their document order. */
